@@ -1,0 +1,176 @@
+//! The `switchyard` command: `serve` runs the gateway headless, `check-config` validates a
+//! config file. All behaviour lives in `switchyard-core`; this file only parses arguments and
+//! prints.
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use switchyard_core::Gateway;
+use switchyard_core::config::{self, Config, ConfigError};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "switchyard",
+    version,
+    about = "A local AI gateway: one OpenAI-compatible endpoint in front of every model you use."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the gateway until interrupted (SIGINT/SIGTERM stop it gracefully).
+    Serve {
+        /// Config file [default: $SWITCHYARD_HOME/config.toml]
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Address to listen on, overriding the config's `listen` (port 0 picks a free port)
+        #[arg(long, short)]
+        listen: Option<SocketAddr>,
+    },
+    /// Validate a config file and print every problem with its path.
+    CheckConfig {
+        /// Config file [default: $SWITCHYARD_HOME/config.toml]
+        path: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SWITCHYARD_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match cli.command {
+        Command::Serve { config, listen } => serve(config, listen),
+        Command::CheckConfig { path } => check_config(path),
+    }
+}
+
+fn check_config(path: Option<PathBuf>) -> ExitCode {
+    let path = path.unwrap_or_else(config::default_config_path);
+    match Config::load(&path) {
+        Ok(c) => {
+            say(&format!(
+                "{}: ok ({} provider(s), {} alias(es), listen {})",
+                path.display(),
+                c.providers.len(),
+                c.aliases.len(),
+                c.listen
+            ));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            complain(&e.to_string());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_for_serve(path: Option<PathBuf>) -> Result<Config, ConfigError> {
+    match path {
+        Some(path) => Config::load(&path),
+        None => {
+            let path = config::default_config_path();
+            if path.exists() {
+                Config::load(&path)
+            } else {
+                tracing::warn!(
+                    "no config at {}: starting with no providers (see README, Configuration)",
+                    path.display()
+                );
+                Ok(Config::default())
+            }
+        }
+    }
+}
+
+fn serve(config_path: Option<PathBuf>, listen: Option<SocketAddr>) -> ExitCode {
+    let mut config = match load_for_serve(config_path) {
+        Ok(c) => c,
+        Err(e) => {
+            complain(&e.to_string());
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(listen) = listen {
+        config.listen = listen;
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            complain(&format!("cannot start the async runtime: {e}"));
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let grace = config.limits.shutdown_grace;
+        let mut gateway = match Gateway::start(config).await {
+            Ok(g) => g,
+            Err(e) => {
+                complain(&e.to_string());
+                return ExitCode::FAILURE;
+            }
+        };
+        say(&format!("switchyard ready: {}", gateway.base_url()));
+        tokio::select! {
+            () = shutdown_signal() => {
+                tracing::info!("shutting down: no new connections; in-flight requests get {grace:?}");
+                match gateway.shutdown(grace).await {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(e) => {
+                        complain(&format!("shutdown: {e}"));
+                        ExitCode::FAILURE
+                    }
+                }
+            }
+            result = gateway.wait() => {
+                complain(&format!("the server stopped: {result:?}"));
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
+
+#[expect(clippy::print_stdout, reason = "the CLI's output")]
+fn say(line: &str) {
+    println!("{line}");
+    let _ = std::io::stdout().flush();
+}
+
+#[expect(clippy::print_stderr, reason = "the CLI's errors")]
+fn complain(line: &str) {
+    eprintln!("error: {line}");
+}

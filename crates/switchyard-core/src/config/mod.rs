@@ -1,0 +1,517 @@
+//! Configuration in two phases: [`raw`] mirrors the TOML file (unknown keys are errors), then
+//! [`Config::from_toml`] validates it into typed settings, reporting every problem with its path
+//! (`aliases[0].targets[1]: unknown provider "x"`). Secrets are references here, never values.
+
+pub mod raw;
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::secrets::SecretRef;
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:7137";
+
+/// A validated configuration. Cheap to clone behind an `Arc`; never mutated in place.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub providers: Vec<ProviderConfig>,
+    pub aliases: Vec<AliasConfig>,
+    pub timeouts: Timeouts,
+    pub retry: RetryPolicy,
+    pub circuit: CircuitPolicy,
+    pub limits: Limits,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProviderKind {
+    /// Any OpenAI-compatible Chat Completions upstream.
+    OpenAi,
+    /// The native Anthropic Messages API.
+    Anthropic,
+}
+
+impl ProviderKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OpenAi => "openai",
+            Self::Anthropic => "anthropic",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ProviderConfig {
+    pub name: String,
+    pub kind: ProviderKind,
+    /// Without a trailing slash.
+    pub base_url: String,
+    pub api_key: Option<SecretRef>,
+    pub models: Vec<String>,
+    pub enabled: bool,
+    pub timeouts: Timeouts,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetRef {
+    pub provider: String,
+    pub model: String,
+}
+
+impl fmt::Display for TargetRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.provider, self.model)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AliasConfig {
+    pub name: String,
+    pub targets: Vec<TargetRef>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Timeouts {
+    /// TCP (and TLS) connect to the upstream.
+    pub connect: Duration,
+    /// From sending the request to the first meaningful event (or the whole non-streamed body).
+    pub first_token: Duration,
+    /// Longest silence between two stream events once the stream is committed.
+    pub idle: Duration,
+    /// The whole request, every retry and fallback included.
+    pub total: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(10),
+            first_token: Duration::from_secs(120),
+            idle: Duration::from_secs(120),
+            total: Duration::from_secs(600),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryPolicy {
+    /// How many passes over the target list; a single target is tried this many times.
+    pub rounds: u32,
+    pub backoff: Duration,
+    pub max_backoff: Duration,
+    /// A `Retry-After` longer than this is not waited for: the error goes back to the client.
+    pub max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            rounds: 2,
+            backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(5),
+            max_retry_after: Duration::from_secs(20),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CircuitPolicy {
+    pub enabled: bool,
+    pub window: Duration,
+    pub min_requests: u32,
+    pub failure_rate: f64,
+    pub cooldown: Duration,
+}
+
+impl Default for CircuitPolicy {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            window: Duration::from_secs(60),
+            min_requests: 5,
+            failure_rate: 0.5,
+            cooldown: Duration::from_secs(15),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    pub max_body_bytes: usize,
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 32 * 1024 * 1024,
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 7137)),
+            providers: Vec::new(),
+            aliases: Vec::new(),
+            timeouts: Timeouts::default(),
+            retry: RetryPolicy::default(),
+            circuit: CircuitPolicy::default(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// One problem in a config file, with the path of the offending value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigIssue {
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigIssue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{} has {} problem(s):\n{}", .source_name, .issues.len(), render_issues(.issues))]
+    Invalid {
+        source_name: String,
+        issues: Vec<ConfigIssue>,
+    },
+}
+
+fn render_issues(issues: &[ConfigIssue]) -> String {
+    issues
+        .iter()
+        .map(|i| format!("  {i}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl Config {
+    /// Reads and validates a config file. A missing file is an error here; callers that accept
+    /// "no config yet" check for existence first.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_toml(&text).map_err(|issues| ConfigError::Invalid {
+            source_name: path.display().to_string(),
+            issues,
+        })
+    }
+
+    /// Parses and validates TOML text, returning every problem found.
+    pub fn from_toml(text: &str) -> Result<Self, Vec<ConfigIssue>> {
+        let raw = parse_raw(text).map_err(|issue| vec![issue])?;
+        validate(raw)
+    }
+
+    pub fn provider(&self, name: &str) -> Option<&ProviderConfig> {
+        self.providers.iter().find(|p| p.name == name)
+    }
+}
+
+fn parse_raw(text: &str) -> Result<raw::RawConfig, ConfigIssue> {
+    let de = toml::Deserializer::parse(text).map_err(|e| toml_issue(text, String::new(), &e))?;
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let path = if path == "." { String::new() } else { path };
+        toml_issue(text, path, e.inner())
+    })
+}
+
+fn toml_issue(text: &str, path: String, err: &toml::de::Error) -> ConfigIssue {
+    let mut message = err.message().trim_end().to_owned();
+    if let Some(span) = err.span() {
+        let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+        message.push_str(&format!(" (line {line})"));
+    }
+    ConfigIssue { path, message }
+}
+
+fn validate(raw: raw::RawConfig) -> Result<Config, Vec<ConfigIssue>> {
+    let mut issues = Vec::new();
+    let mut push = |path: String, message: String| issues.push(ConfigIssue { path, message });
+
+    let listen = match raw
+        .listen
+        .as_deref()
+        .unwrap_or(DEFAULT_LISTEN)
+        .parse::<SocketAddr>()
+    {
+        Ok(addr) => addr,
+        Err(_) => {
+            push(
+                "listen".into(),
+                format!(
+                    "{:?} is not an address like \"127.0.0.1:7137\"",
+                    raw.listen.unwrap_or_default()
+                ),
+            );
+            SocketAddr::from(([127, 0, 0, 1], 7137))
+        }
+    };
+
+    let timeouts = timeouts_from(&raw.timeouts, Timeouts::default(), "timeouts", &mut push);
+
+    let mut providers: Vec<ProviderConfig> = Vec::with_capacity(raw.providers.len());
+    for (i, p) in raw.providers.into_iter().enumerate() {
+        let at = |field: &str| format!("providers[{i}].{field}");
+        if !valid_name(&p.name) {
+            push(
+                at("name"),
+                format!(
+                    "{:?} must be 1-64 characters of letters, digits, '-', '_' or '.'",
+                    p.name
+                ),
+            );
+        } else if providers.iter().any(|q| q.name == p.name) {
+            push(at("name"), format!("duplicate provider name {:?}", p.name));
+        }
+        let kind = match p.kind.as_str() {
+            "openai" => ProviderKind::OpenAi,
+            "anthropic" => ProviderKind::Anthropic,
+            other => {
+                push(
+                    at("kind"),
+                    format!("unknown kind {other:?} (expected \"openai\" or \"anthropic\")"),
+                );
+                ProviderKind::OpenAi
+            }
+        };
+        let base_url = p.base_url.trim_end_matches('/').to_owned();
+        match reqwest::Url::parse(&base_url) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {}
+            _ => push(
+                at("base_url"),
+                format!("{:?} is not an http(s) URL", p.base_url),
+            ),
+        }
+        let api_key = match p.api_key.as_deref().map(SecretRef::parse) {
+            None => None,
+            Some(Ok(r)) => Some(r),
+            Some(Err(msg)) => {
+                push(at("api_key"), msg);
+                None
+            }
+        };
+        for (j, m) in p.models.iter().enumerate() {
+            if m.trim().is_empty() {
+                push(
+                    format!("providers[{i}].models[{j}]"),
+                    "empty model id".into(),
+                );
+            } else if p.models[..j].contains(m) {
+                push(
+                    format!("providers[{i}].models[{j}]"),
+                    format!("duplicate model {m:?}"),
+                );
+            }
+        }
+        let provider_timeouts = timeouts_from(&p.timeouts, timeouts, &at("timeouts"), &mut push);
+        providers.push(ProviderConfig {
+            name: p.name,
+            kind,
+            base_url,
+            api_key,
+            models: p.models,
+            enabled: p.enabled,
+            timeouts: provider_timeouts,
+        });
+    }
+
+    let mut aliases: Vec<AliasConfig> = Vec::with_capacity(raw.aliases.len());
+    for (i, a) in raw.aliases.into_iter().enumerate() {
+        if a.name.is_empty() || a.name.contains('/') || a.name.len() > 128 {
+            push(
+                format!("aliases[{i}].name"),
+                format!("{:?} must be 1-128 characters and contain no '/'", a.name),
+            );
+        } else if aliases.iter().any(|b| b.name == a.name) {
+            push(
+                format!("aliases[{i}].name"),
+                format!("duplicate alias name {:?}", a.name),
+            );
+        } else if providers.iter().any(|p| p.models.contains(&a.name)) {
+            push(
+                format!("aliases[{i}].name"),
+                format!(
+                    "{:?} is also a provider's model id; pick another alias name",
+                    a.name
+                ),
+            );
+        }
+        if a.targets.is_empty() {
+            push(
+                format!("aliases[{i}].targets"),
+                "an alias needs at least one target".into(),
+            );
+        }
+        let mut targets = Vec::with_capacity(a.targets.len());
+        for (j, t) in a.targets.iter().enumerate() {
+            let at = format!("aliases[{i}].targets[{j}]");
+            let Some((provider, model)) = t.split_once('/') else {
+                push(at, format!("{t:?} must be written \"provider/model\""));
+                continue;
+            };
+            match providers.iter().find(|p| p.name == provider) {
+                None => push(at, format!("unknown provider {provider:?}")),
+                Some(p) if !p.models.is_empty() && !p.models.iter().any(|m| m == model) => push(
+                    at,
+                    format!("provider {provider:?} does not list model {model:?}"),
+                ),
+                Some(_) => targets.push(TargetRef {
+                    provider: provider.to_owned(),
+                    model: model.to_owned(),
+                }),
+            }
+        }
+        aliases.push(AliasConfig {
+            name: a.name,
+            targets,
+        });
+    }
+
+    let defaults = RetryPolicy::default();
+    let retry = RetryPolicy {
+        rounds: raw.retry.rounds.unwrap_or(defaults.rounds),
+        backoff: ms_or(raw.retry.backoff_ms, defaults.backoff),
+        max_backoff: ms_or(raw.retry.max_backoff_ms, defaults.max_backoff),
+        max_retry_after: ms_or(raw.retry.max_retry_after_ms, defaults.max_retry_after),
+    };
+    if retry.rounds == 0 || retry.rounds > 10 {
+        push("retry.rounds".into(), "must be between 1 and 10".into());
+    }
+
+    let defaults = CircuitPolicy::default();
+    let circuit = CircuitPolicy {
+        enabled: raw.circuit_breaker.enabled.unwrap_or(defaults.enabled),
+        window: ms_or(raw.circuit_breaker.window_ms, defaults.window),
+        min_requests: raw
+            .circuit_breaker
+            .min_requests
+            .unwrap_or(defaults.min_requests),
+        failure_rate: raw
+            .circuit_breaker
+            .failure_rate
+            .unwrap_or(defaults.failure_rate),
+        cooldown: ms_or(raw.circuit_breaker.cooldown_ms, defaults.cooldown),
+    };
+    if !(circuit.failure_rate > 0.0 && circuit.failure_rate <= 1.0) {
+        push(
+            "circuit_breaker.failure_rate".into(),
+            "must be in (0, 1]".into(),
+        );
+    }
+    if circuit.min_requests == 0 {
+        push(
+            "circuit_breaker.min_requests".into(),
+            "must be at least 1".into(),
+        );
+    }
+
+    let defaults = Limits::default();
+    let limits = Limits {
+        max_body_bytes: raw
+            .limits
+            .max_body_bytes
+            .map_or(defaults.max_body_bytes, |b| {
+                usize::try_from(b).unwrap_or(usize::MAX)
+            }),
+        shutdown_grace: ms_or(raw.limits.shutdown_grace_ms, defaults.shutdown_grace),
+    };
+    if limits.max_body_bytes < 1024 {
+        push(
+            "limits.max_body_bytes".into(),
+            "must be at least 1024".into(),
+        );
+    }
+
+    if issues.is_empty() {
+        Ok(Config {
+            listen,
+            providers,
+            aliases,
+            timeouts,
+            retry,
+            circuit,
+            limits,
+        })
+    } else {
+        Err(issues)
+    }
+}
+
+fn timeouts_from(
+    raw: &raw::RawTimeouts,
+    base: Timeouts,
+    path: &str,
+    push: &mut impl FnMut(String, String),
+) -> Timeouts {
+    let t = Timeouts {
+        connect: ms_or(raw.connect_ms, base.connect),
+        first_token: ms_or(raw.first_token_ms, base.first_token),
+        idle: ms_or(raw.idle_ms, base.idle),
+        total: ms_or(raw.total_ms, base.total),
+    };
+    for (field, value) in [
+        ("connect_ms", t.connect),
+        ("first_token_ms", t.first_token),
+        ("idle_ms", t.idle),
+        ("total_ms", t.total),
+    ] {
+        if value.is_zero() {
+            push(format!("{path}.{field}"), "must be greater than 0".into());
+        }
+    }
+    t
+}
+
+fn ms_or(ms: Option<u64>, default: Duration) -> Duration {
+    ms.map_or(default, Duration::from_millis)
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// Where Switchyard keeps its data: `$SWITCHYARD_HOME`, else the OS config dir.
+pub fn data_dir() -> PathBuf {
+    if let Some(home) = std::env::var_os("SWITCHYARD_HOME").filter(|h| !h.is_empty()) {
+        return PathBuf::from(home);
+    }
+    dirs::config_dir()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("switchyard")
+}
+
+/// The config file used when no `--config` is given.
+pub fn default_config_path() -> PathBuf {
+    data_dir().join("config.toml")
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,325 @@
+//! The one error type that reaches clients, [`ApiError`], rendered once in OpenAI's JSON shape,
+//! and [`UpstreamError`], which classifies what went wrong upstream by retryability so that
+//! failover retries connect errors, timeouts, 5xx and 429 but never a client's own 4xx.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// One try against one target, as reported to clients (header and error body).
+#[derive(Debug, Clone, Serialize)]
+pub struct Attempt {
+    pub target: String,
+    /// `ok`, an HTTP status, or a short reason: `connect_error`, `timeout`, `circuit_open`…
+    pub outcome: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    pub elapsed_ms: u64,
+}
+
+/// Renders the attempt trail for the `x-switchyard-attempts` header: `target=outcome, …`.
+pub fn attempts_header(attempts: &[Attempt]) -> Option<HeaderValue> {
+    if attempts.is_empty() {
+        return None;
+    }
+    let text = attempts
+        .iter()
+        .map(|a| format!("{}={}", a.target, a.outcome))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let visible: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect();
+    HeaderValue::from_str(&visible).ok()
+}
+
+/// An error answered to the client. Cheap to move: the details are behind an `Arc`.
+#[derive(Debug, Clone)]
+pub struct ApiError(Arc<ApiErrorInner>);
+
+#[derive(Debug)]
+pub struct ApiErrorInner {
+    pub status: StatusCode,
+    pub kind: String,
+    pub code: Option<String>,
+    pub param: Option<String>,
+    pub message: String,
+    pub attempts: Vec<Attempt>,
+    pub retry_after: Option<Duration>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, kind: &str, message: impl Into<String>) -> Self {
+        Self(Arc::new(ApiErrorInner {
+            status,
+            kind: kind.to_owned(),
+            code: None,
+            param: None,
+            message: message.into(),
+            attempts: Vec::new(),
+            retry_after: None,
+        }))
+    }
+
+    fn edit(mut self, f: impl FnOnce(&mut ApiErrorInner)) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.0) {
+            f(inner);
+            self
+        } else {
+            let old = &*self.0;
+            let mut copy = ApiErrorInner {
+                status: old.status,
+                kind: old.kind.clone(),
+                code: old.code.clone(),
+                param: old.param.clone(),
+                message: old.message.clone(),
+                attempts: old.attempts.clone(),
+                retry_after: old.retry_after,
+            };
+            f(&mut copy);
+            Self(Arc::new(copy))
+        }
+    }
+
+    pub fn with_code(self, code: &str) -> Self {
+        self.edit(|e| e.code = Some(code.to_owned()))
+    }
+
+    pub fn with_param(self, param: impl Into<String>) -> Self {
+        let param = param.into();
+        self.edit(|e| e.param = Some(param))
+    }
+
+    pub fn with_attempts(self, attempts: Vec<Attempt>) -> Self {
+        self.edit(|e| e.attempts = attempts)
+    }
+
+    pub fn with_retry_after(self, after: Option<Duration>) -> Self {
+        self.edit(|e| e.retry_after = after)
+    }
+
+    pub fn inner(&self) -> &ApiErrorInner {
+        &self.0
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.0.status
+    }
+
+    pub fn message(&self) -> &str {
+        &self.0.message
+    }
+
+    pub fn invalid_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request_error", message)
+    }
+
+    pub fn model_not_found(model: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            format!(
+                "The model {model:?} does not exist here. GET /v1/models lists the models and aliases this gateway serves."
+            ),
+        )
+        .with_code("model_not_found")
+        .with_param("model")
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", message)
+    }
+
+    /// The JSON body in OpenAI's shape: `{"error":{message,type,param,code}}`, plus the attempt
+    /// trail when there was one.
+    pub fn openai_json(&self) -> serde_json::Value {
+        let e = &*self.0;
+        let mut error = serde_json::json!({
+            "message": e.message,
+            "type": e.kind,
+            "param": e.param,
+            "code": e.code,
+        });
+        if !e.attempts.is_empty() {
+            error["attempts"] = serde_json::to_value(&e.attempts).unwrap_or_default();
+        }
+        serde_json::json!({ "error": error })
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.0.status.as_u16(), self.0.message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::to_vec(&self.openai_json()).unwrap_or_default();
+        let mut response = (
+            self.0.status,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            body,
+        )
+            .into_response();
+        let headers = response.headers_mut();
+        if let Some(value) = attempts_header(&self.0.attempts) {
+            headers.insert(crate::server::ATTEMPTS_HEADER, value);
+        }
+        if let Some(after) = self.0.retry_after {
+            let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
+            if let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string()) {
+                headers.insert(header::RETRY_AFTER, v);
+            }
+        }
+        response
+    }
+}
+
+/// What went wrong talking to an upstream, classified for failover.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum UpstreamError {
+    /// Could not connect (refused, DNS, TLS). Nothing reached the upstream.
+    #[error("cannot connect: {0}")]
+    Connect(String),
+    /// The connection broke before a complete answer (reset, EOF, truncated stream).
+    #[error("connection lost: {0}")]
+    Io(String),
+    #[error("no answer within {0:?}")]
+    Timeout(Duration),
+    /// The upstream answered with an error status (or an error event inside a stream).
+    #[error("{status} {message}")]
+    Status {
+        status: u16,
+        kind: String,
+        code: Option<String>,
+        param: Option<String>,
+        message: String,
+        retry_after: Option<Duration>,
+    },
+    /// The upstream answered something we cannot read.
+    #[error("unreadable answer: {0}")]
+    Protocol(String),
+    /// The request cannot be expressed for this upstream (a client error, never retried).
+    #[error("{message}")]
+    Unsupported {
+        message: String,
+        param: Option<String>,
+    },
+    /// This provider is misconfigured (for example its key's environment variable is unset).
+    #[error("{0}")]
+    Config(String),
+}
+
+impl UpstreamError {
+    /// Worth trying again, on this target later or on the next one now.
+    pub fn retryable(&self) -> bool {
+        match self {
+            Self::Connect(_)
+            | Self::Io(_)
+            | Self::Timeout(_)
+            | Self::Protocol(_)
+            | Self::Config(_) => true,
+            Self::Status { status, .. } => matches!(*status, 408 | 409 | 429) || *status >= 500,
+            Self::Unsupported { .. } => false,
+        }
+    }
+
+    /// Whether this outcome says the upstream is unhealthy (feeds its circuit breaker).
+    pub fn counts_against_upstream(&self) -> bool {
+        match self {
+            Self::Config(_) | Self::Unsupported { .. } => false,
+            Self::Status { status, .. } => *status >= 500 || *status == 429,
+            _ => true,
+        }
+    }
+
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// A short machine-readable reason for the attempt trail.
+    pub fn outcome(&self) -> String {
+        match self {
+            Self::Connect(_) => "connect_error".into(),
+            Self::Io(_) => "connection_lost".into(),
+            Self::Timeout(_) => "timeout".into(),
+            Self::Status { status, .. } => status.to_string(),
+            Self::Protocol(_) => "bad_response".into(),
+            Self::Unsupported { .. } => "unsupported".into(),
+            Self::Config(_) => "misconfigured".into(),
+        }
+    }
+
+    pub fn status_code(&self) -> Option<u16> {
+        match self {
+            Self::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// How this error looks to the client when it is the final one.
+    pub fn to_api_error(&self, target: &str) -> ApiError {
+        match self {
+            Self::Status {
+                status,
+                kind,
+                code,
+                param,
+                message,
+                retry_after,
+            } => {
+                let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY);
+                let mut e =
+                    ApiError::new(status, kind, message.clone()).with_retry_after(*retry_after);
+                if let Some(code) = code {
+                    e = e.with_code(code);
+                }
+                if let Some(param) = param {
+                    e = e.with_param(param.clone());
+                }
+                e
+            }
+            Self::Timeout(_) => ApiError::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                "timeout_error",
+                format!("{target}: {self}"),
+            )
+            .with_code("upstream_timeout"),
+            Self::Connect(_) | Self::Io(_) | Self::Protocol(_) => ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "upstream_error",
+                format!("{target}: {self}"),
+            )
+            .with_code("upstream_unavailable"),
+            Self::Unsupported { message, param } => {
+                let e = ApiError::invalid_request(format!("{target}: {message}"));
+                match param {
+                    Some(p) => e.with_param(p.clone()),
+                    None => e,
+                }
+            }
+            Self::Config(message) => ApiError::internal(format!("{target}: {message}"))
+                .with_code("provider_misconfigured"),
+        }
+    }
+}

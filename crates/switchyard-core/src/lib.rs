@@ -1,0 +1,15 @@
+//! Switchyard's gateway core: configuration, wire types, the HTTP server, upstream providers and
+//! routing. It knows nothing of Tauri or of command lines; the CLI and the desktop shell embed it
+//! through [`server::Gateway`].
+
+pub mod api;
+pub mod capabilities;
+pub mod config;
+pub mod error;
+pub mod providers;
+pub mod routing;
+pub mod secrets;
+pub mod server;
+
+pub use config::Config;
+pub use server::{Gateway, GatewayHandle};

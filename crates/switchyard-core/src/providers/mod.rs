@@ -1,0 +1,343 @@
+//! Upstream providers: one module per wire protocol, dispatched by [`ProviderKind`].
+//! Mapping between formats is done by pure functions in those modules; this file owns the
+//! HTTP client, authentication, and turning HTTP failures into classified [`UpstreamError`]s.
+
+pub mod anthropic;
+pub mod chunks;
+pub mod openai;
+pub mod sse;
+
+use std::pin::Pin;
+use std::time::{Duration, SystemTime};
+
+use futures_util::Stream;
+use reqwest::header::{HeaderMap, HeaderValue};
+
+use crate::api::openai::{
+    ChatChunk, ChatRequest, ChatResponse, EmbeddingsRequest, EmbeddingsResponse,
+};
+use crate::config::{ProviderConfig, ProviderKind, Timeouts};
+use crate::error::UpstreamError;
+use crate::secrets::Sensitive;
+
+/// A stream of well-formed chat chunks (see [`chunks`]); the last one may be a usage chunk.
+pub type ChunkStream = Pin<Box<dyn Stream<Item = Result<ChatChunk, UpstreamError>> + Send>>;
+
+/// The largest single SSE event accepted from an upstream.
+pub const MAX_UPSTREAM_EVENT: usize = 16 * 1024 * 1024;
+/// The largest non-streamed upstream body accepted.
+pub const MAX_UPSTREAM_BODY: usize = 64 * 1024 * 1024;
+
+/// A configured upstream, ready to call. Built once per config generation.
+#[derive(Debug)]
+pub struct Provider {
+    pub name: String,
+    pub kind: ProviderKind,
+    pub base_url: String,
+    pub models: Vec<String>,
+    pub timeouts: Timeouts,
+    key: Result<Option<Sensitive>, String>,
+    client: reqwest::Client,
+}
+
+impl Provider {
+    pub fn new(config: &ProviderConfig) -> Result<Self, String> {
+        install_crypto_provider();
+        let client = reqwest::Client::builder()
+            .tcp_nodelay(true)
+            .connect_timeout(config.timeouts.connect)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .pool_max_idle_per_host(512)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("switchyard/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| {
+                format!(
+                    "provider {}: cannot build its HTTP client: {e}",
+                    config.name
+                )
+            })?;
+        let key = match &config.api_key {
+            None => Ok(None),
+            Some(reference) => reference
+                .resolve()
+                .map(Some)
+                .map_err(|e| format!("its key ({reference}) is unavailable: {e}")),
+        };
+        Ok(Self {
+            name: config.name.clone(),
+            kind: config.kind,
+            base_url: config.base_url.clone(),
+            models: config.models.clone(),
+            timeouts: config.timeouts,
+            key,
+            client,
+        })
+    }
+
+    /// The problem with this provider's key, if any (shown at start-up).
+    pub fn key_problem(&self) -> Option<&str> {
+        self.key.as_ref().err().map(String::as_str)
+    }
+
+    fn key(&self) -> Result<Option<&Sensitive>, UpstreamError> {
+        self.key
+            .as_ref()
+            .map(Option::as_ref)
+            .map_err(|e| UpstreamError::Config(e.clone()))
+    }
+
+    pub async fn chat(
+        &self,
+        req: &ChatRequest,
+        model: &str,
+    ) -> Result<ChatResponse, UpstreamError> {
+        match self.kind {
+            ProviderKind::OpenAi => openai::chat(self, req, model).await,
+            ProviderKind::Anthropic => anthropic::chat(self, req, model).await,
+        }
+    }
+
+    pub async fn chat_stream(
+        &self,
+        req: &ChatRequest,
+        model: &str,
+    ) -> Result<ChunkStream, UpstreamError> {
+        match self.kind {
+            ProviderKind::OpenAi => openai::chat_stream(self, req, model).await,
+            ProviderKind::Anthropic => anthropic::chat_stream(self, req, model).await,
+        }
+    }
+
+    pub async fn embeddings(
+        &self,
+        req: &EmbeddingsRequest,
+        model: &str,
+    ) -> Result<EmbeddingsResponse, UpstreamError> {
+        match self.kind {
+            ProviderKind::OpenAi => openai::embeddings(self, req, model).await,
+            ProviderKind::Anthropic => Err(UpstreamError::Unsupported {
+                message: "Anthropic has no embeddings API; route embeddings to an OpenAI-compatible provider".into(),
+                param: Some("model".into()),
+            }),
+        }
+    }
+
+    /// POSTs a JSON body and returns the response once it has a success status.
+    async fn post_json(
+        &self,
+        url: &str,
+        body: Vec<u8>,
+        headers: HeaderMap,
+        dialect: ProviderKind,
+    ) -> Result<reqwest::Response, UpstreamError> {
+        let response = self
+            .client
+            .post(url)
+            .headers(headers)
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| from_reqwest(&e))?;
+        if response.status().is_success() {
+            Ok(response)
+        } else {
+            Err(status_error(response, dialect).await)
+        }
+    }
+}
+
+fn install_crypto_provider() {
+    // Ignored when already installed: any process-wide provider will do.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+pub(crate) fn from_reqwest(e: &reqwest::Error) -> UpstreamError {
+    let detail = error_chain(e);
+    if e.is_connect() {
+        UpstreamError::Connect(detail)
+    } else if e.is_timeout() {
+        UpstreamError::Timeout(Duration::ZERO)
+    } else if e.is_decode() {
+        UpstreamError::Protocol(detail)
+    } else {
+        UpstreamError::Io(detail)
+    }
+}
+
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
+}
+
+/// Reads the whole body of a success response, bounded.
+pub(crate) async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>, UpstreamError> {
+    let mut body = Vec::with_capacity(response.content_length().map_or(4096, |n| {
+        usize::try_from(n).unwrap_or(4096).min(MAX_UPSTREAM_BODY)
+    }));
+    while let Some(chunk) = response.chunk().await.map_err(|e| from_reqwest(&e))? {
+        if body.len() + chunk.len() > MAX_UPSTREAM_BODY {
+            return Err(UpstreamError::Protocol(format!(
+                "the answer is larger than {MAX_UPSTREAM_BODY} bytes"
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Turns an error response into an [`UpstreamError::Status`], keeping the upstream's message.
+async fn status_error(response: reqwest::Response, dialect: ProviderKind) -> UpstreamError {
+    let status = response.status().as_u16();
+    let retry_after = retry_after(response.headers());
+    let text = match response.bytes().await {
+        Ok(b) => b.slice(..b.len().min(64 * 1024)),
+        Err(_) => bytes::Bytes::new(),
+    };
+    let (kind, code, param, message) = parse_error_body(&text, status, dialect);
+    UpstreamError::Status {
+        status,
+        kind,
+        code,
+        param,
+        message,
+        retry_after,
+    }
+}
+
+/// Reads an error body in either dialect; anything unreadable becomes a short text excerpt.
+pub(crate) fn parse_error_body(
+    body: &[u8],
+    status: u16,
+    dialect: ProviderKind,
+) -> (String, Option<String>, Option<String>, String) {
+    if let Ok(b) = serde_json::from_slice::<crate::api::anthropic::ErrorBody>(body) {
+        if b.kind == "error" && !b.error.message.is_empty() {
+            let kind = anthropic::openai_error_type(&b.error.kind, status);
+            return (kind, Some(b.error.kind), None, b.error.message);
+        }
+    }
+    if let Ok(b) = serde_json::from_slice::<crate::api::openai::ErrorBody>(body) {
+        let kind = b
+            .error
+            .kind
+            .unwrap_or_else(|| default_error_type(status).to_owned());
+        return (kind, b.error.code, b.error.param, b.error.message);
+    }
+    let text = String::from_utf8_lossy(body);
+    let excerpt: String = text.trim().chars().take(300).collect();
+    let who = match dialect {
+        ProviderKind::OpenAi => "upstream",
+        ProviderKind::Anthropic => "Anthropic upstream",
+    };
+    let message = if excerpt.is_empty() {
+        format!("the {who} answered HTTP {status} with no body")
+    } else {
+        format!("the {who} answered HTTP {status}: {excerpt}")
+    };
+    (default_error_type(status).to_owned(), None, None, message)
+}
+
+pub(crate) fn default_error_type(status: u16) -> &'static str {
+    match status {
+        400 | 404 | 409 | 413 | 422 => "invalid_request_error",
+        401 => "authentication_error",
+        403 => "permission_error",
+        429 => "rate_limit_error",
+        _ => "server_error",
+    }
+}
+
+/// `retry-after-ms`, then `retry-after` as seconds or an HTTP date.
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    if let Some(ms) = headers
+        .get("retry-after-ms")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|ms| ms.is_finite() && *ms >= 0.0)
+    {
+        return Some(Duration::from_secs_f64(ms / 1000.0));
+    }
+    let value = headers.get("retry-after")?.to_str().ok()?.trim();
+    if let Ok(secs) = value.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(
+        at.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+fn bearer(key: Option<&Sensitive>) -> Option<HeaderValue> {
+    let key = key?;
+    let mut value = HeaderValue::from_str(&format!("Bearer {}", key.expose())).ok()?;
+    value.set_sensitive(true);
+    Some(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_reads_all_three_forms() {
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", HeaderValue::from_static("2"));
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
+        h.insert("retry-after-ms", HeaderValue::from_static("150"));
+        assert_eq!(retry_after(&h), Some(Duration::from_millis(150)));
+        let mut h = HeaderMap::new();
+        let future = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(30));
+        h.insert("retry-after", HeaderValue::from_str(&future).unwrap());
+        let d = retry_after(&h).unwrap();
+        assert!(
+            d > Duration::from_secs(27) && d <= Duration::from_secs(30),
+            "{d:?}"
+        );
+    }
+
+    #[test]
+    fn error_bodies_of_both_dialects_keep_their_message() {
+        let (kind, code, _, msg) = parse_error_body(
+            br#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#,
+            529,
+            ProviderKind::Anthropic,
+        );
+        assert_eq!(
+            (kind.as_str(), code.as_deref(), msg.as_str()),
+            ("server_error", Some("overloaded_error"), "Overloaded")
+        );
+        let (kind, code, _, msg) = parse_error_body(
+            br#"{"error":{"message":"maximum context length is 8192","type":"invalid_request_error","code":"context_length_exceeded","param":"messages"}}"#,
+            400,
+            ProviderKind::OpenAi,
+        );
+        assert_eq!(
+            (kind.as_str(), code.as_deref(), msg.as_str()),
+            (
+                "invalid_request_error",
+                Some("context_length_exceeded"),
+                "maximum context length is 8192"
+            )
+        );
+        let (_, _, _, msg) =
+            parse_error_body(b"<html>bad gateway</html>", 502, ProviderKind::OpenAi);
+        assert!(
+            msg.contains("HTTP 502") && msg.contains("bad gateway"),
+            "{msg}"
+        );
+    }
+}

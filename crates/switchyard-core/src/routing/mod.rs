@@ -1,0 +1,212 @@
+//! From a requested model id to an ordered list of targets: `provider/model`, a bare upstream id
+//! offered by exactly one provider, or an alias. [`Runtime`] is one immutable generation of the
+//! routing table, swapped whole when the config changes.
+
+pub mod circuit;
+pub mod failover;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use crate::api::openai::{ModelCard, ModelList};
+use crate::config::{Config, ProviderKind};
+use crate::providers::Provider;
+use circuit::Breaker;
+
+/// One place a request can go.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub provider: Arc<Provider>,
+    pub model: String,
+    /// `provider/model`, as shown in headers, errors and logs.
+    pub label: String,
+    pub breaker: Arc<Breaker>,
+}
+
+#[derive(Debug)]
+pub struct Route {
+    /// What the client asked for.
+    pub requested: String,
+    pub targets: Vec<Target>,
+}
+
+/// Circuit breakers outlive config generations, so a reload does not forget a dead upstream.
+#[derive(Debug, Default)]
+pub struct Breakers(Mutex<HashMap<String, Arc<Breaker>>>);
+
+impl Breakers {
+    pub fn get(&self, label: &str, config: &Config) -> Arc<Breaker> {
+        let mut map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.entry(label.to_owned())
+            .or_insert_with(|| Arc::new(Breaker::new(config.circuit)))
+            .clone()
+    }
+
+    pub fn snapshot(&self) -> Vec<(String, Arc<Breaker>)> {
+        let map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut all: Vec<_> = map.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all
+    }
+}
+
+/// One generation of live state: the config, its providers and the routing table.
+#[derive(Debug)]
+pub struct Runtime {
+    pub config: Arc<Config>,
+    pub providers: Vec<Arc<Provider>>,
+    routes: HashMap<String, Arc<Route>>,
+    breakers: Arc<Breakers>,
+    pub models: ModelList,
+    /// `GET /v1/models`, rendered once per generation.
+    pub model_list: bytes::Bytes,
+}
+
+impl Runtime {
+    pub fn build(config: Config, breakers: Arc<Breakers>) -> Result<Self, String> {
+        let providers: Vec<Arc<Provider>> = config
+            .providers
+            .iter()
+            .map(|p| Provider::new(p).map(Arc::new))
+            .collect::<Result<_, _>>()?;
+        let mut routes = HashMap::new();
+        let target = |p: &Arc<Provider>, model: &str| {
+            let label = format!("{}/{model}", p.name);
+            Target {
+                provider: p.clone(),
+                model: model.to_owned(),
+                breaker: breakers.get(&label, &config),
+                label,
+            }
+        };
+        let enabled = |name: &str| config.provider(name).is_some_and(|p| p.enabled);
+        let mut bare: HashMap<&str, Vec<Target>> = HashMap::new();
+        let mut cards = Vec::new();
+        for p in providers.iter().filter(|p| enabled(&p.name)) {
+            for model in &p.models {
+                let t = target(p, model);
+                cards.push(model_card(
+                    &t.label,
+                    Some(p.name.clone()),
+                    p.kind,
+                    model,
+                    None,
+                ));
+                routes.insert(
+                    t.label.clone(),
+                    Arc::new(Route {
+                        requested: t.label.clone(),
+                        targets: vec![t.clone()],
+                    }),
+                );
+                bare.entry(model.as_str()).or_default().push(t);
+            }
+        }
+        for (model, mut targets) in bare {
+            if targets.len() == 1 && !routes.contains_key(model) {
+                routes.insert(
+                    model.to_owned(),
+                    Arc::new(Route {
+                        requested: model.to_owned(),
+                        targets: vec![targets.remove(0)],
+                    }),
+                );
+            }
+        }
+        for alias in &config.aliases {
+            let targets: Vec<Target> = alias
+                .targets
+                .iter()
+                .filter(|t| enabled(&t.provider))
+                .filter_map(|t| {
+                    let p = providers.iter().find(|p| p.name == t.provider)?;
+                    Some(target(p, &t.model))
+                })
+                .collect();
+            cards.push(ModelCard {
+                targets: Some(alias.targets.iter().map(ToString::to_string).collect()),
+                ..model_card(&alias.name, None, ProviderKind::OpenAi, &alias.name, None)
+            });
+            routes.insert(
+                alias.name.clone(),
+                Arc::new(Route {
+                    requested: alias.name.clone(),
+                    targets,
+                }),
+            );
+        }
+        let list = ModelList {
+            object: "list",
+            first_id: cards.first().map(|c| c.id.clone()),
+            last_id: cards.last().map(|c| c.id.clone()),
+            has_more: false,
+            data: cards,
+        };
+        let model_list = serde_json::to_vec(&list).map_err(|e| e.to_string())?.into();
+        Ok(Self {
+            config: Arc::new(config),
+            providers,
+            routes,
+            breakers,
+            models: list,
+            model_list,
+        })
+    }
+
+    /// The route for a requested model id, or `None` when nothing serves it.
+    pub fn resolve(&self, model: &str) -> Option<Arc<Route>> {
+        if let Some(route) = self.routes.get(model) {
+            return Some(route.clone());
+        }
+        // `provider/anything` for a provider that lists no models: it serves whatever it has.
+        let (name, upstream_model) = model.split_once('/')?;
+        let provider = self.providers.iter().find(|p| p.name == name)?;
+        let open = provider.models.is_empty()
+            && self.config.provider(name).is_some_and(|p| p.enabled)
+            && !upstream_model.is_empty();
+        open.then(|| {
+            Arc::new(Route {
+                requested: model.to_owned(),
+                targets: vec![Target {
+                    provider: provider.clone(),
+                    model: upstream_model.to_owned(),
+                    label: model.to_owned(),
+                    breaker: self.breakers.get(model, &self.config),
+                }],
+            })
+        })
+    }
+
+    pub fn breakers(&self) -> &Breakers {
+        &self.breakers
+    }
+}
+
+fn model_card(
+    id: &str,
+    provider: Option<String>,
+    kind: ProviderKind,
+    upstream_model: &str,
+    targets: Option<Vec<String>>,
+) -> ModelCard {
+    ModelCard {
+        id: id.to_owned(),
+        object: "model",
+        created: 0,
+        owned_by: provider.clone().unwrap_or_else(|| "switchyard".to_owned()),
+        kind: "model",
+        display_name: id.to_owned(),
+        created_at: "1970-01-01T00:00:00Z",
+        capabilities: provider
+            .as_ref()
+            .map(|_| crate::capabilities::infer(kind, upstream_model)),
+        provider,
+        targets,
+    }
+}

@@ -1,0 +1,248 @@
+//! `POST /v1/chat/completions`: resolve the model, run the failover loop, and answer as JSON or
+//! as an SSE stream that is committed only once the upstream has said something meaningful.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt as _;
+
+use super::{AppState, JsonBody, success_headers};
+use crate::api::openai::{ChatChunk, ChatRequest, Usage};
+use crate::error::{ApiError, UpstreamError};
+use crate::providers::ChunkStream;
+use crate::providers::chunks::{ChunkFactory, is_meaningful};
+use crate::routing::failover;
+
+/// Comment frames keep idle connections (and impatient proxies) alive during long silences.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+pub async fn chat_completions(
+    axum::extract::State(state): axum::extract::State<Arc<AppState>>,
+    JsonBody(req): JsonBody<ChatRequest>,
+) -> Response {
+    match chat(&state, req).await {
+        Ok(response) => response,
+        Err(e) => e.into_response(),
+    }
+}
+
+fn validate(req: &ChatRequest) -> Result<(), ApiError> {
+    if req.model.trim().is_empty() {
+        return Err(ApiError::invalid_request(
+            "model: must name a model (GET /v1/models lists them)",
+        )
+        .with_param("model"));
+    }
+    if req.messages.is_empty() {
+        return Err(
+            ApiError::invalid_request("messages: must hold at least one message")
+                .with_param("messages"),
+        );
+    }
+    if req.n == Some(0) {
+        return Err(ApiError::invalid_request("n: must be at least 1").with_param("n"));
+    }
+    Ok(())
+}
+
+/// Serves one chat completion; shared by the HTTP handler and in-process callers.
+pub async fn chat(state: &AppState, req: ChatRequest) -> Result<Response, ApiError> {
+    validate(&req)?;
+    let runtime = state.runtime.load_full();
+    let route = runtime
+        .resolve(&req.model)
+        .ok_or_else(|| ApiError::model_not_found(&req.model))?;
+    let deadline = Instant::now() + runtime.config.timeouts.total;
+    let retry = runtime.config.retry;
+    let req = &req;
+
+    if !req.is_stream() {
+        let ok =
+            failover::execute(&route, &retry, deadline, |t| t.provider.chat(req, &t.model)).await?;
+        let body = serde_json::to_vec(&ok.value).map_err(|e| ApiError::internal(e.to_string()))?;
+        let mut response = (
+            StatusCode::OK,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            body,
+        )
+            .into_response();
+        success_headers(response.headers_mut(), ok.target, &ok.attempts);
+        return Ok(response);
+    }
+
+    let ok = failover::execute(&route, &retry, deadline, |t| async move {
+        let stream = t.provider.chat_stream(req, &t.model).await?;
+        first_meaningful(stream).await
+    })
+    .await?;
+    let (head, rest) = ok.value;
+    let idle = ok.target.provider.timeouts.idle;
+    let body = sse_body(
+        head,
+        rest,
+        req.wants_usage_chunk(),
+        estimate_prompt_tokens(req),
+        idle,
+        deadline,
+    );
+    let mut response = Response::new(Body::from_stream(body));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    success_headers(headers, ok.target, &ok.attempts);
+    Ok(response)
+}
+
+/// Reads the stream up to its first meaningful chunk. Until then nothing has been sent to the
+/// client, so any failure can still fail over.
+async fn first_meaningful(
+    mut stream: ChunkStream,
+) -> Result<(Vec<ChatChunk>, ChunkStream), UpstreamError> {
+    let mut head = Vec::new();
+    loop {
+        match stream.next().await {
+            Some(Ok(chunk)) => {
+                let done = is_meaningful(&chunk);
+                head.push(chunk);
+                if done {
+                    return Ok((head, stream));
+                }
+            }
+            Some(Err(e)) => return Err(e),
+            None => {
+                return Err(UpstreamError::Io(
+                    "the stream ended before any content".into(),
+                ));
+            }
+        }
+    }
+}
+
+fn frame(chunk: &ChatChunk) -> Bytes {
+    let mut out = Vec::with_capacity(256);
+    out.extend_from_slice(b"data: ");
+    if serde_json::to_writer(&mut out, chunk).is_err() {
+        return Bytes::new();
+    }
+    out.extend_from_slice(b"\n\n");
+    Bytes::from(out)
+}
+
+fn error_frame(e: &UpstreamError, target_hint: &str) -> Bytes {
+    let api = e.to_api_error(target_hint);
+    let inner = api.inner();
+    let body = serde_json::json!({
+        "error": {
+            "message": inner.message,
+            "type": inner.kind,
+            "param": null,
+            "code": inner.code,
+        }
+    });
+    Bytes::from(format!("data: {body}\n\n"))
+}
+
+/// The committed stream: the buffered head, then the rest with idle and total deadlines,
+/// keep-alive comments, the usage chunk when asked for, and `[DONE]` only after a clean end.
+fn sse_body(
+    head: Vec<ChatChunk>,
+    mut rest: ChunkStream,
+    wants_usage: bool,
+    prompt_estimate: u64,
+    idle: Duration,
+    deadline: Instant,
+) -> impl futures_util::Stream<Item = Result<Bytes, std::convert::Infallible>> + Send {
+    async_stream::stream! {
+        let mut factory: Option<ChunkFactory> = None;
+        let mut usage_sent = false;
+        let mut completion_chars: u64 = 0;
+        let mut pending = head.into_iter();
+        let mut idle_until = tokio::time::Instant::now() + idle;
+        let deadline = tokio::time::Instant::from_std(deadline);
+        loop {
+            let next = match pending.next() {
+                Some(chunk) => Some(Ok(chunk)),
+                None => {
+                    let wake = idle_until.min(deadline).min(tokio::time::Instant::now() + KEEP_ALIVE);
+                    match tokio::time::timeout_at(wake, rest.next()).await {
+                        Ok(next) => {
+                            idle_until = tokio::time::Instant::now() + idle;
+                            next
+                        }
+                        Err(_) => {
+                            let now = tokio::time::Instant::now();
+                            if now >= deadline || now >= idle_until {
+                                let waited = if now >= deadline { "the total time limit" } else { "the idle limit between chunks" };
+                                tracing::warn!("stream cut: {waited}");
+                                let e = UpstreamError::Timeout(idle);
+                                yield Ok(error_frame(&e, &format!("upstream went quiet past {waited}")));
+                                break;
+                            }
+                            yield Ok(Bytes::from_static(b": keep-alive\n\n"));
+                            continue;
+                        }
+                    }
+                }
+            };
+            match next {
+                Some(Ok(chunk)) => {
+                    if factory.is_none() {
+                        factory = Some(ChunkFactory::new(chunk.id.clone(), chunk.created, chunk.model.clone()));
+                    }
+                    if chunk.choices.is_empty() {
+                        if chunk.usage.is_some() && wants_usage && !usage_sent {
+                            usage_sent = true;
+                            yield Ok(frame(&chunk));
+                        }
+                        continue;
+                    }
+                    for c in &chunk.choices {
+                        completion_chars += c.delta.content.as_ref().map_or(0, |s| s.len() as u64)
+                            + c.delta.reasoning_content.as_ref().map_or(0, |s| s.len() as u64);
+                    }
+                    yield Ok(frame(&chunk));
+                }
+                Some(Err(e)) => {
+                    tracing::warn!(error = %e, "upstream failed mid-stream");
+                    yield Ok(error_frame(&e, "upstream"));
+                    break;
+                }
+                None => {
+                    if wants_usage && !usage_sent {
+                        if let Some(f) = &factory {
+                            // The upstream reported no usage: estimate it rather than leave clients without one.
+                            let usage = Usage {
+                                prompt_tokens: prompt_estimate,
+                                completion_tokens: completion_chars.div_ceil(4),
+                                ..Usage::default()
+                            };
+                            yield Ok(frame(&f.usage(usage)));
+                        }
+                    }
+                    yield Ok(Bytes::from_static(b"data: [DONE]\n\n"));
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// About four characters per token: used only when an upstream reports no usage.
+fn estimate_prompt_tokens(req: &ChatRequest) -> u64 {
+    let chars: usize = req
+        .messages
+        .iter()
+        .map(|m| m.content.as_ref().map_or(0, |c| c.text().len()) + 4)
+        .sum();
+    (chars as u64).div_ceil(4)
+}

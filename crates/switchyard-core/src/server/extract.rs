@@ -1,0 +1,160 @@
+//! Request extractors whose rejections are our own errors: JSON bodies checked for content type
+//! (415), size (413), syntax (400) and shape (400 with the offending `param`), never axum's
+//! plain-text 422.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::{StatusCode, header};
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// A JSON request body of type `T`.
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<S, T> FromRequest<S> for JsonBody<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        check_content_type(req.headers())?;
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                too_large()
+            } else {
+                ApiError::invalid_request(format!("could not read the request body: {rejection}"))
+            }
+        })?;
+        parse_json(&bytes).map(JsonBody)
+    }
+}
+
+pub fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "invalid_request_error",
+        "The request body is larger than this gateway accepts (limits.max_body_bytes).",
+    )
+    .with_code("request_too_large")
+}
+
+fn check_content_type(headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
+    let unsupported = |what: String| {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "invalid_request_error",
+            format!(
+                "{what}; send the body as JSON with the header \"Content-Type: application/json\"."
+            ),
+        )
+        .with_code("unsupported_media_type")
+    };
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return Err(unsupported("The request has no Content-Type".into()));
+    };
+    let value = value.to_str().unwrap_or_default().to_ascii_lowercase();
+    let mut parts = value.split(';').map(str::trim);
+    let mime = parts.next().unwrap_or_default();
+    let json =
+        mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"));
+    if !json {
+        return Err(unsupported(format!("Content-Type {mime:?} is not JSON")));
+    }
+    for param in parts {
+        if let Some(charset) = param.strip_prefix("charset=") {
+            let charset = charset.trim_matches('"');
+            if charset != "utf-8" && charset != "utf8" {
+                return Err(unsupported(format!(
+                    "charset {charset:?} is not supported (JSON is UTF-8)"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Parses JSON into `T`, naming the path of a value of the wrong type.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::invalid_request(
+            "The request body is empty; send a JSON object.",
+        ));
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        json_error(e.inner(), &path)
+    })?;
+    de.end().map_err(|e| json_error(&e, "."))?;
+    Ok(value)
+}
+
+fn json_error(inner: &serde_json::Error, path: &str) -> ApiError {
+    if inner.is_syntax() || inner.is_eof() {
+        return ApiError::invalid_request(format!("The body is not valid JSON: {inner}."));
+    }
+    let text = inner.to_string();
+    let message = strip_position(&text);
+    let param = if path == "." || path.is_empty() {
+        missing_field(message).map(str::to_owned)
+    } else {
+        Some(path.to_owned())
+    };
+    match param {
+        Some(param) => ApiError::invalid_request(format!("{param}: {message}")).with_param(param),
+        None => ApiError::invalid_request(message.to_owned()),
+    }
+}
+
+fn strip_position(message: &str) -> &str {
+    message
+        .find(" at line ")
+        .map_or(message, |at| &message[..at])
+}
+
+fn missing_field(message: &str) -> Option<&str> {
+    message.strip_prefix("missing field `")?.split('`').next()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::openai::ChatRequest;
+
+    #[test]
+    fn wrong_types_name_their_param() {
+        let e = parse_json::<ChatRequest>(
+            br#"{"model":"m","messages":[{"role":"robot","content":"x"}]}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.inner().param.as_deref(), Some("messages[0].role"));
+        assert_eq!(e.status(), StatusCode::BAD_REQUEST);
+        let e = parse_json::<ChatRequest>(br#"{"model":"m","messages":[],"stream":"yes"}"#)
+            .unwrap_err();
+        assert_eq!(e.inner().param.as_deref(), Some("stream"));
+        let e = parse_json::<ChatRequest>(br#"{"messages":[]}"#).unwrap_err();
+        assert_eq!(e.inner().param.as_deref(), Some("model"));
+        let e = parse_json::<ChatRequest>(br#"{"model":"m","messages":[],"max_tokens":-1}"#)
+            .unwrap_err();
+        assert_eq!(e.inner().param.as_deref(), Some("max_tokens"));
+    }
+
+    #[test]
+    fn syntax_errors_and_trailing_garbage_are_invalid_json() {
+        for body in [
+            &b"{\"model\":"[..],
+            br#"{"model":"m","messages":[]} x"#,
+            br#"{"model":"m",}"#,
+            b"\xff\xfe",
+        ] {
+            let e = parse_json::<ChatRequest>(body).unwrap_err();
+            assert!(e.message().contains("not valid JSON"), "{}", e.message());
+        }
+        let deep = "[".repeat(10_000);
+        assert!(parse_json::<serde_json::Value>(deep.as_bytes()).is_err());
+    }
+}

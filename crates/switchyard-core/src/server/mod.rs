@@ -1,0 +1,181 @@
+//! The HTTP server: shared state, the router with its layers, and the gateway's lifecycle
+//! ([`Gateway::start`] → [`GatewayHandle`]) used alike by the CLI, the desktop shell and tests.
+
+mod chat;
+mod embeddings;
+mod extract;
+mod middleware;
+mod models;
+mod routes;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderMap, HeaderValue};
+use axum::serve::ListenerExt as _;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub use chat::chat;
+pub use embeddings::embed;
+pub use extract::{JsonBody, parse_json};
+
+use crate::config::Config;
+use crate::error::{Attempt, attempts_header};
+use crate::routing::{Breakers, Runtime, Target};
+
+/// Lists every target tried and how each ended: `alpha/gpt-4o-mini=503, beta/claude=ok`.
+pub const ATTEMPTS_HEADER: &str = "x-switchyard-attempts";
+/// The `provider/model` that answered.
+pub const TARGET_HEADER: &str = "x-switchyard-target";
+
+/// State shared by every request. The routing table is swapped whole on reload.
+#[derive(Debug)]
+pub struct AppState {
+    pub runtime: ArcSwap<Runtime>,
+    pub breakers: Arc<Breakers>,
+    pub started: Instant,
+}
+
+fn success_headers(headers: &mut HeaderMap, target: &Target, attempts: &[Attempt]) {
+    if let Some(v) = attempts_header(attempts) {
+        headers.insert(ATTEMPTS_HEADER, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&target.label) {
+        headers.insert(TARGET_HEADER, v);
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(
+        "refusing to listen on {0}: only loopback addresses (127.0.0.1, ::1) are allowed until client keys protect the gateway"
+    )]
+    NotLoopback(SocketAddr),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Config(String),
+}
+
+pub struct Gateway;
+
+impl Gateway {
+    /// Builds the router for a config; exposed for in-process tests and embedding.
+    pub fn router(config: Config) -> Result<(Router, Arc<AppState>), StartError> {
+        let breakers = Arc::new(Breakers::default());
+        let limit = config.limits.max_body_bytes;
+        let runtime = Runtime::build(config, breakers.clone()).map_err(StartError::Config)?;
+        for p in &runtime.providers {
+            if let Some(problem) = p.key_problem() {
+                tracing::warn!(provider = %p.name, "{problem}; its requests will fail until it is set");
+            }
+        }
+        let state = Arc::new(AppState {
+            runtime: ArcSwap::from_pointee(runtime),
+            breakers,
+            started: Instant::now(),
+        });
+        let router = routes::routes()
+            .fallback(middleware::not_found)
+            .method_not_allowed_fallback(middleware::method_not_allowed)
+            .layer(DefaultBodyLimit::max(limit))
+            .layer(axum::middleware::from_fn(middleware::loopback_host))
+            .with_state(state.clone());
+        Ok((router, state))
+    }
+
+    /// Binds, starts serving, and returns once the gateway accepts connections.
+    pub async fn start(config: Config) -> Result<GatewayHandle, StartError> {
+        let addr = config.listen;
+        if !addr.ip().is_loopback() {
+            return Err(StartError::NotLoopback(addr));
+        }
+        let (router, state) = Self::router(config)?;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartError::Bind { addr, source })?;
+        let local = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind { addr, source })?;
+        let listener = listener.tap_io(|tcp| {
+            // Nagle would hold small SSE frames back for tens of milliseconds.
+            let _ = tcp.set_nodelay(true);
+        });
+        let stop = CancellationToken::new();
+        let signal = stop.clone();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async move { signal.cancelled().await })
+                .await
+        });
+        Ok(GatewayHandle {
+            addr: local,
+            stop,
+            task,
+            state,
+        })
+    }
+}
+
+/// A running gateway. Stop it with [`GatewayHandle::shutdown`].
+#[derive(Debug)]
+pub struct GatewayHandle {
+    addr: SocketAddr,
+    stop: CancellationToken,
+    task: JoinHandle<std::io::Result<()>>,
+    state: Arc<AppState>,
+}
+
+impl GatewayHandle {
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The OpenAI base URL clients use: `http://127.0.0.1:PORT/v1`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    pub fn state(&self) -> &Arc<AppState> {
+        &self.state
+    }
+
+    /// Replaces the live config. Requests already running finish on the one they started with.
+    pub fn reload(&self, config: Config) -> Result<(), String> {
+        let runtime = Runtime::build(config, self.state.breakers.clone())?;
+        self.state.runtime.store(Arc::new(runtime));
+        Ok(())
+    }
+
+    /// Stops accepting connections at once, lets in-flight requests finish for up to `grace`,
+    /// then drops whatever is left.
+    pub async fn shutdown(self, grace: Duration) -> std::io::Result<()> {
+        self.stop.cancel();
+        let mut task = self.task;
+        match tokio::time::timeout(grace, &mut task).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(join)) => Err(std::io::Error::other(join)),
+            Err(_) => {
+                tracing::warn!("grace period over: closing the remaining connections");
+                task.abort();
+                Ok(())
+            }
+        }
+    }
+
+    /// Waits until the server stops by itself (it only does on an I/O error).
+    pub async fn wait(&mut self) -> std::io::Result<()> {
+        match (&mut self.task).await {
+            Ok(result) => result,
+            Err(join) => Err(std::io::Error::other(join)),
+        }
+    }
+}
