@@ -1,1 +1,12 @@
+//! Integration tests: the real gateway on a port-0 socket in front of the test kit's fake
+//! upstreams, driven over HTTP as clients drive it.
 
+mod cancel;
+mod chat;
+mod embeddings;
+mod errors;
+mod failover;
+mod harness;
+mod models;
+mod shutdown;
+mod streaming;

@@ -1,0 +1,129 @@
+//! A gateway with two fake upstreams (alpha: OpenAI, beta: Anthropic) and a client.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use switchyard_core::{Config, Gateway, GatewayHandle};
+use switchyard_testkit::{Dialect, FakeUpstream};
+
+pub const ALPHA_KEY: &str = "sk-alpha-test-key";
+pub const BETA_KEY: &str = "sk-beta-test-key";
+
+pub struct Harness {
+    pub gateway: GatewayHandle,
+    pub alpha: FakeUpstream,
+    pub beta: FakeUpstream,
+    pub client: reqwest::Client,
+    pub base: String,
+}
+
+/// `extra` is appended to the config (more providers, aliases, `[timeouts]`…).
+pub async fn start(extra: &str) -> Harness {
+    let alpha = FakeUpstream::start(Dialect::OpenAi).await.unwrap();
+    let beta = FakeUpstream::start(Dialect::Anthropic).await.unwrap();
+    let text = format!(
+        r#"
+listen = "127.0.0.1:0"
+
+[[providers]]
+name = "alpha"
+kind = "openai"
+base_url = "{}"
+api_key = "env:SWITCHYARD_TEST_ALPHA_KEY"
+models = ["gpt-4o-mini", "text-embedding-3-small"]
+
+[[providers]]
+name = "beta"
+kind = "anthropic"
+base_url = "{}"
+api_key = "env:SWITCHYARD_TEST_BETA_KEY"
+models = ["claude-sonnet-4-5"]
+
+[[aliases]]
+name = "smart"
+targets = ["alpha/gpt-4o-mini", "beta/claude-sonnet-4-5"]
+
+{extra}
+"#,
+        alpha.base_url(),
+        beta.base_url()
+    );
+    let config = Config::from_toml(&text).unwrap_or_else(|e| panic!("test config: {e:?}"));
+    let gateway = Gateway::start(config).await.unwrap();
+    let base = gateway.base_url();
+    Harness {
+        gateway,
+        alpha,
+        beta,
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap(),
+        base,
+    }
+}
+
+impl Harness {
+    pub async fn post(&self, path: &str, body: Value) -> reqwest::Response {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth("sk-client-secret")
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn chat(&self, body: Value) -> (u16, reqwest::header::HeaderMap, Value) {
+        let r = self.post("/chat/completions", body).await;
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let json = r.json::<Value>().await.unwrap();
+        (status, headers, json)
+    }
+
+    /// Streams a chat request and returns the status, headers and every SSE data payload.
+    pub async fn stream(&self, body: Value) -> (u16, reqwest::header::HeaderMap, Vec<String>) {
+        let r = self.post("/chat/completions", body).await;
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let text = r.text().await.unwrap_or_default();
+        (status, headers, sse_data(&text))
+    }
+}
+
+pub fn sse_data(text: &str) -> Vec<String> {
+    text.split("\n\n")
+        .filter_map(|event| {
+            let data: Vec<&str> = event
+                .lines()
+                .filter_map(|l| l.strip_prefix("data: "))
+                .collect();
+            (!data.is_empty()).then(|| data.join("\n"))
+        })
+        .collect()
+}
+
+pub fn user(text: &str) -> Value {
+    serde_json::json!([{"role": "user", "content": text}])
+}
+
+pub fn header<'a>(headers: &'a reqwest::header::HeaderMap, name: &str) -> &'a str {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+/// The concatenated `delta.content` of an SSE chat stream.
+pub fn stream_text(sse: &str) -> String {
+    sse_data(sse)
+        .iter()
+        .filter_map(|d| serde_json::from_str::<Value>(d).ok())
+        .filter_map(|c| {
+            c["choices"][0]["delta"]["content"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .collect()
+}
