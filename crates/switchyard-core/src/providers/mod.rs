@@ -151,7 +151,9 @@ impl Provider {
     }
 }
 
-fn install_crypto_provider() {
+/// Installs the process-wide TLS crypto provider (ring). Safe to call any number of times; every
+/// HTTP client in the process needs it before it is built.
+pub fn install_crypto_provider() {
     // Ignored when already installed: any process-wide provider will do.
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
