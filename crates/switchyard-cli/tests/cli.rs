@@ -8,6 +8,10 @@ use switchyard_testkit::{Dialect, FakeUpstream};
 
 const BIN: &str = env!("CARGO_BIN_EXE_switchyard");
 
+#[expect(
+    clippy::unwrap_used,
+    reason = "a test that cannot write its config must stop"
+)]
 fn write_config(dir: &std::path::Path, body: &str) -> std::path::PathBuf {
     let path = dir.join("config.toml");
     std::fs::write(&path, body).unwrap();

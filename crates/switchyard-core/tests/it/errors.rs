@@ -47,7 +47,9 @@ fn assert_openai_error(body: &Value) {
 async fn malformed_requests_get_openai_shaped_4xx_without_touching_upstreams() {
     let h = start("[limits]\nmax_body_bytes = 4096").await;
     let json = Some("application/json");
-    let cases: Vec<(&str, Option<&str>, Vec<u8>, u16, Option<&str>)> = vec![
+    // (what, content type, body, expected status, expected param)
+    type Case<'a> = (&'a str, Option<&'a str>, Vec<u8>, u16, Option<&'a str>);
+    let cases: Vec<Case> = vec![
         ("invalid JSON", json, b"{\"model\": ".to_vec(), 400, None),
         (
             "trailing garbage",

@@ -1,5 +1,10 @@
 //! Integration tests: the real gateway on a port-0 socket in front of the test kit's fake
 //! upstreams, driven over HTTP as clients drive it.
+#![expect(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test helpers stop the test at the first failed step, with its error"
+)]
 
 mod cancel;
 mod chat;

@@ -1,0 +1,299 @@
+//! Turns round measurements into the bench report: medians over rounds, added latency, target
+//! checks, the table printed to stdout and the JSON written to `bench-results/latest.json`.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::gateway::Memory;
+use crate::load::RoundStats;
+
+/// Added p50 at c=1 and c=64 must stay at or under this.
+pub const TARGET_ADDED_P50_US: f64 = 100.0;
+/// Added p99 at c=1 and c=64 must stay at or under this.
+pub const TARGET_ADDED_P99_US: f64 = 1000.0;
+/// Peak RSS of the gateway must stay at or under this.
+pub const TARGET_PEAK_RSS_MB: f64 = 40.0;
+
+/// The whole report, as written to JSON.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub generated_at_unix: u64,
+    pub gateway_bin: String,
+    pub self_test: bool,
+    pub quick: bool,
+    pub rounds: usize,
+    pub cpus: usize,
+    pub non_streaming: Vec<Comparison>,
+    pub streaming_ttft: Comparison,
+    pub gateway_memory: Option<Memory>,
+    pub errors: usize,
+    pub first_error: Option<String>,
+    pub targets: Vec<Check>,
+}
+
+/// Direct vs gateway at one concurrency.
+#[derive(Debug, Serialize)]
+pub struct Comparison {
+    pub concurrency: usize,
+    pub requests_per_round: usize,
+    pub direct: Side,
+    pub gateway: Side,
+    /// Median over rounds of (gateway round p50 − direct round p50).
+    pub added_p50_us: f64,
+    /// Median over rounds of (gateway round p99 − direct round p99).
+    pub added_p99_us: f64,
+    /// Smallest and largest per-round added p50.
+    pub added_p50_range_us: [f64; 2],
+    /// Smallest and largest per-round added p99.
+    pub added_p99_range_us: [f64; 2],
+    /// The first error seen on either side, warm-up included.
+    pub first_error: Option<String>,
+}
+
+/// One side's figures: medians over rounds, and the rounds themselves.
+#[derive(Debug, Serialize)]
+pub struct Side {
+    pub p50_us: f64,
+    pub p99_us: f64,
+    pub rps: f64,
+    pub errors: usize,
+    pub rounds: Vec<RoundFigures>,
+}
+
+/// One round's figures.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct RoundFigures {
+    pub p50_us: f64,
+    pub p99_us: f64,
+    pub rps: f64,
+}
+
+/// One target line.
+#[derive(Debug, Serialize)]
+pub struct Check {
+    pub what: String,
+    pub value: String,
+    pub limit: String,
+    /// `None` when there was nothing to measure (e.g. memory in self-test).
+    pub pass: Option<bool>,
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
+fn range(values: &[f64]) -> [f64; 2] {
+    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if values.is_empty() {
+        [0.0, 0.0]
+    } else {
+        [min, max]
+    }
+}
+
+fn figures(stats: &RoundStats) -> RoundFigures {
+    RoundFigures {
+        p50_us: stats.quantile_us(0.5),
+        p99_us: stats.quantile_us(0.99),
+        rps: stats.rps(),
+    }
+}
+
+fn side(rounds: &[&RoundStats], extra_errors: usize) -> Side {
+    let figs: Vec<RoundFigures> = rounds.iter().map(|s| figures(s)).collect();
+    let pick = |f: fn(&RoundFigures) -> f64| median(&mut figs.iter().map(f).collect::<Vec<_>>());
+    Side {
+        p50_us: pick(|f| f.p50_us),
+        p99_us: pick(|f| f.p99_us),
+        rps: pick(|f| f.rps),
+        errors: rounds.iter().map(|s| s.errors).sum::<usize>() + extra_errors,
+        rounds: figs,
+    }
+}
+
+impl Comparison {
+    /// Builds the comparison from the warm-up and the paired rounds, each (direct, gateway).
+    pub fn from_rounds(
+        concurrency: usize,
+        requests_per_round: usize,
+        warmup: &(RoundStats, RoundStats),
+        pairs: &[(RoundStats, RoundStats)],
+    ) -> Self {
+        let first_error = std::iter::once(warmup)
+            .chain(pairs)
+            .flat_map(|(d, g)| [d, g])
+            .find_map(|s| s.first_error.clone());
+        let direct: Vec<&RoundStats> = pairs.iter().map(|(d, _)| d).collect();
+        let gateway: Vec<&RoundStats> = pairs.iter().map(|(_, g)| g).collect();
+        let added = |q: f64| -> Vec<f64> {
+            pairs
+                .iter()
+                .map(|(d, g)| g.quantile_us(q) - d.quantile_us(q))
+                .collect()
+        };
+        let added_p50 = added(0.5);
+        let added_p99 = added(0.99);
+        Self {
+            concurrency,
+            requests_per_round,
+            direct: side(&direct, warmup.0.errors),
+            gateway: side(&gateway, warmup.1.errors),
+            added_p50_us: median(&mut added_p50.clone()),
+            added_p99_us: median(&mut added_p99.clone()),
+            added_p50_range_us: range(&added_p50),
+            added_p99_range_us: range(&added_p99),
+            first_error,
+        }
+    }
+
+    pub fn errors(&self) -> usize {
+        self.direct.errors + self.gateway.errors
+    }
+}
+
+/// The target lines: added p50/p99 at c=1 and c=64, and peak RSS.
+pub fn checks(non_streaming: &[Comparison], memory: Option<Memory>) -> Vec<Check> {
+    let mut out = Vec::new();
+    for c in non_streaming
+        .iter()
+        .filter(|c| c.concurrency == 1 || c.concurrency == 64)
+    {
+        out.push(Check {
+            what: format!("added p50 at c={}", c.concurrency),
+            value: signed_us(c.added_p50_us),
+            limit: format!("<= {TARGET_ADDED_P50_US} µs"),
+            pass: Some(c.added_p50_us <= TARGET_ADDED_P50_US),
+        });
+        out.push(Check {
+            what: format!("added p99 at c={}", c.concurrency),
+            value: signed_us(c.added_p99_us),
+            limit: format!("<= {TARGET_ADDED_P99_US} µs"),
+            pass: Some(c.added_p99_us <= TARGET_ADDED_P99_US),
+        });
+    }
+    let peak_mb = memory.map(|m| m.peak_kb as f64 / 1024.0);
+    out.push(Check {
+        what: "gateway peak RSS".to_owned(),
+        value: peak_mb.map_or_else(|| "n/a".to_owned(), |mb| format!("{mb:.1} MB")),
+        limit: format!("<= {TARGET_PEAK_RSS_MB} MB"),
+        pass: peak_mb.map(|mb| mb <= TARGET_PEAK_RSS_MB),
+    });
+    out
+}
+
+fn us(v: f64) -> String {
+    if v.abs() < 10.0 {
+        format!("{v:.1} µs")
+    } else if v.abs() < 10_000.0 {
+        format!("{v:.0} µs")
+    } else {
+        format!("{:.1} ms", v / 1000.0)
+    }
+}
+
+fn signed_us(v: f64) -> String {
+    if v >= 0.0 {
+        format!("+{}", us(v))
+    } else {
+        us(v)
+    }
+}
+
+fn pair(a: String, b: String) -> String {
+    format!("{a} / {b}")
+}
+
+/// The human-readable table.
+pub fn table(report: &Report) -> String {
+    let mut out = String::new();
+    let header = |out: &mut String, first: &str| {
+        let _ = writeln!(
+            out,
+            "{first:<20}{:<24}{:<24}{:<26}{:>12}{:>13}",
+            "direct p50/p99", "gateway p50/p99", "added p50/p99", "rps direct", "rps gateway"
+        );
+    };
+    let row = |out: &mut String, label: String, c: &Comparison| {
+        let _ = writeln!(
+            out,
+            "{label:<20}{:<24}{:<24}{:<26}{:>12.0}{:>13.0}",
+            pair(us(c.direct.p50_us), us(c.direct.p99_us)),
+            pair(us(c.gateway.p50_us), us(c.gateway.p99_us)),
+            pair(signed_us(c.added_p50_us), signed_us(c.added_p99_us)),
+            c.direct.rps,
+            c.gateway.rps,
+        );
+    };
+    let mode = if report.self_test {
+        " (self-test: the \"gateway\" is a second fake)"
+    } else {
+        ""
+    };
+    let _ = writeln!(
+        out,
+        "switchyard-bench: {} rounds per side, interleaved, medians of rounds; {} CPUs{mode}",
+        report.rounds, report.cpus
+    );
+    header(&mut out, "non-streaming");
+    for c in &report.non_streaming {
+        row(&mut out, format!("c={}", c.concurrency), c);
+    }
+    header(&mut out, "streaming TTFT");
+    row(&mut out, "c=1".to_owned(), &report.streaming_ttft);
+    match report.gateway_memory {
+        Some(m) => {
+            let _ = writeln!(
+                out,
+                "gateway peak RSS: {:.1} MB (now {:.1} MB)",
+                m.peak_kb as f64 / 1024.0,
+                m.current_kb as f64 / 1024.0
+            );
+        }
+        None => {
+            let _ = writeln!(out, "gateway peak RSS: n/a");
+        }
+    }
+    let _ = writeln!(out, "errors: {}", report.errors);
+    if let Some(e) = &report.first_error {
+        let _ = writeln!(out, "first error: {e}");
+    }
+    let _ = writeln!(
+        out,
+        "targets: added p50 <= {TARGET_ADDED_P50_US} µs and p99 <= {TARGET_ADDED_P99_US} µs at c=1 and c=64; RSS <= {TARGET_PEAK_RSS_MB} MB"
+    );
+    for check in &report.targets {
+        let verdict = match check.pass {
+            Some(true) => "PASS",
+            Some(false) => "MISS",
+            None => "n/a",
+        };
+        let _ = writeln!(
+            out,
+            "  {:<24}{:>12}  {:<14}-> {verdict}",
+            check.what, check.value, check.limit
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn medians_and_ranges() {
+        assert!((median(&mut [3.0, 1.0, 2.0]) - 2.0).abs() < f64::EPSILON);
+        assert!((median(&mut [4.0, 1.0, 2.0, 3.0]) - 2.5).abs() < f64::EPSILON);
+        assert_eq!(range(&[2.0, -1.0, 5.0]), [-1.0, 5.0]);
+        assert_eq!(signed_us(49.4), "+49 µs");
+        assert_eq!(signed_us(-3.26), "-3.3 µs");
+        assert_eq!(signed_us(27_275.0), "+27.3 ms");
+    }
+}

@@ -1,0 +1,316 @@
+//! Resolves a `Reply` against the request it answers (text, ids, token counts, pieces to stream).
+//! Dialect-neutral: the OpenAI and Anthropic modules render what this produces; no I/O here.
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+
+use crate::script::Reply;
+
+/// The parts of a chat/messages request body the fakes look at.
+#[derive(Debug, Default)]
+pub(crate) struct ParsedRequest {
+    /// The body was a JSON object of the expected rough shape.
+    pub valid: bool,
+    pub model: Option<String>,
+    pub stream: bool,
+    pub include_usage: bool,
+    pub last_user_text: String,
+    pub body_len: usize,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct WireRequest {
+    model: Option<String>,
+    stream: Option<bool>,
+    stream_options: Option<WireStreamOptions>,
+    messages: Option<Vec<WireMessage>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct WireStreamOptions {
+    include_usage: Option<bool>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct WireMessage {
+    role: String,
+    content: serde_json::Value,
+}
+
+impl ParsedRequest {
+    /// Parses leniently: a body that is not JSON gives `valid: false` and defaults.
+    pub(crate) fn parse(body: &[u8]) -> Self {
+        let Ok(wire) = serde_json::from_slice::<WireRequest>(body) else {
+            return Self {
+                body_len: body.len(),
+                ..Self::default()
+            };
+        };
+        let last_user_text = wire
+            .messages
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .rev()
+            .find(|m| m.role == "user")
+            .map(|m| content_text(&m.content))
+            .unwrap_or_default();
+        Self {
+            valid: true,
+            model: wire.model,
+            stream: wire.stream.unwrap_or(false),
+            include_usage: wire
+                .stream_options
+                .and_then(|o| o.include_usage)
+                .unwrap_or(false),
+            last_user_text,
+            body_len: body.len(),
+        }
+    }
+}
+
+/// The text of a message `content`: a string, or the `text` of its text parts joined by spaces.
+fn content_text(content: &serde_json::Value) -> String {
+    match content {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(parts) => {
+            let texts: Vec<&str> = parts
+                .iter()
+                .filter(|p| p.get("type").and_then(|t| t.as_str()) == Some("text"))
+                .filter_map(|p| p.get("text").and_then(|t| t.as_str()))
+                .collect();
+            texts.join(" ")
+        }
+        _ => String::new(),
+    }
+}
+
+/// One tool call, ready to render.
+#[derive(Debug)]
+pub(crate) struct ResolvedTool<'a> {
+    pub id: String,
+    pub name: &'a str,
+    pub arguments: String,
+}
+
+/// A `Reply` with every default filled in for one request.
+#[derive(Debug)]
+pub(crate) struct Resolved<'a> {
+    pub request_index: usize,
+    pub created: u64,
+    pub model: &'a str,
+    pub text: Cow<'a, str>,
+    pub reasoning: Option<&'a str>,
+    pub signature: &'a str,
+    pub tools: Vec<ResolvedTool<'a>>,
+    pub chunks: usize,
+    pub prompt_tokens: u32,
+    pub completion_tokens: u32,
+    pub cached_tokens: u32,
+    pub reasoning_tokens: u32,
+    pub finish_reason: Option<&'a str>,
+}
+
+/// Per-request facts needed to resolve a reply.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ReplyCtx {
+    pub request_index: usize,
+    pub created: u64,
+    /// The number of the first tool call of this response (ids are unique per fake).
+    pub first_tool_number: u64,
+}
+
+impl<'a> Resolved<'a> {
+    pub(crate) fn new(
+        reply: &'a Reply,
+        req: &'a ParsedRequest,
+        ctx: ReplyCtx,
+        tool_prefix: &str,
+    ) -> Self {
+        let text: Cow<'a, str> = match &reply.text {
+            Some(t) => Cow::Borrowed(t.as_str()),
+            None => Cow::Owned(format!("You said: {}", req.last_user_text)),
+        };
+        let reasoning = reply.reasoning.as_deref();
+        let tools: Vec<ResolvedTool<'a>> = reply
+            .tool_calls
+            .iter()
+            .zip(ctx.first_tool_number..)
+            .map(|(spec, n)| ResolvedTool {
+                id: format!("{tool_prefix}{n}"),
+                name: spec.name.as_str(),
+                arguments: spec.arguments_json(),
+            })
+            .collect();
+        let reasoning_tokens = reasoning.map_or(0, word_count);
+        let completion_tokens = reply.completion_tokens.unwrap_or_else(|| {
+            let tool_words: u32 = tools.iter().map(|t| word_count(&t.arguments)).sum();
+            (word_count(&text) + reasoning_tokens + tool_words).max(1)
+        });
+        let prompt_tokens = reply
+            .prompt_tokens
+            .unwrap_or_else(|| u32::try_from(req.body_len / 4).unwrap_or(u32::MAX).max(1));
+        Self {
+            request_index: ctx.request_index,
+            created: ctx.created,
+            model: reply
+                .model
+                .as_deref()
+                .or(req.model.as_deref())
+                .unwrap_or("fake-model"),
+            text,
+            reasoning,
+            signature: reply.signature.as_deref().unwrap_or("sig-fake"),
+            tools,
+            chunks: reply.chunks,
+            prompt_tokens,
+            completion_tokens,
+            cached_tokens: reply.cached_tokens,
+            reasoning_tokens,
+            finish_reason: reply.finish_reason.as_deref(),
+        }
+    }
+
+    /// The reply's text in streaming pieces.
+    pub(crate) fn text_pieces(&self) -> Vec<&str> {
+        split_text(&self.text, self.chunks)
+    }
+
+    /// The reply's reasoning in streaming pieces (empty without reasoning).
+    pub(crate) fn reasoning_pieces(&self) -> Vec<&'a str> {
+        self.reasoning
+            .map(|r| split_text(r, self.chunks))
+            .unwrap_or_default()
+    }
+}
+
+fn word_count(s: &str) -> u32 {
+    u32::try_from(s.split_whitespace().count()).unwrap_or(u32::MAX)
+}
+
+/// Splits text for streaming: `chunks == 0` gives one piece per word (with its trailing
+/// whitespace); otherwise `chunks` pieces of near-equal character counts (fewer for short text).
+/// Empty text gives no pieces.
+pub(crate) fn split_text(text: &str, chunks: usize) -> Vec<&str> {
+    if text.is_empty() {
+        return Vec::new();
+    }
+    if chunks > 0 {
+        return split_even(text, chunks);
+    }
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    let mut in_space = false;
+    for (i, c) in text.char_indices() {
+        if c.is_whitespace() {
+            in_space = true;
+            continue;
+        }
+        if in_space && text[start..i].chars().any(|c| !c.is_whitespace()) {
+            pieces.push(&text[start..i]);
+            start = i;
+        }
+        in_space = false;
+    }
+    pieces.push(&text[start..]);
+    pieces
+}
+
+/// Splits into `n` pieces of near-equal character counts, never inside a UTF-8 character.
+pub(crate) fn split_even(text: &str, n: usize) -> Vec<&str> {
+    let bounds: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+    let count = bounds.len();
+    let n = n.clamp(1, count.max(1));
+    let mut pieces = Vec::with_capacity(n);
+    let mut start = 0;
+    for k in 1..=n {
+        let end = if k == n {
+            text.len()
+        } else {
+            bounds.get(k * count / n).copied().unwrap_or(text.len())
+        };
+        pieces.push(&text[start..end]);
+        start = end;
+    }
+    pieces
+}
+
+/// Tool arguments in 2–3 pieces (1 for very short strings), as real upstreams stream them.
+pub(crate) fn split_arguments(args: &str) -> Vec<&str> {
+    let chars = args.chars().count();
+    let n = match chars {
+        0 => return Vec::new(),
+        1 => 1,
+        2..=11 => 2,
+        _ => 3,
+    };
+    split_even(args, n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::script::ToolCallSpec;
+
+    #[test]
+    fn splits_on_words_keeping_whitespace() {
+        assert_eq!(split_text("You said: hi", 0), ["You ", "said: ", "hi"]);
+        assert_eq!(split_text("  a  b ", 0), ["  a  ", "b "]);
+        assert_eq!(split_text("one", 0), ["one"]);
+        assert!(split_text("", 0).is_empty());
+    }
+
+    #[test]
+    fn splits_evenly_on_char_boundaries() {
+        assert_eq!(split_text("abcdef", 3), ["ab", "cd", "ef"]);
+        assert_eq!(split_text("ab", 5), ["a", "b"]);
+        assert_eq!(split_even("héllo", 2).concat(), "héllo");
+        assert_eq!(split_arguments("{}"), ["{", "}"]);
+        assert_eq!(split_arguments(r#"{"city":"Paris"}"#).len(), 3);
+        assert_eq!(
+            split_arguments(r#"{"city":"Paris"}"#).concat(),
+            r#"{"city":"Paris"}"#
+        );
+    }
+
+    #[test]
+    fn parses_last_user_text_from_strings_and_parts() {
+        let body = br#"{"model":"m","stream":true,"stream_options":{"include_usage":true},
+            "messages":[{"role":"user","content":"first"},{"role":"assistant","content":"x"},
+            {"role":"user","content":[{"type":"text","text":"hello"},{"type":"image_url"},{"type":"text","text":"there"}]}]}"#;
+        let req = ParsedRequest::parse(body);
+        assert!(req.valid && req.stream && req.include_usage);
+        assert_eq!(req.model.as_deref(), Some("m"));
+        assert_eq!(req.last_user_text, "hello there");
+        assert!(!ParsedRequest::parse(b"{nope").valid);
+    }
+
+    #[test]
+    fn resolves_defaults() {
+        let req =
+            ParsedRequest::parse(br#"{"model":"m","messages":[{"role":"user","content":"hi"}]}"#);
+        let reply = Reply {
+            reasoning: Some("think hard".into()),
+            tool_calls: vec![ToolCallSpec::new("f", serde_json::json!({"a": "b c"}))],
+            ..Reply::default()
+        };
+        let ctx = ReplyCtx {
+            request_index: 0,
+            created: 1,
+            first_tool_number: 7,
+        };
+        let r = Resolved::new(&reply, &req, ctx, "call_");
+        assert_eq!(r.text, "You said: hi");
+        assert_eq!(r.model, "m");
+        assert_eq!(r.tools[0].id, "call_7");
+        assert_eq!(r.signature, "sig-fake");
+        // 3 words of text + 2 of reasoning + 2 in the arguments
+        assert_eq!(r.completion_tokens, 7);
+        assert_eq!(r.reasoning_tokens, 2);
+        assert!(r.prompt_tokens >= 1);
+    }
+}

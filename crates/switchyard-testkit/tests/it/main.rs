@@ -1,0 +1,10 @@
+//! Integration tests for the fake upstreams, over real sockets on port 0.
+
+mod anthropic;
+mod binary;
+mod common;
+mod control;
+mod embeddings;
+mod faults;
+mod fixture;
+mod openai;
