@@ -24,14 +24,6 @@ pub const ANTHROPIC_VERSION: &str = "2023-06-01";
 /// Anthropic requires `max_tokens`; this is used when the client sent none.
 pub const DEFAULT_MAX_TOKENS: u32 = 4096;
 
-fn url(p: &Provider) -> String {
-    if p.base_url.ends_with("/v1") {
-        format!("{}/messages", p.base_url)
-    } else {
-        format!("{}/v1/messages", p.base_url)
-    }
-}
-
 fn headers(p: &Provider) -> Result<HeaderMap, UpstreamError> {
     let mut h = HeaderMap::new();
     h.insert(
@@ -55,7 +47,7 @@ pub async fn chat(
     let body = to_messages_request(req, model, false)?;
     let body = serde_json::to_vec(&body).map_err(|e| UpstreamError::Protocol(e.to_string()))?;
     let response = p
-        .post_json(&url(p), body, headers(p)?, ProviderKind::Anthropic)
+        .post_json(&p.urls.messages, body, headers(p)?, ProviderKind::Anthropic)
         .await?;
     let body = read_body(response).await?;
     let message: MessagesResponse = serde_json::from_slice(&body).map_err(|e| {
@@ -72,7 +64,7 @@ pub async fn chat_stream(
     let body = to_messages_request(req, model, true)?;
     let body = serde_json::to_vec(&body).map_err(|e| UpstreamError::Protocol(e.to_string()))?;
     let response = p
-        .post_json(&url(p), body, headers(p)?, ProviderKind::Anthropic)
+        .post_json(&p.urls.messages, body, headers(p)?, ProviderKind::Anthropic)
         .await?;
     let mut bytes = response.bytes_stream();
     let mut translator = StreamTranslator::new(model);

@@ -36,6 +36,8 @@ pub struct Provider {
     pub base_url: String,
     pub models: Vec<String>,
     pub timeouts: Timeouts,
+    /// Endpoint URLs, parsed once.
+    urls: Urls,
     key: Result<Option<Sensitive>, String>,
     client: reqwest::Client,
 }
@@ -64,8 +66,24 @@ impl Provider {
                 .map(Some)
                 .map_err(|e| format!("its key ({reference}) is unavailable: {e}")),
         };
+        let url = |path: &str| {
+            reqwest::Url::parse(&format!("{}{path}", config.base_url))
+                .map_err(|e| format!("provider {}: bad base_url: {e}", config.name))
+        };
+        // Anthropic's documented base URL has no /v1; accept it either way.
+        let messages = if config.base_url.ends_with("/v1") {
+            "/messages"
+        } else {
+            "/v1/messages"
+        };
+        let urls = Urls {
+            chat: url("/chat/completions")?,
+            embeddings: url("/embeddings")?,
+            messages: url(messages)?,
+        };
         Ok(Self {
             name: config.name.clone(),
+            urls,
             kind: config.kind,
             base_url: config.base_url.clone(),
             models: config.models.clone(),
@@ -126,14 +144,14 @@ impl Provider {
     /// POSTs a JSON body and returns the response once it has a success status.
     async fn post_json(
         &self,
-        url: &str,
+        url: &reqwest::Url,
         body: Vec<u8>,
         headers: HeaderMap,
         dialect: ProviderKind,
     ) -> Result<reqwest::Response, UpstreamError> {
         let response = self
             .client
-            .post(url)
+            .post(url.clone())
             .headers(headers)
             .header(
                 reqwest::header::CONTENT_TYPE,
@@ -149,6 +167,13 @@ impl Provider {
             Err(status_error(response, dialect).await)
         }
     }
+}
+
+#[derive(Debug)]
+struct Urls {
+    chat: reqwest::Url,
+    embeddings: reqwest::Url,
+    messages: reqwest::Url,
 }
 
 /// Installs the process-wide TLS crypto provider (ring). Safe to call any number of times; every

@@ -45,10 +45,9 @@ pub async fn chat(
     req: &ChatRequest,
     model: &str,
 ) -> Result<ChatResponse, UpstreamError> {
-    let url = format!("{}/chat/completions", p.base_url);
     let response = p
         .post_json(
-            &url,
+            &p.urls.chat,
             request_body(req, model)?,
             headers(p)?,
             ProviderKind::OpenAi,
@@ -89,10 +88,9 @@ pub async fn chat_stream(
     req: &ChatRequest,
     model: &str,
 ) -> Result<ChunkStream, UpstreamError> {
-    let url = format!("{}/chat/completions", p.base_url);
     let response = p
         .post_json(
-            &url,
+            &p.urls.chat,
             request_body(req, model)?,
             headers(p)?,
             ProviderKind::OpenAi,
@@ -160,12 +158,11 @@ pub async fn embeddings(
     req: &EmbeddingsRequest,
     model: &str,
 ) -> Result<EmbeddingsResponse, UpstreamError> {
-    let url = format!("{}/embeddings", p.base_url);
     let mut body = req.clone();
     model.clone_into(&mut body.model);
     let body = serde_json::to_vec(&body).map_err(|e| UpstreamError::Protocol(e.to_string()))?;
     let response = p
-        .post_json(&url, body, headers(p)?, ProviderKind::OpenAi)
+        .post_json(&p.urls.embeddings, body, headers(p)?, ProviderKind::OpenAi)
         .await?;
     let body = read_body(response).await?;
     let mut response: EmbeddingsResponse = serde_json::from_slice(&body).map_err(|e| {

@@ -167,12 +167,19 @@ fn sse_body(
         let mut usage_sent = false;
         let mut completion_chars: u64 = 0;
         let mut pending = head.into_iter();
+        let mut flushed = false;
         let mut idle_until = tokio::time::Instant::now() + idle;
         let deadline = tokio::time::Instant::from_std(deadline);
         loop {
             let next = match pending.next() {
                 Some(chunk) => Some(Ok(chunk)),
                 None => {
+                    if !flushed {
+                        // Let the server flush the first token now, even if the upstream has
+                        // already sent more: a burst must not hold back the first token.
+                        flushed = true;
+                        tokio::task::yield_now().await;
+                    }
                     let wake = idle_until.min(deadline).min(tokio::time::Instant::now() + KEEP_ALIVE);
                     match tokio::time::timeout_at(wake, rest.next()).await {
                         Ok(next) => {

@@ -78,7 +78,7 @@ impl Target {
 /// What one round measured.
 #[derive(Debug)]
 pub struct RoundStats {
-    /// Latency (non-streaming) or time to first body byte (streaming), in nanoseconds.
+    /// Latency (non-streaming) or time to the first content token (streaming), in nanoseconds.
     pub latency: Histogram<u64>,
     pub ok: usize,
     pub errors: usize,
@@ -140,11 +140,11 @@ async fn exchange(
         .map_err(|e| format!("{}: send: {e}", target.name))?;
     let status = response.status();
     let mut body = response.into_body();
-    let mut first_byte = None;
+    let mut first_token = None;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| format!("{}: body: {e}", target.name))?;
-        if first_byte.is_none() && frame.data_ref().is_some_and(|d| !d.is_empty()) {
-            first_byte = Some(started.elapsed());
+        if first_token.is_none() && frame.data_ref().is_some_and(|d| has_token(d)) {
+            first_token = Some(started.elapsed());
         }
     }
     let total = started.elapsed();
@@ -152,11 +152,20 @@ async fn exchange(
         return Ok(Err(format!("{}: status {status}", target.name)));
     }
     let measured = if stream {
-        first_byte.unwrap_or(total)
+        first_token.unwrap_or(total)
     } else {
         total
     };
     Ok(Ok(u64::try_from(measured.as_nanos()).unwrap_or(u64::MAX)))
+}
+
+/// Whether a body frame carries the first token: a non-empty `"content":"…"` delta. The role-only
+/// opening chunk does not count, on either side, so direct and gateway figures compare the same
+/// moment (the gateway holds the role chunk back until the stream has content to commit to).
+fn has_token(data: &[u8]) -> bool {
+    const NEEDLE: &[u8] = b"\"content\":\"";
+    data.windows(NEEDLE.len() + 1)
+        .any(|w| w.starts_with(NEEDLE) && w[NEEDLE.len()] != b'"')
 }
 
 /// Runs `requests` requests over `concurrency` connections as fast as answers come back.

@@ -294,7 +294,7 @@ impl Drop for BackgroundFake {
     }
 }
 
-/// A short answer; streamed as `chunks` content chunks (20 by default).
+/// A short answer; streamed as `chunks` content chunks (20 by default), back to back.
 fn bench_reply(chunks: usize) -> Reply {
     Reply {
         text: Some(
