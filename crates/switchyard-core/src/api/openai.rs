@@ -491,7 +491,7 @@ pub struct ModelCard {
     #[serde(rename = "type")]
     pub kind: &'static str,
     pub display_name: String,
-    pub created_at: &'static str,
+    pub created_at: String,
     /// The provider that serves it; `null` for an alias.
     pub provider: Option<String>,
     /// For an alias: the targets it tries, in order.

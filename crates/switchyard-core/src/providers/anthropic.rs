@@ -14,8 +14,8 @@ use crate::api::anthropic::{
     StreamEvent, TextBlock,
 };
 use crate::api::openai::{
-    ChatChunk, ChatRequest, ChatResponse, Choice, CompletionTokensDetails, Content, FunctionCall,
-    PromptTokensDetails, ResponseMessage, Role, ThinkingBlock, ToolCall, ToolChoice, Usage,
+    ChatChunk, ChatRequest, ChatResponse, Choice, Content, FunctionCall, PromptTokensDetails,
+    ResponseMessage, Role, ThinkingBlock, ToolCall, ToolChoice, Usage,
 };
 use crate::config::ProviderKind;
 use crate::error::UpstreamError;
@@ -260,12 +260,17 @@ pub fn to_messages_request(
         max_tokens,
         messages,
         system,
+        // Extended thinking takes neither; current Claude models refuse both at once.
         temperature: if thinking.is_some() {
             None
         } else {
             req.temperature
         },
-        top_p: if thinking.is_some() { None } else { req.top_p },
+        top_p: if thinking.is_some() || req.temperature.is_some() {
+            None
+        } else {
+            req.top_p
+        },
         stop_sequences: req
             .stop
             .clone()
@@ -405,9 +410,7 @@ pub fn usage(u: &a::Usage) -> Usage {
             cached_tokens: Some(cached),
             cache_creation_tokens: (written > 0).then_some(written),
         }),
-        completion_tokens_details: Some(CompletionTokensDetails {
-            reasoning_tokens: None,
-        }),
+        completion_tokens_details: None,
     }
 }
 
@@ -507,6 +510,8 @@ pub struct StreamTranslator {
     /// Block index → tool-call index, for tool_use blocks.
     tool_blocks: Vec<(u32, u32)>,
     thinking: Option<(String, String)>,
+    /// Finished thinking blocks with their signatures, sent once before the finish chunk.
+    signed: Vec<ThinkingBlock>,
     usage: a::Usage,
     stop_reason: Option<String>,
     pub stopped: bool,
@@ -519,6 +524,7 @@ impl StreamTranslator {
             started: false,
             tool_blocks: Vec::new(),
             thinking: None,
+            signed: Vec::new(),
             usage: a::Usage::default(),
             stop_reason: None,
             stopped: false,
@@ -561,15 +567,12 @@ impl StreamTranslator {
                         self.thinking = Some((thinking, String::new()));
                     }
                     ContentBlock::RedactedThinking { data } => {
-                        out.push(self.factory.thinking_blocks(
-                            0,
-                            vec![ThinkingBlock {
-                                kind: "redacted_thinking".into(),
-                                thinking: None,
-                                signature: None,
-                                data: Some(data),
-                            }],
-                        ));
+                        self.signed.push(ThinkingBlock {
+                            kind: "redacted_thinking".into(),
+                            thinking: None,
+                            signature: None,
+                            data: Some(data),
+                        });
                     }
                     _ => {}
                 }
@@ -602,15 +605,12 @@ impl StreamTranslator {
             }
             StreamEvent::ContentBlockStop { .. } => {
                 if let Some((thinking, signature)) = self.thinking.take() {
-                    out.push(self.factory.thinking_blocks(
-                        0,
-                        vec![ThinkingBlock {
-                            kind: "thinking".into(),
-                            thinking: Some(thinking),
-                            signature: Some(signature),
-                            data: None,
-                        }],
-                    ));
+                    self.signed.push(ThinkingBlock {
+                        kind: "thinking".into(),
+                        thinking: Some(thinking),
+                        signature: Some(signature),
+                        data: None,
+                    });
                 }
             }
             StreamEvent::MessageDelta { delta, usage } => {
@@ -624,6 +624,14 @@ impl StreamTranslator {
             StreamEvent::MessageStop => {
                 self.require_start()?;
                 self.stopped = true;
+                if !self.signed.is_empty() {
+                    // All signed blocks in one delta: stream accumulators (openai-python's
+                    // merges lists by index, openai-node's replaces them) then keep them all.
+                    out.push(
+                        self.factory
+                            .thinking_blocks(0, std::mem::take(&mut self.signed)),
+                    );
+                }
                 let reason = finish_reason(self.stop_reason.as_deref());
                 out.push(self.factory.finish(0, reason.into()));
                 out.push(self.factory.usage(usage(&self.usage)));

@@ -88,6 +88,7 @@ impl Runtime {
         let enabled = |name: &str| config.provider(name).is_some_and(|p| p.enabled);
         let mut bare: HashMap<&str, Vec<Target>> = HashMap::new();
         let mut cards = Vec::new();
+        let created = crate::providers::chunks::unix_now();
         for p in providers.iter().filter(|p| enabled(&p.name)) {
             for model in &p.models {
                 let t = target(p, model);
@@ -96,7 +97,7 @@ impl Runtime {
                     Some(p.name.clone()),
                     p.kind,
                     model,
-                    None,
+                    created,
                 ));
                 routes.insert(
                     t.label.clone(),
@@ -131,7 +132,13 @@ impl Runtime {
                 .collect();
             cards.push(ModelCard {
                 targets: Some(alias.targets.iter().map(ToString::to_string).collect()),
-                ..model_card(&alias.name, None, ProviderKind::OpenAi, &alias.name, None)
+                ..model_card(
+                    &alias.name,
+                    None,
+                    ProviderKind::OpenAi,
+                    &alias.name,
+                    created,
+                )
             });
             routes.insert(
                 alias.name.clone(),
@@ -193,20 +200,52 @@ fn model_card(
     provider: Option<String>,
     kind: ProviderKind,
     upstream_model: &str,
-    targets: Option<Vec<String>>,
+    created: u64,
 ) -> ModelCard {
     ModelCard {
         id: id.to_owned(),
         object: "model",
-        created: 0,
+        created,
         owned_by: provider.clone().unwrap_or_else(|| "switchyard".to_owned()),
         kind: "model",
         display_name: id.to_owned(),
-        created_at: "1970-01-01T00:00:00Z",
+        created_at: rfc3339(created),
         capabilities: provider
             .as_ref()
             .map(|_| crate::capabilities::infer(kind, upstream_model)),
         provider,
-        targets,
+        targets: None,
+    }
+}
+
+/// `2026-11-22T00:31:00Z` for a Unix time (Anthropic clients read `created_at`).
+fn rfc3339(secs: u64) -> String {
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let rem = secs % 86_400;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rfc3339_dates() {
+        assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(super::rfc3339(1_795_307_460), "2026-11-22T00:31:00Z");
+        assert_eq!(super::rfc3339(951_782_400), "2000-02-29T00:00:00Z");
     }
 }

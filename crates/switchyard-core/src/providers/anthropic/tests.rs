@@ -304,3 +304,82 @@ fn an_error_event_or_a_cut_stream_is_an_upstream_error() {
     .unwrap();
     assert!(matches!(cut.finish(&mut out), Err(UpstreamError::Io(_))));
 }
+
+#[test]
+fn interleaved_thinking_blocks_arrive_together_in_one_delta() {
+    let mut t = StreamTranslator::new("m");
+    let mut out = Vec::new();
+    let events = [
+        r#"{"type":"message_start","message":{"id":"msg_1","model":"m","content":[],"usage":{"input_tokens":3}}}"#,
+        r#"{"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":"","signature":""}}"#,
+        r#"{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"First."}}"#,
+        r#"{"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"sig1"}}"#,
+        r#"{"type":"content_block_stop","index":0}"#,
+        r#"{"type":"content_block_start","index":1,"content_block":{"type":"redacted_thinking","data":"opaque"}}"#,
+        r#"{"type":"content_block_stop","index":1}"#,
+        r#"{"type":"content_block_start","index":2,"content_block":{"type":"thinking","thinking":"","signature":""}}"#,
+        r#"{"type":"content_block_delta","index":2,"delta":{"type":"thinking_delta","thinking":" Second."}}"#,
+        r#"{"type":"content_block_delta","index":2,"delta":{"type":"signature_delta","signature":"sig2"}}"#,
+        r#"{"type":"content_block_stop","index":2}"#,
+        r#"{"type":"content_block_start","index":3,"content_block":{"type":"text","text":""}}"#,
+        r#"{"type":"content_block_delta","index":3,"delta":{"type":"text_delta","text":"Done."}}"#,
+        r#"{"type":"content_block_stop","index":3}"#,
+        r#"{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":9}}"#,
+        r#"{"type":"message_stop"}"#,
+    ];
+    for e in events {
+        t.event(e, &mut out).unwrap();
+    }
+    let chunks: Vec<serde_json::Value> = out
+        .iter()
+        .map(|c| serde_json::to_value(c).unwrap())
+        .collect();
+    let blocks: Vec<&serde_json::Value> = chunks
+        .iter()
+        .filter(|c| c["choices"][0]["delta"].get("thinking_blocks").is_some())
+        .collect();
+    assert_eq!(blocks.len(), 1, "one delta carries every block");
+    assert_eq!(
+        blocks[0]["choices"][0]["delta"]["thinking_blocks"],
+        json!([
+            {"type": "thinking", "thinking": "First.", "signature": "sig1"},
+            {"type": "redacted_thinking", "data": "opaque"},
+            {"type": "thinking", "thinking": " Second.", "signature": "sig2"}
+        ])
+    );
+    let text_at = chunks
+        .iter()
+        .position(|c| c["choices"][0]["delta"]["content"] == "Done.")
+        .unwrap();
+    let blocks_at = chunks
+        .iter()
+        .position(|c| c["choices"][0]["delta"].get("thinking_blocks").is_some())
+        .unwrap();
+    let finish_at = chunks
+        .iter()
+        .position(|c| c["choices"][0]["finish_reason"] == "stop")
+        .unwrap();
+    assert!(text_at < blocks_at && blocks_at < finish_at);
+}
+
+#[test]
+fn temperature_wins_over_top_p_and_thinking_drops_both() {
+    let both = request(
+        json!({"model": "m", "temperature": 0.2, "top_p": 0.9, "messages": [{"role": "user", "content": "x"}]}),
+    );
+    let m = serde_json::to_value(to_messages_request(&both, "m", false).unwrap()).unwrap();
+    assert_eq!(
+        (m["temperature"].as_f64(), m.get("top_p")),
+        (Some(0.2), None)
+    );
+    let only_top_p = request(
+        json!({"model": "m", "top_p": 0.9, "messages": [{"role": "user", "content": "x"}]}),
+    );
+    let m = serde_json::to_value(to_messages_request(&only_top_p, "m", false).unwrap()).unwrap();
+    assert_eq!(m["top_p"], 0.9);
+    let thinking = request(
+        json!({"model": "m", "temperature": 0.2, "reasoning_effort": "high", "messages": [{"role": "user", "content": "x"}]}),
+    );
+    let m = serde_json::to_value(to_messages_request(&thinking, "m", false).unwrap()).unwrap();
+    assert!(m.get("temperature").is_none() && m["thinking"]["budget_tokens"] == 16384);
+}

@@ -1,0 +1,346 @@
+"""Starts `switchyard-fake` and `switchyard serve` once per session and hands
+the tests an official `openai` client pointed at the gateway.
+
+Binaries: $SWITCHYARD_BIN / $SWITCHYARD_FAKE_BIN, defaulting to
+<repo>/target/debug/{switchyard,switchyard-fake}.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import openai
+import pytest
+
+from helpers import ALPHA_KEY, BETA_KEY, CLIENT_KEY
+
+REPO = Path(__file__).resolve().parents[3]
+GATEWAY_BIN = Path(os.environ.get("SWITCHYARD_BIN", REPO / "target/debug/switchyard"))
+FAKE_BIN = Path(os.environ.get("SWITCHYARD_FAKE_BIN", REPO / "target/debug/switchyard-fake"))
+
+URL_RE = re.compile(r"http://[^\s\"'<>]+")
+START_TIMEOUT_S = 30.0
+
+
+# --------------------------------------------------------------------------- processes
+
+
+class Proc:
+    """A child process whose stdout/stderr are drained by threads (so a chatty
+    child never blocks on a full pipe) and kept for failure reports."""
+
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], keep_stdin: bool) -> None:
+        self.name = name
+        self.lines: list[str] = []  # stdout lines, in order
+        self.stderr: list[str] = []
+        self._cond = threading.Condition()
+        self.popen = subprocess.Popen(
+            argv,
+            env=env,
+            stdin=subprocess.PIPE if keep_stdin else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+        )
+        threading.Thread(target=self._pump, args=(self.popen.stdout, self.lines), daemon=True).start()
+        threading.Thread(target=self._pump, args=(self.popen.stderr, self.stderr), daemon=True).start()
+        atexit.register(self.stop)
+
+    def _pump(self, stream: Any, sink: list[str]) -> None:
+        for line in stream:
+            with self._cond:
+                sink.append(line.rstrip("\n"))
+                self._cond.notify_all()
+        with self._cond:
+            self._cond.notify_all()
+
+    def wait_for_line(self, pred: Any, what: str) -> str:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        seen = 0
+        with self._cond:
+            while True:
+                while seen < len(self.lines):
+                    line = self.lines[seen]
+                    seen += 1
+                    if pred(line):
+                        return line
+                if self.popen.poll() is not None:
+                    raise RuntimeError(f"{self.name} exited with {self.popen.returncode} before {what}\n{self.log()}")
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise RuntimeError(f"{self.name}: no {what} within {START_TIMEOUT_S}s\n{self.log()}")
+                self._cond.wait(min(left, 0.2))
+
+    def log(self) -> str:
+        return (
+            f"--- {self.name} stdout ---\n" + "\n".join(self.lines[-40:])
+            + f"\n--- {self.name} stderr ---\n" + "\n".join(self.stderr[-80:])
+        )
+
+    def stop(self) -> None:
+        p = self.popen
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(timeout=5)
+        if p.stdin and not p.stdin.closed:
+            try:
+                p.stdin.close()
+            except OSError:
+                pass
+
+
+# --------------------------------------------------------------------------- fakes
+
+
+class Fake:
+    """Control handle for one fake upstream (its /__testkit endpoints)."""
+
+    def __init__(self, name: str, base_url: str) -> None:
+        self.name = name
+        self.base_url = base_url  # what the gateway config points at
+        self.root = re.sub(r"/v1/?$", "", base_url.rstrip("/"))
+        self.http = httpx.Client(base_url=self.root, timeout=10)
+
+    def script(self, *scripts: Any) -> None:
+        body: Any = scripts[0] if len(scripts) == 1 else list(scripts)
+        r = self.http.post("/__testkit/script", json=body)
+        assert r.status_code < 300, f"{self.name}: script rejected: {r.status_code} {r.text}"
+
+    def default(self, script: Any) -> None:
+        r = self.http.post("/__testkit/default", json=script)
+        assert r.status_code < 300, f"{self.name}: default rejected: {r.status_code} {r.text}"
+
+    def reset(self) -> None:
+        r = self.http.post("/__testkit/reset")
+        assert r.status_code < 300, f"{self.name}: reset failed: {r.status_code} {r.text}"
+
+    def requests(self) -> list[dict[str, Any]]:
+        r = self.http.get("/__testkit/requests")
+        assert r.status_code == 200, f"{self.name}: requests failed: {r.status_code} {r.text}"
+        out = []
+        for req in r.json():
+            if str(req.get("path", "")).startswith("/__testkit"):
+                continue
+            raw_headers = req.get("headers") or {}
+            pairs = raw_headers.items() if isinstance(raw_headers, dict) else raw_headers
+            headers = {str(k).lower(): v for k, v in pairs}
+            body = req.get("body")
+            if isinstance(body, str):
+                try:
+                    body = json.loads(body)
+                except ValueError:
+                    pass
+            out.append({**req, "headers": headers, "body": body})
+        return out
+
+    def model_requests(self) -> list[dict[str, Any]]:
+        """Requests that asked the upstream for a model answer."""
+        return [r for r in self.requests() if r.get("method", "POST").upper() == "POST"]
+
+
+# --------------------------------------------------------------------------- gateway
+
+
+CONFIG_TEMPLATE = """\
+listen = "127.0.0.1:0"
+
+[[providers]]
+name = "alpha"
+kind = "openai"
+base_url = "{alpha}"
+api_key = "env:ALPHA_KEY"
+models = ["gpt-4o-mini", "text-embedding-3-small"]
+
+[[providers]]
+name = "beta"
+kind = "anthropic"
+base_url = "{beta}"
+api_key = "env:BETA_KEY"
+models = ["claude-sonnet-4-5"]
+
+[[providers]]
+name = "dead"
+kind = "openai"
+base_url = "{refused}"
+models = ["gpt-4o-mini-dead"]
+
+[[aliases]]
+name = "smart"
+targets = ["alpha/gpt-4o-mini", "beta/claude-sonnet-4-5"]
+
+[[aliases]]
+name = "resilient"
+targets = ["dead/gpt-4o-mini-dead", "alpha/gpt-4o-mini"]
+"""
+
+
+@dataclass
+class Gateway:
+    proc: Proc
+    base_url: str  # .../v1
+
+    @property
+    def root(self) -> str:
+        return re.sub(r"/v1/?$", "", self.base_url.rstrip("/"))
+
+    def client(self, **kw: Any) -> openai.OpenAI:
+        kw.setdefault("api_key", CLIENT_KEY)
+        kw.setdefault("max_retries", 0)
+        kw.setdefault("timeout", 30)
+        return openai.OpenAI(base_url=self.base_url, **kw)
+
+
+def start_gateway(workdir: Path, endpoints: dict[str, Any]) -> Gateway:
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "home").mkdir(exist_ok=True)
+    cfg = workdir / "switchyard.toml"
+    cfg.write_text(
+        CONFIG_TEMPLATE.format(
+            alpha=endpoints["openai"][0], beta=endpoints["anthropic"][0], refused=endpoints["refused"]
+        )
+    )
+    env = {
+        **os.environ,
+        "SWITCHYARD_HOME": str(workdir / "home"),
+        "ALPHA_KEY": ALPHA_KEY,
+        "BETA_KEY": BETA_KEY,
+    }
+    # The gateway must use only its configured keys, never an ambient one.
+    for k in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL"):
+        env.pop(k, None)
+    proc = Proc(
+        "switchyard",
+        [str(GATEWAY_BIN), "serve", "--config", str(cfg), "--listen", "127.0.0.1:0"],
+        env,
+        keep_stdin=False,
+    )
+    line = proc.wait_for_line(lambda l: URL_RE.search(l) is not None, "ready line with a URL")
+    url = URL_RE.search(line).group(0).rstrip("/.,;")  # type: ignore[union-attr]
+    if not url.endswith("/v1"):
+        url = url + "/v1"
+    return Gateway(proc, url)
+
+
+@dataclass
+class Stack:
+    fake_proc: Proc
+    endpoints: dict[str, Any]
+    alpha: Fake
+    beta: Fake
+    gateway: Gateway
+    workdir: Path
+    extra: list[Gateway] = field(default_factory=list)
+
+    def fakes(self) -> list[Fake]:
+        return [self.alpha, self.beta]
+
+
+def _require(path: Path, what: str) -> None:
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        pytest.exit(
+            f"{what} not found at {path}: build it (cargo build -p switchyard-cli -p switchyard-testkit --bins) "
+            "or set SWITCHYARD_BIN / SWITCHYARD_FAKE_BIN",
+            returncode=2,
+        )
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    _require(GATEWAY_BIN, "switchyard")
+    _require(FAKE_BIN, "switchyard-fake")
+    fake = Proc("switchyard-fake", [str(FAKE_BIN), "--openai", "1", "--anthropic", "1"], dict(os.environ), keep_stdin=True)
+    try:
+        line = fake.wait_for_line(lambda l: l.lstrip().startswith("{"), "JSON endpoints line")
+        endpoints = json.loads(line)
+        alpha = Fake("alpha", endpoints["openai"][0])
+        beta = Fake("beta", endpoints["anthropic"][0])
+        workdir = tmp_path_factory.mktemp("switchyard")
+        gw = start_gateway(workdir / "main", endpoints)
+    except BaseException:
+        fake.stop()
+        raise
+    s = Stack(fake, endpoints, alpha, beta, gw, workdir)
+    yield s
+    for g in [gw, *s.extra]:
+        g.proc.stop()
+    fake.stop()
+
+
+@pytest.fixture(autouse=True)
+def _reset_fakes(request: pytest.FixtureRequest) -> Any:
+    # Only for tests that use the stack (directly or through client fixtures).
+    if "stack" in request.fixturenames:
+        s: Stack = request.getfixturevalue("stack")
+        for f in s.fakes():
+            f.reset()
+    yield
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Any:
+    rep = yield
+    if rep.when == "call" and rep.failed:
+        s = getattr(item, "funcargs", {}).get("stack")
+        if isinstance(s, Stack):
+            rep.sections.append(("switchyard log", s.gateway.proc.log()))
+            if "fresh_client" in item.funcargs and s.extra:
+                rep.sections.append(("fresh switchyard log", s.extra[-1].proc.log()))
+    return rep
+
+
+@pytest.fixture
+def alpha(stack: Stack) -> Fake:
+    return stack.alpha
+
+
+@pytest.fixture
+def beta(stack: Stack) -> Fake:
+    return stack.beta
+
+
+@pytest.fixture
+def client(stack: Stack) -> Any:
+    c = stack.gateway.client()
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def fresh_client(stack: Stack) -> Any:
+    """A client for a gateway of its own (same config, same fakes), for tests
+    whose outcome must not depend on health state left by earlier tests
+    (circuit breakers, cool-downs)."""
+    n = len(stack.extra)
+    gw = start_gateway(stack.workdir / f"fresh-{n}", stack.endpoints)
+    stack.extra.append(gw)
+    c = gw.client()
+    try:
+        yield c
+    finally:
+        c.close()
+        gw.proc.stop()
+
+
+@pytest.fixture
+def gateway_http(stack: Stack) -> Any:
+    """Plain HTTP to the gateway, for what the SDK hides (raw SSE, raw JSON)."""
+    with httpx.Client(
+        base_url=stack.gateway.root, timeout=30, headers={"authorization": f"Bearer {CLIENT_KEY}"}
+    ) as h:
+        yield h
