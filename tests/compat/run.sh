@@ -33,13 +33,21 @@ fi
 
 py_rc=0
 node_rc=0
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
 echo "== Python (openai $("$venv/bin/python" -c 'import openai; print(openai.__version__)'))"
-(cd "$here/python" && "$venv/bin/python" -m pytest -q) || py_rc=$?
+(cd "$here/python" && "$venv/bin/python" -m pytest -q) | tee -a "$log" || py_rc=$?
 echo "== Node ($(node --version), openai $(node -p "require('$node_dir/node_modules/openai/package.json').version"))"
-(cd "$node_dir" && node --test --test-reporter=spec) || node_rc=$?
+(cd "$node_dir" && node --test --test-reporter=spec) | tee -a "$log" || node_rc=$?
+
+# One closing line for both suites.
+count() { { grep -Eo "$1" "$log" || true; } | grep -Eo '[0-9]+' | awk '{ s += $1 } END { print s + 0 }'; }
+passed=$(( $(count '[0-9]+ passed') + $(count 'ℹ pass [0-9]+') ))
+failed=$(( $(count '[0-9]+ failed') + $(count 'ℹ fail [0-9]+') ))
 
 if [[ $py_rc -ne 0 || $node_rc -ne 0 ]]; then
   echo "compat: FAILED (pytest exit $py_rc, node --test exit $node_rc)" >&2
+  echo "compat: $passed passed, $failed failed"
   exit 1
 fi
-echo "compat: all passed"
+echo "compat: $passed passed, $failed failed"
