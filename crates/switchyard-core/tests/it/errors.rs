@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 use switchyard_testkit::Script;
 
-use crate::harness::{header, start, user};
+use crate::harness::{header, start, upstream_error, user};
 
 async fn raw(
     h: &crate::harness::Harness,
@@ -211,12 +211,7 @@ async fn upstream_errors_keep_their_status_and_message() {
         assert_eq!(body["error"]["message"], format!("upstream says {status}"));
     }
     // Anthropic's error types become the OpenAI types clients switch on.
-    h.beta.push(Script::Error {
-        status: 401,
-        message: "invalid x-api-key".into(),
-        retry_after: None,
-        error_type: None,
-    });
+    h.beta.push(upstream_error(401, "invalid x-api-key"));
     let (_, _, body) = h
         .chat(json!({"model": "beta/claude-sonnet-4-5", "messages": user("x")}))
         .await;

@@ -6,30 +6,15 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use switchyard_testkit::{Reply, Script, refused_base_url};
 
-use crate::harness::{header, start, user};
+use crate::harness::{header, start, upstream_error, user};
 
 #[tokio::test]
 async fn alias_fails_over_on_5xx_429_529_resets_and_refused_connections() {
     let h = start("").await;
     let faults = [
-        Script::Error {
-            status: 503,
-            message: "down".into(),
-            retry_after: None,
-            error_type: None,
-        },
-        Script::Error {
-            status: 500,
-            message: "boom".into(),
-            retry_after: None,
-            error_type: None,
-        },
-        Script::Error {
-            status: 429,
-            message: "slow down".into(),
-            retry_after: None,
-            error_type: None,
-        },
+        upstream_error(503, "down"),
+        upstream_error(500, "boom"),
+        upstream_error(429, "slow down"),
         Script::HtmlError { status: 502 },
         Script::ResetBeforeHeaders,
     ];
@@ -52,12 +37,7 @@ async fn alias_fails_over_on_5xx_429_529_resets_and_refused_connections() {
     }
     // Anthropic's 529 overloaded is retryable too, in the other direction.
     let h = start("[[aliases]]\nname = \"rev\"\ntargets = [\"beta/claude-sonnet-4-5\", \"alpha/gpt-4o-mini\"]").await;
-    h.beta.push(Script::Error {
-        status: 529,
-        message: "Overloaded".into(),
-        retry_after: None,
-        error_type: None,
-    });
+    h.beta.push(upstream_error(529, "Overloaded"));
     let (status, headers, _) = h
         .chat(json!({"model": "rev", "messages": user("hi")}))
         .await;
@@ -110,18 +90,8 @@ async fn a_clients_4xx_is_never_failed_over() {
 #[tokio::test]
 async fn when_every_target_fails_the_error_lists_each_attempt() {
     let h = start("[retry]\nrounds = 1").await;
-    h.alpha.push(Script::Error {
-        status: 503,
-        message: "alpha is down".into(),
-        retry_after: None,
-        error_type: None,
-    });
-    h.beta.push(Script::Error {
-        status: 529,
-        message: "Overloaded".into(),
-        retry_after: None,
-        error_type: None,
-    });
+    h.alpha.push(upstream_error(503, "alpha is down"));
+    h.beta.push(upstream_error(529, "Overloaded"));
     let (status, headers, body) = h
         .chat(json!({"model": "smart", "messages": user("hi")}))
         .await;
@@ -277,12 +247,7 @@ async fn a_stream_that_fails_before_its_first_token_fails_over() {
 #[tokio::test]
 async fn the_circuit_opens_on_a_dead_upstream_and_closes_when_it_heals() {
     let h = start("[retry]\nrounds = 1\n[circuit_breaker]\nmin_requests = 3\nfailure_rate = 0.5\ncooldown_ms = 400").await;
-    h.alpha.set_default(Script::Error {
-        status: 503,
-        message: "down".into(),
-        retry_after: None,
-        error_type: None,
-    });
+    h.alpha.set_default(upstream_error(503, "down"));
     for _ in 0..3 {
         let (status, _, _) = h
             .chat(json!({"model": "smart", "messages": user("hi")}))

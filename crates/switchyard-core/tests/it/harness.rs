@@ -127,3 +127,13 @@ pub fn stream_text(sse: &str) -> String {
         })
         .collect()
 }
+
+/// An upstream error answer with this status and message.
+pub fn upstream_error(status: u16, message: impl Into<String>) -> switchyard_testkit::Script {
+    switchyard_testkit::Script::Error {
+        status,
+        message: message.into(),
+        retry_after: None,
+        error_type: None,
+    }
+}
