@@ -6,10 +6,13 @@ pub mod api;
 pub mod capabilities;
 pub mod config;
 pub mod error;
+pub mod metrics;
 pub mod providers;
+pub mod record;
 pub mod routing;
 pub mod secrets;
 pub mod server;
+pub mod store;
 
 pub use config::Config;
 pub use server::{Gateway, GatewayHandle};

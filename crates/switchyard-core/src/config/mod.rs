@@ -17,6 +17,9 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:7137";
 #[derive(Debug, Clone)]
 pub struct Config {
     pub listen: SocketAddr,
+    /// Where the request log and media live: `data_dir` in the file, else `$SWITCHYARD_HOME`.
+    pub data_dir: PathBuf,
+    pub log: LogConfig,
     pub providers: Vec<ProviderConfig>,
     pub aliases: Vec<AliasConfig>,
     pub timeouts: Timeouts,
@@ -52,6 +55,23 @@ pub struct ProviderConfig {
     pub models: Vec<String>,
     pub enabled: bool,
     pub timeouts: Timeouts,
+    pub prices: std::collections::BTreeMap<String, crate::record::Price>,
+}
+
+/// The request log: on by default, bodies captured, 30 days kept.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogConfig {
+    pub enabled: bool,
+    pub settings: crate::store::LogSettings,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            settings: crate::store::LogSettings::default(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,6 +176,8 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 7137)),
+            data_dir: data_dir(),
+            log: LogConfig::default(),
             providers: Vec::new(),
             aliases: Vec::new(),
             timeouts: Timeouts::default(),
@@ -328,6 +350,25 @@ fn validate(raw: raw::RawConfig) -> Result<Config, Vec<ConfigIssue>> {
             }
         }
         let provider_timeouts = timeouts_from(&p.timeouts, timeouts, &at("timeouts"), &mut push);
+        let mut prices = std::collections::BTreeMap::new();
+        for (model, price) in &p.prices {
+            let valid = |v: f64| v.is_finite() && v >= 0.0;
+            if !valid(price.input) || !valid(price.output) || !price.cached_input.is_none_or(valid)
+            {
+                push(
+                    format!("providers[{i}].prices.{model}"),
+                    "prices must be non-negative numbers".into(),
+                );
+            }
+            prices.insert(
+                model.clone(),
+                crate::record::Price {
+                    input: price.input,
+                    output: price.output,
+                    cached: price.cached_input,
+                },
+            );
+        }
         providers.push(ProviderConfig {
             name: p.name,
             kind,
@@ -336,6 +377,7 @@ fn validate(raw: raw::RawConfig) -> Result<Config, Vec<ConfigIssue>> {
             models: p.models,
             enabled: p.enabled,
             timeouts: provider_timeouts,
+            prices,
         });
     }
 
@@ -446,9 +488,47 @@ fn validate(raw: raw::RawConfig) -> Result<Config, Vec<ConfigIssue>> {
         );
     }
 
+    let log_defaults = crate::store::LogSettings::default();
+    let log = LogConfig {
+        enabled: raw.log.enabled.unwrap_or(true),
+        settings: crate::store::LogSettings {
+            capture_bodies: raw
+                .log
+                .capture_bodies
+                .unwrap_or(log_defaults.capture_bodies),
+            max_body_bytes: raw
+                .log
+                .max_body_bytes
+                .map_or(log_defaults.max_body_bytes, |b| {
+                    usize::try_from(b).unwrap_or(usize::MAX)
+                }),
+            retention: raw.log.retention_days.map_or(log_defaults.retention, |d| {
+                Duration::from_secs(u64::from(d) * 86_400)
+            }),
+            max_db_bytes: raw.log.max_db_mb.map_or(log_defaults.max_db_bytes, |mb| {
+                mb.saturating_mul(1024 * 1024)
+            }),
+            queue_capacity: raw
+                .log
+                .queue_capacity
+                .map_or(log_defaults.queue_capacity, |c| {
+                    usize::try_from(c).unwrap_or(usize::MAX)
+                }),
+        },
+    };
+    if raw.log.retention_days == Some(0) {
+        push("log.retention_days".into(), "must be at least 1".into());
+    }
+    if raw.log.queue_capacity == Some(0) {
+        push("log.queue_capacity".into(), "must be at least 1".into());
+    }
+    let data_dir = raw.data_dir.map_or_else(data_dir, PathBuf::from);
+
     if issues.is_empty() {
         Ok(Config {
             listen,
+            data_dir,
+            log,
             providers,
             aliases,
             timeouts,

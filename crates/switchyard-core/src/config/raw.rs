@@ -7,6 +7,7 @@ use serde::Deserialize;
 #[serde(deny_unknown_fields)]
 pub struct RawConfig {
     pub listen: Option<String>,
+    pub data_dir: Option<String>,
     #[serde(default)]
     pub providers: Vec<RawProvider>,
     #[serde(default)]
@@ -19,6 +20,28 @@ pub struct RawConfig {
     pub circuit_breaker: RawCircuit,
     #[serde(default)]
     pub limits: RawLimits,
+    #[serde(default)]
+    pub log: RawLog,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLog {
+    pub enabled: Option<bool>,
+    pub capture_bodies: Option<bool>,
+    pub max_body_bytes: Option<u64>,
+    pub retention_days: Option<u32>,
+    pub max_db_mb: Option<u64>,
+    pub queue_capacity: Option<u32>,
+}
+
+/// Dollars per million tokens.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPrice {
+    pub input: f64,
+    pub output: f64,
+    pub cached_input: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -34,6 +57,9 @@ pub struct RawProvider {
     pub enabled: bool,
     #[serde(default)]
     pub timeouts: RawTimeouts,
+    /// Model id → price, for cost estimates.
+    #[serde(default)]
+    pub prices: std::collections::BTreeMap<String, RawPrice>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -311,6 +311,111 @@ impl ChunkNormalizer {
     }
 }
 
+/// Rebuilds the final message of a stream from its chunks, for the request log: what a client
+/// that accumulated the stream would hold.
+#[derive(Debug, Default)]
+pub struct Assembler {
+    id: String,
+    model: String,
+    created: u64,
+    content: String,
+    reasoning: String,
+    refusal: String,
+    thinking: Vec<ThinkingBlock>,
+    tools: Vec<(u32, String, String, String)>,
+    finish_reason: Option<String>,
+    usage: Option<Usage>,
+}
+
+impl Assembler {
+    pub fn push(&mut self, chunk: &ChatChunk) {
+        if self.id.is_empty() {
+            self.id.clone_from(&chunk.id);
+            self.model.clone_from(&chunk.model);
+            self.created = chunk.created;
+        }
+        if let Some(u) = &chunk.usage {
+            self.usage = Some(u.clone());
+        }
+        let Some(c) = chunk.choices.first() else {
+            return;
+        };
+        let d = &c.delta;
+        if let Some(t) = &d.content {
+            self.content.push_str(t);
+        }
+        if let Some(t) = &d.reasoning_content {
+            self.reasoning.push_str(t);
+        }
+        if let Some(t) = &d.refusal {
+            self.refusal.push_str(t);
+        }
+        if let Some(blocks) = &d.thinking_blocks {
+            self.thinking.extend(blocks.iter().cloned());
+        }
+        for call in d.tool_calls.iter().flatten() {
+            let f = call.function.clone().unwrap_or_default();
+            match self.tools.iter_mut().find(|t| t.0 == call.index) {
+                Some(t) => t.3.push_str(f.arguments.as_deref().unwrap_or_default()),
+                None => self.tools.push((
+                    call.index,
+                    call.id.clone().unwrap_or_default(),
+                    f.name.unwrap_or_default(),
+                    f.arguments.unwrap_or_default(),
+                )),
+            }
+        }
+        if let Some(r) = &c.finish_reason {
+            self.finish_reason = Some(r.clone());
+        }
+    }
+
+    pub fn usage(&self) -> Option<&Usage> {
+        self.usage.as_ref()
+    }
+
+    /// The assembled answer in the non-streamed response shape.
+    pub fn finish(self) -> crate::api::openai::ChatResponse {
+        use crate::api::openai::{ChatResponse, Choice, FunctionCall, ResponseMessage, ToolCall};
+        let tool_calls: Vec<ToolCall> = self
+            .tools
+            .into_iter()
+            .map(|(_, id, name, arguments)| ToolCall {
+                id,
+                kind: "function".into(),
+                function: FunctionCall { name, arguments },
+            })
+            .collect();
+        let mut extra = serde_json::Map::new();
+        if !self.refusal.is_empty() {
+            extra.insert("refusal".into(), serde_json::Value::String(self.refusal));
+        }
+        ChatResponse {
+            id: self.id,
+            object: "chat.completion".into(),
+            created: self.created,
+            model: self.model,
+            choices: vec![Choice {
+                index: 0,
+                message: ResponseMessage {
+                    role: "assistant".into(),
+                    content: (!self.content.is_empty() || tool_calls.is_empty())
+                        .then_some(self.content),
+                    reasoning_content: (!self.reasoning.is_empty()).then_some(self.reasoning),
+                    thinking_blocks: (!self.thinking.is_empty()).then_some(self.thinking),
+                    tool_calls: (!tool_calls.is_empty()).then_some(tool_calls),
+                    extra,
+                },
+                logprobs: None,
+                finish_reason: self.finish_reason,
+            }],
+            usage: self.usage,
+            system_fingerprint: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 pub fn fastrand_id() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     (0..24)

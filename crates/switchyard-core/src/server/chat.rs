@@ -5,15 +5,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
 use futures_util::StreamExt as _;
 
-use super::{AppState, JsonBody, success_headers};
+use super::{AppState, JsonBody, fail, json_response, note_target, success_headers};
 use crate::api::openai::{ChatChunk, ChatRequest, Usage};
 use crate::error::{ApiError, UpstreamError};
 use crate::providers::ChunkStream;
-use crate::providers::chunks::{ChunkFactory, is_meaningful};
+use crate::providers::chunks::{Assembler, ChunkFactory, is_meaningful};
+use crate::record::{Draft, TokenCounts};
 use crate::routing::failover;
 
 /// Comment frames keep idle connections (and impatient proxies) alive during long silences.
@@ -21,11 +22,12 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 pub async fn chat_completions(
     axum::extract::State(state): axum::extract::State<Arc<AppState>>,
+    draft: Draft,
     JsonBody(req): JsonBody<ChatRequest>,
 ) -> Response {
-    match chat(&state, req).await {
+    match chat(&state, req, &draft).await {
         Ok(response) => response,
-        Err(e) => e.into_response(),
+        Err(e) => fail(&draft, e),
     }
 }
 
@@ -49,7 +51,11 @@ fn validate(req: &ChatRequest) -> Result<(), ApiError> {
 }
 
 /// Serves one chat completion; shared by the HTTP handler and in-process callers.
-pub async fn chat(state: &AppState, req: ChatRequest) -> Result<Response, ApiError> {
+pub async fn chat(state: &AppState, req: ChatRequest, draft: &Draft) -> Result<Response, ApiError> {
+    draft.update(|d| {
+        d.requested_model = Some(req.model.clone());
+        d.stream = req.is_stream();
+    });
     validate(&req)?;
     let runtime = state.runtime.load_full();
     let route = runtime
@@ -62,16 +68,10 @@ pub async fn chat(state: &AppState, req: ChatRequest) -> Result<Response, ApiErr
     if !req.is_stream() {
         let ok =
             failover::execute(&route, &retry, deadline, |t| t.provider.chat(req, &t.model)).await?;
-        let body = serde_json::to_vec(&ok.value).map_err(|e| ApiError::internal(e.to_string()))?;
-        let mut response = (
-            StatusCode::OK,
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            )],
-            body,
-        )
-            .into_response();
+        note_target(draft, &runtime, ok.target, &ok.attempts);
+        let tokens = ok.value.usage.as_ref().map(TokenCounts::from);
+        draft.update(|d| d.tokens = tokens);
+        let mut response = json_response(draft, &ok.value)?;
         success_headers(response.headers_mut(), ok.target, &ok.attempts);
         return Ok(response);
     }
@@ -82,12 +82,18 @@ pub async fn chat(state: &AppState, req: ChatRequest) -> Result<Response, ApiErr
     })
     .await?;
     let (head, rest) = ok.value;
+    note_target(draft, &runtime, ok.target, &ok.attempts);
+    let ttft = draft.elapsed_ms();
+    draft.update(|d| d.ttft_ms = ttft);
     let idle = ok.target.provider.timeouts.idle;
     let body = sse_body(
         head,
         rest,
-        req.wants_usage_chunk(),
-        estimate_prompt_tokens(req),
+        StreamLog::new(
+            draft.clone(),
+            req.wants_usage_chunk(),
+            estimate_prompt_tokens(req),
+        ),
         idle,
         deadline,
     );
@@ -157,12 +163,13 @@ fn error_frame(e: &UpstreamError, target_hint: &str) -> Bytes {
 fn sse_body(
     head: Vec<ChatChunk>,
     mut rest: ChunkStream,
-    wants_usage: bool,
-    prompt_estimate: u64,
+    mut log: StreamLog,
     idle: Duration,
     deadline: Instant,
 ) -> impl futures_util::Stream<Item = Result<Bytes, std::convert::Infallible>> + Send {
     async_stream::stream! {
+        let wants_usage = log.wants_usage;
+        let prompt_estimate = log.prompt_estimate;
         let mut factory: Option<ChunkFactory> = None;
         let mut usage_sent = false;
         let mut completion_chars: u64 = 0;
@@ -192,7 +199,9 @@ fn sse_body(
                                 let waited = if now >= deadline { "the total time limit" } else { "the idle limit between chunks" };
                                 tracing::warn!("stream cut: {waited}");
                                 let e = UpstreamError::Timeout(idle);
-                                yield Ok(error_frame(&e, &format!("upstream went quiet past {waited}")));
+                                let hint = format!("upstream went quiet past {waited}");
+                                log.failed(&e.to_api_error(&hint));
+                                yield Ok(error_frame(&e, &hint));
                                 break;
                             }
                             yield Ok(Bytes::from_static(b": keep-alive\n\n"));
@@ -203,6 +212,7 @@ fn sse_body(
             };
             match next {
                 Some(Ok(chunk)) => {
+                    log.assembler.push(&chunk);
                     if factory.is_none() {
                         factory = Some(ChunkFactory::new(chunk.id.clone(), chunk.created, chunk.model.clone()));
                     }
@@ -221,6 +231,7 @@ fn sse_body(
                 }
                 Some(Err(e)) => {
                     tracing::warn!(error = %e, "upstream failed mid-stream");
+                    log.failed(&e.to_api_error("upstream"));
                     yield Ok(error_frame(&e, "upstream"));
                     break;
                 }
@@ -233,14 +244,70 @@ fn sse_body(
                                 completion_tokens: completion_chars.div_ceil(4),
                                 ..Usage::default()
                             };
-                            yield Ok(frame(&f.usage(usage)));
+                            let chunk = f.usage(usage);
+                            log.assembler.push(&chunk);
+                            yield Ok(frame(&chunk));
                         }
                     }
+                    log.finish();
                     yield Ok(Bytes::from_static(b"data: [DONE]\n\n"));
                     break;
                 }
             }
         }
+    }
+}
+
+/// What a stream leaves in the request log: the reassembled answer and its usage, written when
+/// the stream ends, fails, or is dropped because the client went away.
+struct StreamLog {
+    draft: Draft,
+    assembler: Assembler,
+    wants_usage: bool,
+    prompt_estimate: u64,
+    written: bool,
+}
+
+impl StreamLog {
+    fn new(draft: Draft, wants_usage: bool, prompt_estimate: u64) -> Self {
+        Self {
+            draft,
+            assembler: Assembler::default(),
+            wants_usage,
+            prompt_estimate,
+            written: false,
+        }
+    }
+
+    fn failed(&mut self, e: &ApiError) {
+        let message = e.message().to_owned();
+        self.draft.update(|d| {
+            d.failed_in_body = true;
+            d.error = Some(message);
+        });
+        self.finish();
+    }
+
+    fn finish(&mut self) {
+        if self.written || !self.draft.is_attached() {
+            return;
+        }
+        self.written = true;
+        let assembler = std::mem::take(&mut self.assembler);
+        let tokens = assembler.usage().map(TokenCounts::from);
+        let body = serde_json::to_vec(&assembler.finish())
+            .ok()
+            .map(Bytes::from);
+        self.draft.update(|d| {
+            d.tokens = tokens;
+            d.response_body = body;
+        });
+    }
+}
+
+impl Drop for StreamLog {
+    fn drop(&mut self) {
+        self.finish();
     }
 }
 

@@ -5,25 +5,31 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
-use super::{AppState, JsonBody, success_headers};
+use super::{AppState, JsonBody, fail, json_response, note_target, success_headers};
 use crate::api::openai::{EmbeddingInput, EmbeddingsRequest};
 use crate::error::ApiError;
+use crate::record::{Draft, TokenCounts};
 use crate::routing::failover;
 
 pub async fn embeddings(
     State(state): State<Arc<AppState>>,
+    draft: Draft,
     JsonBody(req): JsonBody<EmbeddingsRequest>,
 ) -> Response {
-    match embed(&state, req).await {
+    match embed(&state, req, &draft).await {
         Ok(response) => response,
-        Err(e) => e.into_response(),
+        Err(e) => fail(&draft, e),
     }
 }
 
-pub async fn embed(state: &AppState, req: EmbeddingsRequest) -> Result<Response, ApiError> {
+pub async fn embed(
+    state: &AppState,
+    req: EmbeddingsRequest,
+    draft: &Draft,
+) -> Result<Response, ApiError> {
+    draft.update(|d| d.requested_model = Some(req.model.clone()));
     let empty = match &req.input {
         EmbeddingInput::Text(s) => s.is_empty(),
         EmbeddingInput::Texts(v) => v.is_empty() || v.iter().any(String::is_empty),
@@ -43,16 +49,22 @@ pub async fn embed(state: &AppState, req: EmbeddingsRequest) -> Result<Response,
         t.provider.embeddings(req, &t.model)
     })
     .await?;
-    let body = serde_json::to_vec(&ok.value).map_err(|e| ApiError::internal(e.to_string()))?;
-    let mut response = (
-        StatusCode::OK,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        body,
-    )
-        .into_response();
+    note_target(draft, &runtime, ok.target, &ok.attempts);
+    let prompt = ok
+        .value
+        .usage
+        .as_ref()
+        .and_then(|u| u.get("prompt_tokens"))
+        .and_then(serde_json::Value::as_u64);
+    if let Some(prompt) = prompt {
+        draft.update(|d| {
+            d.tokens = Some(TokenCounts {
+                prompt,
+                ..TokenCounts::default()
+            });
+        });
+    }
+    let mut response = json_response(draft, &ok.value)?;
     success_headers(response.headers_mut(), ok.target, &ok.attempts);
     Ok(response)
 }

@@ -3,11 +3,13 @@
 //! plain-text 422.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
+use crate::record::Draft;
 
 /// A JSON request body of type `T`.
 #[derive(Debug)]
@@ -22,6 +24,7 @@ where
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         check_content_type(req.headers())?;
+        let draft = req.extensions().get::<Draft>().cloned();
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 too_large()
@@ -29,7 +32,19 @@ where
                 ApiError::invalid_request(format!("could not read the request body: {rejection}"))
             }
         })?;
+        if let Some(draft) = draft {
+            draft.update(|d| d.request_body = Some(bytes.clone()));
+        }
         parse_json(&bytes).map(JsonBody)
+    }
+}
+
+/// The request's log draft; detached (recording nothing) outside the recording middleware.
+impl<S: Send + Sync> FromRequestParts<S> for Draft {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts.extensions.get::<Draft>().cloned().unwrap_or_default())
     }
 }
 

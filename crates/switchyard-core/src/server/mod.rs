@@ -1,11 +1,13 @@
 //! The HTTP server: shared state, the router with its layers, and the gateway's lifecycle
 //! ([`Gateway::start`] → [`GatewayHandle`]) used alike by the CLI, the desktop shell and tests.
 
+mod admin;
 mod chat;
 mod embeddings;
 mod extract;
 mod middleware;
 mod models;
+mod recording;
 mod routes;
 
 use std::net::SocketAddr;
@@ -23,10 +25,17 @@ use tokio_util::sync::CancellationToken;
 pub use chat::chat;
 pub use embeddings::embed;
 pub use extract::{JsonBody, parse_json};
+pub use recording::REQUEST_ID_HEADER;
+
+use axum::body::Bytes;
+use axum::response::{IntoResponse as _, Response};
 
 use crate::config::Config;
-use crate::error::{Attempt, attempts_header};
+use crate::error::{ApiError, Attempt, attempts_header};
+use crate::metrics::Metrics;
+use crate::record::{Draft, Recorder};
 use crate::routing::{Breakers, Runtime, Target};
+use crate::store::{Store, WriterHandle};
 
 /// Lists every target tried and how each ended: `alpha/gpt-4o-mini=503, beta/claude=ok`.
 pub const ATTEMPTS_HEADER: &str = "x-switchyard-attempts";
@@ -39,6 +48,69 @@ pub struct AppState {
     pub runtime: ArcSwap<Runtime>,
     pub breakers: Arc<Breakers>,
     pub started: Instant,
+    pub metrics: Metrics,
+    pub recorder: Recorder,
+    /// The request log, when logging is on.
+    pub store: Option<Store>,
+}
+
+impl AppState {
+    pub fn circuits(&self) -> Vec<(String, crate::routing::circuit::CircuitState)> {
+        self.breakers
+            .snapshot()
+            .into_iter()
+            .map(|(target, b)| (target, b.state()))
+            .collect()
+    }
+}
+
+/// Notes in the log draft who answered, after which attempts, at what price.
+fn note_target(draft: &Draft, runtime: &Runtime, target: &Target, attempts: &[Attempt]) {
+    if !draft.is_attached() {
+        return;
+    }
+    let price = runtime
+        .config
+        .provider(&target.provider.name)
+        .and_then(|p| p.prices.get(&target.model))
+        .copied();
+    draft.update(|d| {
+        d.provider = Some(target.provider.name.clone());
+        d.model = Some(target.model.clone());
+        d.attempts = attempts.to_vec();
+        d.price = price;
+    });
+}
+
+/// Answers an error, noting it (and the attempts behind it) in the log draft.
+fn fail(draft: &Draft, e: ApiError) -> Response {
+    if draft.is_attached() {
+        let body = serde_json::to_vec(&e.openai_json()).ok().map(Bytes::from);
+        draft.update(|d| {
+            d.error = Some(e.message().to_owned());
+            if !e.inner().attempts.is_empty() {
+                d.attempts.clone_from(&e.inner().attempts);
+            }
+            d.response_body = body;
+        });
+    }
+    e.into_response()
+}
+
+/// A 200 JSON answer, captured in the log draft.
+fn json_response<T: serde::Serialize>(draft: &Draft, value: &T) -> Result<Response, ApiError> {
+    let body =
+        Bytes::from(serde_json::to_vec(value).map_err(|e| ApiError::internal(e.to_string()))?);
+    draft.update(|d| d.response_body = Some(body.clone()));
+    Ok((
+        axum::http::StatusCode::OK,
+        [(
+            axum::http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response())
 }
 
 fn success_headers(headers: &mut HeaderMap, target: &Target, attempts: &[Attempt]) {
@@ -63,13 +135,19 @@ pub enum StartError {
     },
     #[error("{0}")]
     Config(String),
+    #[error("{0}")]
+    Store(#[from] crate::store::StoreError),
 }
 
 pub struct Gateway;
 
 impl Gateway {
     /// Builds the router for a config; exposed for in-process tests and embedding.
-    pub fn router(config: Config) -> Result<(Router, Arc<AppState>), StartError> {
+    pub fn router(
+        config: Config,
+        recorder: Recorder,
+        store: Option<Store>,
+    ) -> Result<(Router, Arc<AppState>), StartError> {
         let breakers = Arc::new(Breakers::default());
         let limit = config.limits.max_body_bytes;
         let runtime = Runtime::build(config, breakers.clone()).map_err(StartError::Config)?;
@@ -82,8 +160,11 @@ impl Gateway {
             runtime: ArcSwap::from_pointee(runtime),
             breakers,
             started: Instant::now(),
+            metrics: Metrics::default(),
+            recorder,
+            store,
         });
-        let router = routes::routes()
+        let router = routes::routes(&state)
             .fallback(middleware::not_found)
             .method_not_allowed_fallback(middleware::method_not_allowed)
             .layer(DefaultBodyLimit::max(limit))
@@ -98,7 +179,14 @@ impl Gateway {
         if !addr.ip().is_loopback() {
             return Err(StartError::NotLoopback(addr));
         }
-        let (router, state) = Self::router(config)?;
+        let (store, recorder, writer) = if config.log.enabled {
+            let store = Store::open(&config.data_dir).await?;
+            let (recorder, writer) = store.start_writer(config.log.settings.clone());
+            (Some(store), recorder, Some(writer))
+        } else {
+            (None, Recorder::disabled(), None)
+        };
+        let (router, state) = Self::router(config, recorder, store)?;
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|source| StartError::Bind { addr, source })?;
@@ -121,6 +209,7 @@ impl Gateway {
             stop,
             task,
             state,
+            writer,
         })
     }
 }
@@ -132,6 +221,7 @@ pub struct GatewayHandle {
     stop: CancellationToken,
     task: JoinHandle<std::io::Result<()>>,
     state: Arc<AppState>,
+    writer: Option<WriterHandle>,
 }
 
 impl GatewayHandle {
@@ -156,19 +246,24 @@ impl GatewayHandle {
     }
 
     /// Stops accepting connections at once, lets in-flight requests finish for up to `grace`,
-    /// then drops whatever is left.
+    /// then drops whatever is left, and finally drains the request log.
     pub async fn shutdown(self, grace: Duration) -> std::io::Result<()> {
         self.stop.cancel();
         let mut task = self.task;
-        match tokio::time::timeout(grace, &mut task).await {
+        let served = match tokio::time::timeout(grace, &mut task).await {
             Ok(Ok(result)) => result,
             Ok(Err(join)) => Err(std::io::Error::other(join)),
             Err(_) => {
                 tracing::warn!("grace period over: closing the remaining connections");
                 task.abort();
+                let _ = task.await;
                 Ok(())
             }
+        };
+        if let Some(writer) = self.writer {
+            writer.close().await;
         }
+        served
     }
 
     /// Waits until the server stops by itself (it only does on an I/O error).

@@ -11,6 +11,12 @@ pub const BETA_KEY: &str = "sk-beta-test-key";
 
 pub struct Harness {
     pub gateway: GatewayHandle,
+    /// The data folder: request log database and media.
+    #[expect(
+        dead_code,
+        reason = "held so the folder lives as long as the gateway; read by the log tests"
+    )]
+    pub home: tempfile::TempDir,
     pub alpha: FakeUpstream,
     pub beta: FakeUpstream,
     pub client: reqwest::Client,
@@ -21,9 +27,11 @@ pub struct Harness {
 pub async fn start(extra: &str) -> Harness {
     let alpha = FakeUpstream::start(Dialect::OpenAi).await.unwrap();
     let beta = FakeUpstream::start(Dialect::Anthropic).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
     let text = format!(
         r#"
 listen = "127.0.0.1:0"
+data_dir = "{}"
 
 [[providers]]
 name = "alpha"
@@ -45,6 +53,7 @@ targets = ["alpha/gpt-4o-mini", "beta/claude-sonnet-4-5"]
 
 {extra}
 "#,
+        home.path().display(),
         alpha.base_url(),
         beta.base_url()
     );
@@ -53,6 +62,7 @@ targets = ["alpha/gpt-4o-mini", "beta/claude-sonnet-4-5"]
     let base = gateway.base_url();
     Harness {
         gateway,
+        home,
         alpha,
         beta,
         client: reqwest::Client::builder()

@@ -1,0 +1,270 @@
+//! In-memory counters since start, rendered as Prometheus text (`/metrics`) and JSON
+//! (`/statsz`). Updated once per finished request from its record.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Instant;
+
+use serde_json::{Value, json};
+
+use crate::record::{LogCounters, RequestRecord};
+use crate::routing::circuit::CircuitState;
+
+/// Upper bounds in seconds for both latency histograms.
+const BOUNDS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0,
+];
+
+#[derive(Debug, Clone, Default)]
+struct Histogram {
+    counts: Vec<u64>,
+    sum: f64,
+    count: u64,
+}
+
+impl Histogram {
+    fn observe(&mut self, seconds: f64) {
+        if self.counts.is_empty() {
+            self.counts = vec![0; BOUNDS.len()];
+        }
+        if let Some(i) = BOUNDS.iter().position(|b| seconds <= *b) {
+            self.counts[i] += 1;
+        }
+        self.sum += seconds;
+        self.count += 1;
+    }
+}
+
+type Key = (String, String);
+
+#[derive(Debug, Default)]
+struct Inner {
+    requests: BTreeMap<(String, String, u16), u64>,
+    latency: BTreeMap<Key, Histogram>,
+    ttft: BTreeMap<Key, Histogram>,
+    tokens: BTreeMap<(String, String, &'static str), u64>,
+}
+
+#[derive(Debug)]
+pub struct Metrics {
+    started: Instant,
+    pub in_flight: AtomicI64,
+    inner: Mutex<Inner>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self {
+            started: Instant::now(),
+            in_flight: AtomicI64::new(0),
+            inner: Mutex::new(Inner::default()),
+        }
+    }
+}
+
+impl Metrics {
+    pub fn observe(&self, r: &RequestRecord) {
+        let model = r.requested_model.clone().unwrap_or_default();
+        let provider = r.provider.clone().unwrap_or_default();
+        let mut inner = self
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *inner
+            .requests
+            .entry((model.clone(), provider.clone(), r.status))
+            .or_default() += 1;
+        let key = (model, provider);
+        inner
+            .latency
+            .entry(key.clone())
+            .or_default()
+            .observe(r.latency_ms / 1000.0);
+        if let Some(ttft) = r.ttft_ms {
+            inner
+                .ttft
+                .entry(key.clone())
+                .or_default()
+                .observe(ttft / 1000.0);
+        }
+        if let Some(t) = &r.tokens {
+            for (kind, n) in [
+                ("prompt", t.prompt),
+                ("completion", t.completion),
+                ("cached", t.cached),
+                ("reasoning", t.reasoning),
+            ] {
+                *inner
+                    .tokens
+                    .entry((key.0.clone(), key.1.clone(), kind))
+                    .or_default() += n;
+            }
+        }
+    }
+
+    /// Prometheus text exposition format 0.0.4.
+    pub fn render(&self, log: &LogCounters, circuits: &[(String, CircuitState)]) -> String {
+        let inner = self
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut out = String::with_capacity(4096);
+        let _ = writeln!(
+            out,
+            "# HELP switchyard_requests_total Requests served, by requested model, provider that answered, and HTTP status the client saw (499: it went away)."
+        );
+        let _ = writeln!(out, "# TYPE switchyard_requests_total counter");
+        for ((model, provider, status), n) in &inner.requests {
+            let _ = writeln!(
+                out,
+                "switchyard_requests_total{{model=\"{}\",provider=\"{}\",status=\"{status}\"}} {n}",
+                esc(model),
+                esc(provider)
+            );
+        }
+        histogram(
+            &mut out,
+            "switchyard_request_duration_seconds",
+            "Time from request to the end of the response.",
+            &inner.latency,
+        );
+        histogram(
+            &mut out,
+            "switchyard_time_to_first_token_seconds",
+            "Time from request to the first streamed token.",
+            &inner.ttft,
+        );
+        let _ = writeln!(
+            out,
+            "# HELP switchyard_tokens_total Tokens reported by upstreams, by kind."
+        );
+        let _ = writeln!(out, "# TYPE switchyard_tokens_total counter");
+        for ((model, provider, kind), n) in &inner.tokens {
+            let _ = writeln!(
+                out,
+                "switchyard_tokens_total{{model=\"{}\",provider=\"{}\",kind=\"{kind}\"}} {n}",
+                esc(model),
+                esc(provider)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP switchyard_circuit_state Circuit breaker per provider/model: 0 closed, 1 half-open, 2 open."
+        );
+        let _ = writeln!(out, "# TYPE switchyard_circuit_state gauge");
+        for (target, state) in circuits {
+            let v = match state {
+                CircuitState::Closed => 0,
+                CircuitState::HalfOpen => 1,
+                CircuitState::Open => 2,
+            };
+            let _ = writeln!(
+                out,
+                "switchyard_circuit_state{{target=\"{}\"}} {v}",
+                esc(target)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP switchyard_in_flight_requests Requests being served now."
+        );
+        let _ = writeln!(out, "# TYPE switchyard_in_flight_requests gauge");
+        let _ = writeln!(
+            out,
+            "switchyard_in_flight_requests {}",
+            self.in_flight.load(Ordering::Relaxed)
+        );
+        for (name, help, v) in [
+            (
+                "switchyard_log_rows_written_total",
+                "Request log rows committed to the database.",
+                &log.written,
+            ),
+            (
+                "switchyard_log_rows_dropped_total",
+                "Request log rows lost. Must stay 0.",
+                &log.dropped,
+            ),
+            (
+                "switchyard_log_queue_overflow_total",
+                "Rows that found the log queue full and waited off the request path.",
+                &log.overflowed,
+            ),
+        ] {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} counter");
+            let _ = writeln!(out, "{name} {}", v.load(Ordering::Relaxed));
+        }
+        let _ = writeln!(
+            out,
+            "# HELP switchyard_uptime_seconds Seconds since the gateway started."
+        );
+        let _ = writeln!(out, "# TYPE switchyard_uptime_seconds gauge");
+        let _ = writeln!(
+            out,
+            "switchyard_uptime_seconds {}",
+            self.started.elapsed().as_secs_f64()
+        );
+        out
+    }
+
+    /// The same at a glance, as JSON.
+    pub fn summary(&self, log: &LogCounters, circuits: &[(String, CircuitState)]) -> Value {
+        let inner = self
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut models: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+        let mut total = 0;
+        let mut errors = 0;
+        for ((model, _, status), n) in &inner.requests {
+            let e = models.entry(model.clone()).or_default();
+            e.0 += n;
+            total += n;
+            if *status >= 400 {
+                e.1 += n;
+                errors += n;
+            }
+        }
+        let tokens: u64 = inner.tokens.values().sum();
+        json!({
+            "uptime_s": self.started.elapsed().as_secs(),
+            "in_flight": self.in_flight.load(Ordering::Relaxed),
+            "requests": total,
+            "errors": errors,
+            "tokens": tokens,
+            "models": models.into_iter().map(|(m, (n, e))| json!({"model": m, "requests": n, "errors": e})).collect::<Vec<_>>(),
+            "log": {
+                "written": log.written.load(Ordering::Relaxed),
+                "dropped": log.dropped.load(Ordering::Relaxed),
+                "queue_overflow": log.overflowed.load(Ordering::Relaxed),
+            },
+            "circuits": circuits.iter().map(|(t, s)| json!({"target": t, "state": s})).collect::<Vec<_>>(),
+        })
+    }
+}
+
+fn histogram(out: &mut String, name: &str, help: &str, series: &BTreeMap<Key, Histogram>) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} histogram");
+    for ((model, provider), h) in series {
+        let labels = format!("model=\"{}\",provider=\"{}\"", esc(model), esc(provider));
+        let mut cumulative = 0;
+        for (bound, n) in BOUNDS.iter().zip(&h.counts) {
+            cumulative += n;
+            let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{bound}\"}} {cumulative}");
+        }
+        let _ = writeln!(out, "{name}_bucket{{{labels},le=\"+Inf\"}} {}", h.count);
+        let _ = writeln!(out, "{name}_sum{{{labels}}} {}", h.sum);
+        let _ = writeln!(out, "{name}_count{{{labels}}} {}", h.count);
+    }
+}
+
+/// Escapes a label value: backslash, double quote and newline.
+fn esc(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}

@@ -1,0 +1,279 @@
+//! The request record: what one request through `/v1/*` looked like, built up while it runs
+//! ([`Draft`]) and handed to the log writer when it ends ([`Recorder`]). Submitting never waits:
+//! a full queue hands the row to a task that waits for room, so no row is dropped while the
+//! writer lives. Nothing here talks to the database; `store` does.
+
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use bytes::Bytes;
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use crate::api::openai::Usage;
+use crate::error::Attempt;
+
+/// One finished request, as stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestRecord {
+    pub id: String,
+    /// Unix time in milliseconds.
+    pub started_at_ms: i64,
+    pub method: String,
+    pub endpoint: String,
+    /// The client's User-Agent.
+    pub client: Option<String>,
+    /// The name of the client key used, once client keys exist.
+    pub key_name: Option<String>,
+    pub requested_model: Option<String>,
+    pub provider: Option<String>,
+    pub model: Option<String>,
+    pub stream: bool,
+    /// The HTTP status the client saw; 499 when it went away first.
+    pub status: u16,
+    pub outcome: Outcome,
+    pub error: Option<String>,
+    pub latency_ms: f64,
+    pub ttft_ms: Option<f64>,
+    pub tokens: Option<TokenCounts>,
+    pub cost_usd: Option<f64>,
+    pub attempts: Vec<Attempt>,
+    #[serde(skip)]
+    pub request_body: Option<Bytes>,
+    #[serde(skip)]
+    pub response_body: Option<Bytes>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Answered in full.
+    Ok,
+    /// Answered with an error, before or during the response.
+    Error,
+    /// The client went away before the answer was complete.
+    ClientClosed,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Error => "error",
+            Self::ClientClosed => "client_closed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct TokenCounts {
+    pub prompt: u64,
+    pub completion: u64,
+    pub cached: u64,
+    pub reasoning: u64,
+}
+
+impl From<&Usage> for TokenCounts {
+    fn from(u: &Usage) -> Self {
+        Self {
+            prompt: u.prompt_tokens,
+            completion: u.completion_tokens,
+            cached: u
+                .prompt_tokens_details
+                .as_ref()
+                .and_then(|d| d.cached_tokens)
+                .unwrap_or(0),
+            reasoning: u
+                .completion_tokens_details
+                .as_ref()
+                .and_then(|d| d.reasoning_tokens)
+                .unwrap_or(0),
+        }
+    }
+}
+
+/// Price per million tokens, for the cost estimate.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Price {
+    pub input: f64,
+    pub output: f64,
+    /// For cached prompt tokens; the input price when absent.
+    pub cached: Option<f64>,
+}
+
+impl Price {
+    pub fn cost(&self, t: &TokenCounts) -> f64 {
+        let cached = t.cached.min(t.prompt);
+        let fresh = t.prompt - cached;
+        (fresh as f64 * self.input
+            + cached as f64 * self.cached.unwrap_or(self.input)
+            + t.completion as f64 * self.output)
+            / 1_000_000.0
+    }
+}
+
+/// What a handler learns about a request while serving it. Cheap to clone; a detached draft
+/// (no recording) ignores every update.
+#[derive(Debug, Clone, Default)]
+pub struct Draft(Option<Arc<Mutex<DraftInner>>>);
+
+#[derive(Debug, Default)]
+pub struct DraftInner {
+    /// When the gateway received the request.
+    pub started: Option<Instant>,
+    pub requested_model: Option<String>,
+    pub provider: Option<String>,
+    pub model: Option<String>,
+    pub stream: bool,
+    pub error: Option<String>,
+    pub ttft_ms: Option<f64>,
+    pub tokens: Option<TokenCounts>,
+    pub price: Option<Price>,
+    pub attempts: Vec<Attempt>,
+    pub request_body: Option<Bytes>,
+    pub response_body: Option<Bytes>,
+    /// The response body ended in an error the status does not show (a mid-stream failure).
+    pub failed_in_body: bool,
+}
+
+impl Draft {
+    pub fn attached(started: Instant) -> Self {
+        Self(Some(Arc::new(Mutex::new(DraftInner {
+            started: Some(started),
+            ..DraftInner::default()
+        }))))
+    }
+
+    /// Milliseconds since the request arrived, if known.
+    pub fn elapsed_ms(&self) -> Option<f64> {
+        let inner = self.0.as_ref()?;
+        let started = inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .started?;
+        Some(ms_since(started))
+    }
+
+    pub fn is_attached(&self) -> bool {
+        self.0.is_some()
+    }
+
+    /// Applies `f` to the draft, if this request is being recorded.
+    pub fn update(&self, f: impl FnOnce(&mut DraftInner)) {
+        if let Some(inner) = &self.0 {
+            let mut guard = inner
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            f(&mut guard);
+        }
+    }
+
+    pub fn take(&self) -> DraftInner {
+        match &self.0 {
+            Some(inner) => std::mem::take(
+                &mut *inner
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            ),
+            None => DraftInner::default(),
+        }
+    }
+}
+
+/// Counters of the log pipeline, exported as metrics.
+#[derive(Debug, Default)]
+pub struct LogCounters {
+    pub submitted: AtomicU64,
+    pub written: AtomicU64,
+    /// Rows lost because the writer was gone. Must stay 0.
+    pub dropped: AtomicU64,
+    /// Rows that found the queue full and waited for room off the request path.
+    pub overflowed: AtomicU64,
+}
+
+/// The sending side of the request log.
+#[derive(Debug, Clone)]
+pub struct Recorder {
+    tx: Option<mpsc::Sender<RequestRecord>>,
+    pub counters: Arc<LogCounters>,
+    pub capture_bodies: bool,
+}
+
+impl Recorder {
+    /// A recorder that records nothing (no data folder, or logging switched off).
+    pub fn disabled() -> Self {
+        Self {
+            tx: None,
+            counters: Arc::new(LogCounters::default()),
+            capture_bodies: false,
+        }
+    }
+
+    pub fn new(
+        tx: mpsc::Sender<RequestRecord>,
+        counters: Arc<LogCounters>,
+        capture_bodies: bool,
+    ) -> Self {
+        Self {
+            tx: Some(tx),
+            counters,
+            capture_bodies,
+        }
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.tx.is_some()
+    }
+
+    /// Queues a finished record without waiting.
+    pub fn submit(&self, record: RequestRecord) {
+        let Some(tx) = &self.tx else { return };
+        self.counters.submitted.fetch_add(1, Ordering::Relaxed);
+        match tx.try_send(record) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(record)) => {
+                self.counters.overflowed.fetch_add(1, Ordering::Relaxed);
+                let tx = tx.clone();
+                let counters = self.counters.clone();
+                match tokio::runtime::Handle::try_current() {
+                    Ok(handle) => {
+                        handle.spawn(async move {
+                            if tx.send(record).await.is_err() {
+                                counters.dropped.fetch_add(1, Ordering::Relaxed);
+                            }
+                        });
+                    }
+                    Err(_) => {
+                        self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+                tracing::error!("request log writer is gone: a row was lost");
+            }
+        }
+    }
+}
+
+/// A time-ordered, unique request id: `req_` + 12 hex digits of milliseconds + 10 random.
+pub fn new_request_id(now_ms: i64) -> String {
+    format!(
+        "req_{:012x}{:010x}",
+        now_ms.max(0),
+        fastrand::u64(..1u64 << 40)
+    )
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Elapsed milliseconds since `start`, with microsecond precision.
+pub fn ms_since(start: Instant) -> f64 {
+    start.elapsed().as_secs_f64() * 1000.0
+}

@@ -1,0 +1,176 @@
+//! Every request through `/v1/*` becomes one record: this middleware opens a [`Draft`] for the
+//! handler to fill, and a [`Ticket`] that submits the record exactly once — when the response
+//! body ends, or when the client goes away (a 499), whichever comes first.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use http_body::{Body as HttpBody, Frame, SizeHint};
+
+use super::AppState;
+use crate::record::{Draft, Outcome, RequestRecord, ms_since, new_request_id, now_ms};
+
+/// The id of the request's row in the log, for peek and support.
+pub const REQUEST_ID_HEADER: &str = "x-switchyard-request-id";
+
+pub async fn record(State(state): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let started_ms = now_ms();
+    let id = new_request_id(started_ms);
+    let draft = Draft::attached(started);
+    req.extensions_mut().insert(draft.clone());
+    state.metrics.in_flight.fetch_add(1, Ordering::Relaxed);
+    let mut ticket = Ticket {
+        state: state.clone(),
+        draft,
+        id,
+        started,
+        started_ms,
+        method: req.method().to_string(),
+        endpoint: req
+            .extensions()
+            .get::<axum::extract::OriginalUri>()
+            .map_or_else(|| req.uri().path().to_owned(), |u| u.path().to_owned()),
+        client: req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(256).collect()),
+        status: None,
+        submitted: false,
+    };
+    let mut response = next.run(req).await;
+    ticket.status = Some(response.status());
+    if let Ok(v) = HeaderValue::from_str(&ticket.id) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, v);
+    }
+    if response.body().is_end_stream() || ticket.method == "HEAD" {
+        // Nothing will poll an empty body: the answer is complete now.
+        ticket.submit(true);
+        return response;
+    }
+    response.map(|inner| {
+        Body::new(RecordedBody {
+            inner,
+            ticket: Some(ticket),
+        })
+    })
+}
+
+/// Submits the record once, from whichever end comes first.
+struct Ticket {
+    state: Arc<AppState>,
+    draft: Draft,
+    id: String,
+    started: Instant,
+    started_ms: i64,
+    method: String,
+    endpoint: String,
+    client: Option<String>,
+    status: Option<StatusCode>,
+    submitted: bool,
+}
+
+impl Ticket {
+    fn submit(&mut self, completed: bool) {
+        if self.submitted {
+            return;
+        }
+        self.submitted = true;
+        self.state.metrics.in_flight.fetch_sub(1, Ordering::Relaxed);
+        let d = self.draft.take();
+        let (status, outcome) = match self.status {
+            Some(s) if completed => {
+                let failed = s.as_u16() >= 400 || d.failed_in_body;
+                (
+                    s.as_u16(),
+                    if failed { Outcome::Error } else { Outcome::Ok },
+                )
+            }
+            _ => (499, Outcome::ClientClosed),
+        };
+        let cost_usd = match (&d.price, &d.tokens) {
+            (Some(price), Some(tokens)) => Some(price.cost(tokens)),
+            _ => None,
+        };
+        let record = RequestRecord {
+            id: std::mem::take(&mut self.id),
+            started_at_ms: self.started_ms,
+            method: std::mem::take(&mut self.method),
+            endpoint: std::mem::take(&mut self.endpoint),
+            client: self.client.take(),
+            key_name: None,
+            requested_model: d.requested_model,
+            provider: d.provider,
+            model: d.model,
+            stream: d.stream,
+            status,
+            outcome,
+            error: d.error,
+            latency_ms: ms_since(self.started),
+            ttft_ms: d.ttft_ms,
+            tokens: d.tokens,
+            cost_usd,
+            attempts: d.attempts,
+            request_body: d.request_body,
+            response_body: d.response_body,
+        };
+        self.state.metrics.observe(&record);
+        self.state.recorder.submit(record);
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        self.submit(false);
+    }
+}
+
+/// The response body, watched for its end.
+struct RecordedBody {
+    inner: Body,
+    ticket: Option<Ticket>,
+}
+
+impl HttpBody for RecordedBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        let this = &mut *self;
+        let polled = Pin::new(&mut this.inner).poll_frame(cx);
+        match &polled {
+            Poll::Ready(None) => {
+                if let Some(mut t) = this.ticket.take() {
+                    t.submit(true);
+                }
+            }
+            Poll::Ready(Some(Ok(_))) if this.inner.is_end_stream() => {
+                if let Some(mut t) = this.ticket.take() {
+                    t.submit(true);
+                }
+            }
+            _ => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
