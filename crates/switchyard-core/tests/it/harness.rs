@@ -12,10 +12,6 @@ pub const BETA_KEY: &str = "sk-beta-test-key";
 pub struct Harness {
     pub gateway: GatewayHandle,
     /// The data folder: request log database and media.
-    #[expect(
-        dead_code,
-        reason = "held so the folder lives as long as the gateway; read by the log tests"
-    )]
     pub home: tempfile::TempDir,
     pub alpha: FakeUpstream,
     pub beta: FakeUpstream,
@@ -145,5 +141,56 @@ pub fn upstream_error(status: u16, message: impl Into<String>) -> switchyard_tes
         message: message.into(),
         retry_after: None,
         error_type: None,
+    }
+}
+
+impl Harness {
+    /// Stops the gateway gracefully (the request log drains) and opens its database.
+    pub async fn stop_and_open_log(self) -> (switchyard_core::store::Store, tempfile::TempDir) {
+        self.gateway
+            .shutdown(Duration::from_secs(10))
+            .await
+            .unwrap();
+        let store = switchyard_core::store::Store::open_read_only(self.home.path())
+            .await
+            .unwrap();
+        (store, self.home)
+    }
+
+    /// Waits until the request log holds `n` rows (the writer commits within milliseconds).
+    pub async fn wait_for_rows(&self, n: usize) -> Value {
+        let url = format!(
+            "{}/admin/requests?limit=500",
+            self.base.trim_end_matches("/v1")
+        );
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let page: Value = self
+                .client
+                .get(&url)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if page["requests"].as_array().is_some_and(|r| r.len() >= n)
+                || std::time::Instant::now() > deadline
+            {
+                return page;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    pub async fn admin(&self, path: &str) -> (u16, Value) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base.trim_end_matches("/v1")))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
     }
 }

@@ -12,6 +12,7 @@ mod embeddings;
 mod errors;
 mod failover;
 mod harness;
+mod log;
 mod models;
 mod shutdown;
 mod streaming;
