@@ -512,4 +512,11 @@ async fn retention_removes_exactly_the_old_rows() {
     assert!(store.get_request("req_old2").await.unwrap().is_none());
     assert!(store.get_request("req_new1").await.unwrap().is_some());
     assert_eq!(store.integrity_check().await.unwrap(), "ok");
+
+    // The size cap removes the oldest rows first, in batches.
+    let store = Store::open(home.path()).await.unwrap();
+    assert_eq!(store.purge_to_size(u64::MAX, 10).await.unwrap(), 0, "under the cap nothing goes");
+    assert_eq!(store.purge_to_size(0, 1).await.unwrap(), 1);
+    assert!(store.get_request("req_new1").await.unwrap().is_none(), "the oldest row went first");
+    assert!(store.get_request("req_new2").await.unwrap().is_some());
 }
