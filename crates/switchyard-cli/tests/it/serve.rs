@@ -1,22 +1,11 @@
-//! The real `switchyard` binary: `serve` announces its URL, answers, and stops gracefully on
-//! SIGTERM; `check-config` reports every problem with its path.
+//! `serve` announces its URL, answers, and stops gracefully on SIGTERM; `check-config` reports
+//! every problem with its path.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use switchyard_testkit::{Dialect, FakeUpstream};
 
-const BIN: &str = env!("CARGO_BIN_EXE_switchyard");
-
-#[expect(
-    clippy::unwrap_used,
-    reason = "a test that cannot write its config must stop"
-)]
-fn write_config(dir: &std::path::Path, body: &str) -> std::path::PathBuf {
-    let path = dir.join("config.toml");
-    std::fs::write(&path, body).unwrap();
-    path
-}
+use crate::{BIN, Served, client, config_for, write_config};
 
 #[test]
 fn check_config_accepts_the_example_and_lists_every_problem() {
@@ -62,42 +51,11 @@ fn check_config_accepts_the_example_and_lists_every_problem() {
 async fn serve_announces_answers_and_stops_on_sigterm() {
     let upstream = FakeUpstream::start(Dialect::OpenAi).await.unwrap();
     let home = tempfile::tempdir().unwrap();
-    let config = write_config(
-        home.path(),
-        &format!(
-            "[[providers]]\nname = \"up\"\nkind = \"openai\"\nbase_url = \"{}\"\nmodels = [\"m\"]\n",
-            upstream.base_url()
-        ),
-    );
-    let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
-        .arg(&config)
-        .env("SWITCHYARD_HOME", home.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let line = tokio::task::spawn_blocking(move || {
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).unwrap();
-        line
-    })
-    .await
-    .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("switchyard ready: ")
-        .unwrap_or_else(|| panic!("{line}"))
-        .to_owned();
-    assert!(
-        base.starts_with("http://127.0.0.1:") && base.ends_with("/v1"),
-        "{base}"
-    );
+    let config = write_config(home.path(), &config_for(&upstream.base_url(), ""));
+    let served = Served::start(home.path(), &config).await;
 
-    switchyard_core::providers::install_crypto_provider();
-    let reply: serde_json::Value = reqwest::Client::new()
-        .post(format!("{base}/chat/completions"))
+    let reply: serde_json::Value = client()
+        .post(format!("{}/v1/chat/completions", served.root))
         .json(&serde_json::json!({"model": "m", "messages": [{"role": "user", "content": "ping"}]}))
         .send()
         .await
@@ -107,22 +65,8 @@ async fn serve_announces_answers_and_stops_on_sigterm() {
         .unwrap();
     assert_eq!(reply["choices"][0]["message"]["content"], "You said: ping");
 
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let exit = tokio::task::spawn_blocking(move || child.wait_with_output())
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(
-        exit.status.success(),
-        "exit {:?}: {}",
-        exit.status,
-        String::from_utf8_lossy(&exit.stderr)
-    );
-    assert!(String::from_utf8_lossy(&exit.stderr).contains("shutting down"));
+    let stderr = served.stop().await;
+    assert!(stderr.contains("shutting down"), "{stderr}");
 }
 
 #[test]
