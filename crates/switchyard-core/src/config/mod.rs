@@ -235,10 +235,17 @@ impl Config {
             path: path.to_owned(),
             source,
         })?;
-        Self::from_toml(&text).map_err(|issues| ConfigError::Invalid {
+        let mut config = Self::from_toml(&text).map_err(|issues| ConfigError::Invalid {
             source_name: path.display().to_string(),
             issues,
-        })
+        })?;
+        // A relative data_dir is relative to the config file, not to wherever we were started.
+        if config.data_dir.is_relative() {
+            if let Some(dir) = path.parent() {
+                config.data_dir = dir.join(&config.data_dir);
+            }
+        }
+        Ok(config)
     }
 
     /// Parses and validates TOML text, returning every problem found.
@@ -522,7 +529,12 @@ fn validate(raw: raw::RawConfig) -> Result<Config, Vec<ConfigIssue>> {
     if raw.log.queue_capacity == Some(0) {
         push("log.queue_capacity".into(), "must be at least 1".into());
     }
-    let data_dir = raw.data_dir.map_or_else(data_dir, PathBuf::from);
+    let data_dir = raw
+        .data_dir
+        .map_or_else(data_dir, |d| match d.strip_prefix("~/") {
+            Some(rest) => dirs::home_dir().unwrap_or_default().join(rest),
+            None => PathBuf::from(d),
+        });
 
     if issues.is_empty() {
         Ok(Config {

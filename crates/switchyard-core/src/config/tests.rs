@@ -154,3 +154,18 @@ fn provider_timeouts_inherit_the_global_ones() {
         Timeouts::default().first_token
     );
 }
+
+#[test]
+fn a_relative_data_dir_is_relative_to_the_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, "data_dir = \"state\"\n").unwrap();
+    let c = Config::load(&path).unwrap();
+    assert_eq!(c.data_dir, dir.path().join("state"));
+    let c = Config::from_toml("data_dir = \"~/sy\"").unwrap();
+    assert!(
+        c.data_dir.ends_with("sy") && c.data_dir.is_absolute(),
+        "{:?}",
+        c.data_dir
+    );
+}

@@ -4,13 +4,13 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::AppState;
+use super::{AppState, QueryParams};
 use crate::error::ApiError;
 use crate::record::now_ms;
 use crate::store::{RequestFilter, Store, parse_window};
@@ -80,10 +80,9 @@ pub struct ListQuery {
 
 pub async fn list_requests(
     State(state): State<Arc<AppState>>,
-    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+    QueryParams(q): QueryParams<ListQuery>,
 ) -> Response {
     let run = async {
-        let Query(q) = query.map_err(|e| ApiError::invalid_request(e.body_text()))?;
         let filter = RequestFilter {
             since: time_param("since", q.since.as_deref())?,
             until: time_param("until", q.until.as_deref())?,
@@ -132,7 +131,7 @@ pub struct RangeQuery {
 
 pub async fn traffic_days(
     State(state): State<Arc<AppState>>,
-    Query(q): Query<RangeQuery>,
+    QueryParams(q): QueryParams<RangeQuery>,
 ) -> Response {
     let run = async {
         let since =
@@ -154,7 +153,10 @@ pub struct WindowQuery {
     bucket: Option<String>,
 }
 
-pub async fn stats(State(state): State<Arc<AppState>>, Query(q): Query<WindowQuery>) -> Response {
+pub async fn stats(
+    State(state): State<Arc<AppState>>,
+    QueryParams(q): QueryParams<WindowQuery>,
+) -> Response {
     let run = async {
         let (window, since, until) = window_param(q.window.as_deref())?;
         let stats = store(&state)?
@@ -168,7 +170,7 @@ pub async fn stats(State(state): State<Arc<AppState>>, Query(q): Query<WindowQue
 
 pub async fn latency_histogram(
     State(state): State<Arc<AppState>>,
-    Query(q): Query<WindowQuery>,
+    QueryParams(q): QueryParams<WindowQuery>,
 ) -> Response {
     let run = async {
         let (window, since, until) = window_param(q.window.as_deref())?;
@@ -183,7 +185,7 @@ pub async fn latency_histogram(
 
 pub async fn token_series(
     State(state): State<Arc<AppState>>,
-    Query(q): Query<WindowQuery>,
+    QueryParams(q): QueryParams<WindowQuery>,
 ) -> Response {
     let run = async {
         let (window, since, until) = window_param(q.window.as_deref())?;

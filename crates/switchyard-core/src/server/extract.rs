@@ -39,6 +39,25 @@ where
     }
 }
 
+/// Query parameters of type `T`; a malformed query is a JSON 400, not axum's plain text.
+#[derive(Debug)]
+pub struct QueryParams<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for QueryParams<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(v)| QueryParams(v))
+            .map_err(|e| ApiError::invalid_request(format!("Bad query string: {}", e.body_text())))
+    }
+}
+
 /// The request's log draft; detached (recording nothing) outside the recording middleware.
 impl<S: Send + Sync> FromRequestParts<S> for Draft {
     type Rejection = std::convert::Infallible;

@@ -46,6 +46,13 @@ pub fn is_loopback_host(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
+/// The path the client asked for, before any nesting stripped its prefix.
+fn full_path(req: &Request) -> String {
+    req.extensions()
+        .get::<axum::extract::OriginalUri>()
+        .map_or_else(|| req.uri().path().to_owned(), |u| u.path().to_owned())
+}
+
 pub async fn not_found(req: Request) -> Response {
     ApiError::new(
         StatusCode::NOT_FOUND,
@@ -53,7 +60,7 @@ pub async fn not_found(req: Request) -> Response {
         format!(
             "Unknown route: {} {}. The OpenAI-compatible API is under /v1.",
             req.method(),
-            req.uri().path()
+            full_path(&req)
         ),
     )
     .with_code("unknown_route")
@@ -64,7 +71,7 @@ pub async fn method_not_allowed(req: Request) -> Response {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "invalid_request_error",
-        format!("{} is not allowed on {}.", req.method(), req.uri().path()),
+        format!("{} is not allowed on {}.", req.method(), full_path(&req)),
     )
     .with_code("method_not_allowed")
     .into_response()

@@ -24,7 +24,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use chat::chat;
 pub use embeddings::embed;
-pub use extract::{JsonBody, parse_json};
+pub use extract::{JsonBody, QueryParams, parse_json};
 pub use recording::REQUEST_ID_HEADER;
 
 use axum::body::Bytes;
@@ -88,7 +88,14 @@ fn fail(draft: &Draft, e: ApiError) -> Response {
         let body = serde_json::to_vec(&e.openai_json()).ok().map(Bytes::from);
         draft.update(|d| {
             d.error = Some(e.message().to_owned());
-            if !e.inner().attempts.is_empty() {
+            if let Some(last) = e.inner().attempts.last() {
+                // The target that answered last, so failures count against their provider.
+                if d.provider.is_none() {
+                    if let Some((provider, model)) = last.target.split_once('/') {
+                        d.provider = Some(provider.to_owned());
+                        d.model = Some(model.to_owned());
+                    }
+                }
                 d.attempts.clone_from(&e.inner().attempts);
             }
             d.response_body = body;

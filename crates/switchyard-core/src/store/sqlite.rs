@@ -89,58 +89,77 @@ impl SqliteStore {
         })
     }
 
+    /// Closes the readers first so the writer's last connection can fold the WAL back into the
+    /// database file.
     pub async fn close(&self) {
-        self.writer.close().await;
         self.reader.close().await;
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.writer)
+            .await
+        {
+            tracing::debug!("wal checkpoint at close: {e}");
+        }
+        self.writer.close().await;
     }
 
+    /// Writes a batch in one transaction with one multi-row INSERT per table: a handful of
+    /// round trips to SQLite's thread, whatever the batch size.
     pub async fn insert_batch(&self, rows: &[PreparedRow]) -> Result<(), StoreError> {
+        // SQLite allows 32766 bound values per statement: 21 per row keeps chunks well inside.
+        const CHUNK: usize = 500;
+        let to_i64 = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
         let mut tx = self.writer.begin().await?;
-        for row in rows {
-            let r = &row.record;
-            let tokens = r.tokens.as_ref();
-            let to_i64 = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
-            sqlx::query(
+        for chunk in rows.chunks(CHUNK) {
+            let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
                 "INSERT INTO requests (id, started_at, method, endpoint, client, key_name, requested_model, provider, model, \
                  stream, status, outcome, error, latency_ms, ttft_ms, prompt_tokens, completion_tokens, cached_tokens, \
-                 reasoning_tokens, cost_usd, attempts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(&r.id)
-            .bind(r.started_at_ms)
-            .bind(&r.method)
-            .bind(&r.endpoint)
-            .bind(&r.client)
-            .bind(&r.key_name)
-            .bind(&r.requested_model)
-            .bind(&r.provider)
-            .bind(&r.model)
-            .bind(r.stream)
-            .bind(i64::from(r.status))
-            .bind(r.outcome.as_str())
-            .bind(&r.error)
-            .bind(r.latency_ms)
-            .bind(r.ttft_ms)
-            .bind(tokens.map(|t| to_i64(t.prompt)))
-            .bind(tokens.map(|t| to_i64(t.completion)))
-            .bind(tokens.map(|t| to_i64(t.cached)))
-            .bind(tokens.map(|t| to_i64(t.reasoning)))
-            .bind(r.cost_usd)
-            .bind(serde_json::to_string(&r.attempts).unwrap_or_else(|_| "[]".into()))
-            .execute(&mut *tx)
-            .await?;
-            if row.request_body.is_some() || row.response_body.is_some() {
-                sqlx::query(
-                    "INSERT INTO request_bodies (id, request_body, response_body, request_truncated, response_truncated, media) \
-                     VALUES (?, ?, ?, ?, ?, ?)",
-                )
-                .bind(&r.id)
-                .bind(&row.request_body)
-                .bind(&row.response_body)
-                .bind(row.request_truncated)
-                .bind(row.response_truncated)
-                .bind(serde_json::to_string(&row.media).unwrap_or_else(|_| "[]".into()))
-                .execute(&mut *tx)
-                .await?;
+                 reasoning_tokens, cost_usd, attempts) ",
+            );
+            q.push_values(chunk, |mut b, row| {
+                let r = &row.record;
+                let tokens = r.tokens.as_ref();
+                b.push_bind(r.id.clone())
+                    .push_bind(r.started_at_ms)
+                    .push_bind(r.method.clone())
+                    .push_bind(r.endpoint.clone())
+                    .push_bind(r.client.clone())
+                    .push_bind(r.key_name.clone())
+                    .push_bind(r.requested_model.clone())
+                    .push_bind(r.provider.clone())
+                    .push_bind(r.model.clone())
+                    .push_bind(r.stream)
+                    .push_bind(i64::from(r.status))
+                    .push_bind(r.outcome.as_str())
+                    .push_bind(r.error.clone())
+                    .push_bind(r.latency_ms)
+                    .push_bind(r.ttft_ms)
+                    .push_bind(tokens.map(|t| to_i64(t.prompt)))
+                    .push_bind(tokens.map(|t| to_i64(t.completion)))
+                    .push_bind(tokens.map(|t| to_i64(t.cached)))
+                    .push_bind(tokens.map(|t| to_i64(t.reasoning)))
+                    .push_bind(r.cost_usd)
+                    .push_bind(serde_json::to_string(&r.attempts).unwrap_or_else(|_| "[]".into()));
+            });
+            q.build().execute(&mut *tx).await?;
+            let with_bodies: Vec<&PreparedRow> = chunk
+                .iter()
+                .filter(|r| r.request_body.is_some() || r.response_body.is_some())
+                .collect();
+            if !with_bodies.is_empty() {
+                let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+                    "INSERT INTO request_bodies (id, request_body, response_body, request_truncated, response_truncated, media) ",
+                );
+                q.push_values(with_bodies, |mut b, row| {
+                    b.push_bind(row.record.id.clone())
+                        .push_bind(row.request_body.clone())
+                        .push_bind(row.response_body.clone())
+                        .push_bind(row.request_truncated)
+                        .push_bind(row.response_truncated)
+                        .push_bind(
+                            serde_json::to_string(&row.media).unwrap_or_else(|_| "[]".into()),
+                        );
+                });
+                q.build().execute(&mut *tx).await?;
             }
         }
         tx.commit().await?;
@@ -170,9 +189,14 @@ impl SqliteStore {
             q.push(" AND r.status = ").push_bind(i64::from(status));
         }
         if let Some(client) = &f.client {
+            // A substring of the User-Agent, matched literally.
+            let escaped = client
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
             q.push(" AND (r.client LIKE ")
-                .push_bind(format!("%{client}%"));
-            q.push(" OR r.key_name = ")
+                .push_bind(format!("%{escaped}%"));
+            q.push(" ESCAPE '\\' OR r.key_name = ")
                 .push_bind(client.clone())
                 .push(")");
         }

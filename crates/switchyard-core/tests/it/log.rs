@@ -270,8 +270,11 @@ async fn no_row_is_lost_under_concurrent_mixed_traffic_with_faults_and_cancels()
     for t in tasks {
         seen.push(t.await.unwrap());
     }
-    let (store, _home) = h.stop_and_open_log().await;
+    let (store, home) = h.stop_and_open_log().await;
     assert_eq!(store.count_requests().await.unwrap(), 200);
+    // A clean stop folds the write-ahead log back into the database file.
+    let wal = std::fs::metadata(home.path().join("switchyard.db-wal")).map_or(0, |m| m.len());
+    assert_eq!(wal, 0, "the WAL is checkpointed at close");
     let mut statuses = std::collections::BTreeMap::new();
     for (id, status) in &seen {
         let row = store
@@ -515,8 +518,70 @@ async fn retention_removes_exactly_the_old_rows() {
 
     // The size cap removes the oldest rows first, in batches.
     let store = Store::open(home.path()).await.unwrap();
-    assert_eq!(store.purge_to_size(u64::MAX, 10).await.unwrap(), 0, "under the cap nothing goes");
+    assert_eq!(
+        store.purge_to_size(u64::MAX, 10).await.unwrap(),
+        0,
+        "under the cap nothing goes"
+    );
     assert_eq!(store.purge_to_size(0, 1).await.unwrap(), 1);
-    assert!(store.get_request("req_new1").await.unwrap().is_none(), "the oldest row went first");
+    assert!(
+        store.get_request("req_new1").await.unwrap().is_none(),
+        "the oldest row went first"
+    );
     assert!(store.get_request("req_new2").await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn failures_count_against_the_provider_that_failed() {
+    let h = start("[retry]\nrounds = 1").await;
+    h.alpha.push(upstream_error(401, "bad key"));
+    assert_eq!(
+        h.chat(json!({"model": "alpha/gpt-4o-mini", "messages": user("x")}))
+            .await
+            .0,
+        401
+    );
+    let page = h.wait_for_rows(1).await;
+    let row = &page["requests"][0];
+    assert_eq!(
+        (row["provider"].as_str(), row["model"].as_str()),
+        (Some("alpha"), Some("gpt-4o-mini"))
+    );
+    let (_, stats) = h.admin("/admin/stats?window=1h").await;
+    let alpha = stats["by_provider"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["key"] == "alpha")
+        .unwrap();
+    assert_eq!(alpha["errors"], 1);
+    let (_, filtered) = h.admin("/admin/requests?provider=alpha").await;
+    assert_eq!(filtered["requests"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn admin_errors_are_json_and_name_the_full_path() {
+    let h = start("").await;
+    let (status, body) = h.admin("/admin/stats?window=1h&window=2h").await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("query"),
+        "{body}"
+    );
+    let (status, body) = h.admin("/admin/requests?limit=lots").await;
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = h.admin("/admin/nope").await;
+    assert_eq!(status, 404);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("GET /admin/nope"),
+        "{body}"
+    );
+    let (status, body) = h.admin("/admin/requests?cursor=garbage").await;
+    assert_eq!(
+        (status, body["error"]["param"].as_str()),
+        (400, Some("cursor"))
+    );
 }
