@@ -209,43 +209,11 @@ fn model_card(
         owned_by: provider.clone().unwrap_or_else(|| "switchyard".to_owned()),
         kind: "model",
         display_name: id.to_owned(),
-        created_at: rfc3339(created),
+        created_at: crate::record::utc_timestamp(i64::try_from(created).unwrap_or(0) * 1000),
         capabilities: provider
             .as_ref()
             .map(|_| crate::capabilities::infer(kind, upstream_model)),
         provider,
         targets: None,
-    }
-}
-
-/// `2026-11-22T00:31:00Z` for a Unix time (Anthropic clients read `created_at`).
-fn rfc3339(secs: u64) -> String {
-    let days = i64::try_from(secs / 86_400).unwrap_or(0);
-    let rem = secs % 86_400;
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn rfc3339_dates() {
-        assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(super::rfc3339(1_795_307_460), "2026-11-22T00:31:00Z");
-        assert_eq!(super::rfc3339(951_782_400), "2000-02-29T00:00:00Z");
     }
 }
