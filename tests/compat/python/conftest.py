@@ -54,8 +54,12 @@ class Proc:
             text=True,
             bufsize=1,
         )
-        threading.Thread(target=self._pump, args=(self.popen.stdout, self.lines), daemon=True).start()
-        threading.Thread(target=self._pump, args=(self.popen.stderr, self.stderr), daemon=True).start()
+        self._pumps = [
+            threading.Thread(target=self._pump, args=(self.popen.stdout, self.lines), daemon=True),
+            threading.Thread(target=self._pump, args=(self.popen.stderr, self.stderr), daemon=True),
+        ]
+        for t in self._pumps:
+            t.start()
         atexit.register(self.stop)
 
     def _pump(self, stream: Any, sink: list[str]) -> None:
@@ -89,15 +93,34 @@ class Proc:
             + f"\n--- {self.name} stderr ---\n" + "\n".join(self.stderr[-80:])
         )
 
-    def stop(self) -> None:
+    def terminate(self, timeout: float = 15) -> int | None:
+        """SIGTERM and wait: the exit code, or None if it had to be killed."""
         p = self.popen
         if p.poll() is None:
             p.send_signal(signal.SIGTERM)
             try:
-                p.wait(timeout=10)
+                p.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait(timeout=5)
+                return None
+        return p.returncode
+
+    def output(self) -> str:
+        """Everything it wrote so far, stdout then stderr (complete once it has exited and
+        the pump threads have drained the pipes)."""
+        with self._cond:
+            return "\n".join(self.lines) + "\n" + "\n".join(self.stderr)
+
+    def drained(self, timeout: float = 5) -> None:
+        """Waits until both pipes have reached end of file (after the process exited)."""
+        for t in self._pumps:
+            t.join(timeout)
+
+    def stop(self) -> None:
+        p = self.popen
+        if p.poll() is None:
+            self.terminate(timeout=10)
         if p.stdin and not p.stdin.closed:
             try:
                 p.stdin.close()
@@ -194,6 +217,7 @@ targets = ["dead/gpt-4o-mini-dead", "alpha/gpt-4o-mini"]
 class Gateway:
     proc: Proc
     base_url: str  # .../v1
+    workdir: Path
 
     @property
     def root(self) -> str:
@@ -206,20 +230,38 @@ class Gateway:
         return openai.OpenAI(base_url=self.base_url, **kw)
 
 
-def start_gateway(workdir: Path, endpoints: dict[str, Any]) -> Gateway:
+def start_gateway(
+    workdir: Path,
+    endpoints: dict[str, Any],
+    *,
+    top_config: str = "",
+    extra_config: str = "",
+    extra_env: dict[str, str] | None = None,
+) -> Gateway:
+    """`top_config` goes before the first table (top-level keys such as `data_dir`),
+    `extra_config` after the standard providers and aliases; both may use the
+    `{alpha}`, `{beta}`, `{gamma}` and `{refused}` placeholders (gamma: a second OpenAI
+    fake that the standard config leaves alone, for tests that script two upstreams). `extra_env` is added to the
+    gateway's environment. Its SWITCHYARD_HOME is `workdir/home`."""
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "home").mkdir(exist_ok=True)
     cfg = workdir / "switchyard.toml"
+    urls = {
+        "alpha": endpoints["openai"][0],
+        "beta": endpoints["anthropic"][0],
+        "gamma": endpoints["openai"][1],
+        "refused": endpoints["refused"],
+    }
+    head, _, rest = CONFIG_TEMPLATE.partition("\n")
     cfg.write_text(
-        CONFIG_TEMPLATE.format(
-            alpha=endpoints["openai"][0], beta=endpoints["anthropic"][0], refused=endpoints["refused"]
-        )
+        head + "\n" + top_config.format(**urls) + rest.format(**urls) + "\n" + extra_config.format(**urls)
     )
     env = {
         **os.environ,
         "SWITCHYARD_HOME": str(workdir / "home"),
         "ALPHA_KEY": ALPHA_KEY,
         "BETA_KEY": BETA_KEY,
+        **(extra_env or {}),
     }
     # The gateway must use only its configured keys, never an ambient one.
     for k in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL"):
@@ -234,7 +276,7 @@ def start_gateway(workdir: Path, endpoints: dict[str, Any]) -> Gateway:
     url = URL_RE.search(line).group(0).rstrip("/.,;")  # type: ignore[union-attr]
     if not url.endswith("/v1"):
         url = url + "/v1"
-    return Gateway(proc, url)
+    return Gateway(proc, url, workdir)
 
 
 @dataclass
@@ -243,12 +285,13 @@ class Stack:
     endpoints: dict[str, Any]
     alpha: Fake
     beta: Fake
+    gamma: Fake  # a second OpenAI fake, in no provider of the standard config
     gateway: Gateway
     workdir: Path
     extra: list[Gateway] = field(default_factory=list)
 
     def fakes(self) -> list[Fake]:
-        return [self.alpha, self.beta]
+        return [self.alpha, self.beta, self.gamma]
 
 
 def _require(path: Path, what: str) -> None:
@@ -264,18 +307,19 @@ def _require(path: Path, what: str) -> None:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Any:
     _require(GATEWAY_BIN, "switchyard")
     _require(FAKE_BIN, "switchyard-fake")
-    fake = Proc("switchyard-fake", [str(FAKE_BIN), "--openai", "1", "--anthropic", "1"], dict(os.environ), keep_stdin=True)
+    fake = Proc("switchyard-fake", [str(FAKE_BIN), "--openai", "2", "--anthropic", "1"], dict(os.environ), keep_stdin=True)
     try:
         line = fake.wait_for_line(lambda l: l.lstrip().startswith("{"), "JSON endpoints line")
         endpoints = json.loads(line)
         alpha = Fake("alpha", endpoints["openai"][0])
         beta = Fake("beta", endpoints["anthropic"][0])
+        gamma = Fake("gamma", endpoints["openai"][1])
         workdir = tmp_path_factory.mktemp("switchyard")
         gw = start_gateway(workdir / "main", endpoints)
     except BaseException:
         fake.stop()
         raise
-    s = Stack(fake, endpoints, alpha, beta, gw, workdir)
+    s = Stack(fake, endpoints, alpha, beta, gamma, gw, workdir)
     yield s
     for g in [gw, *s.extra]:
         g.proc.stop()
@@ -299,7 +343,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
         s = getattr(item, "funcargs", {}).get("stack")
         if isinstance(s, Stack):
             rep.sections.append(("switchyard log", s.gateway.proc.log()))
-            if "fresh_client" in item.funcargs and s.extra:
+            if ("fresh_client" in item.funcargs or "fresh_gateway" in item.funcargs) and s.extra:
                 rep.sections.append(("fresh switchyard log", s.extra[-1].proc.log()))
     return rep
 
@@ -315,6 +359,11 @@ def beta(stack: Stack) -> Fake:
 
 
 @pytest.fixture
+def gamma(stack: Stack) -> Fake:
+    return stack.gamma
+
+
+@pytest.fixture
 def client(stack: Stack) -> Any:
     c = stack.gateway.client()
     yield c
@@ -322,19 +371,35 @@ def client(stack: Stack) -> Any:
 
 
 @pytest.fixture
-def fresh_client(stack: Stack) -> Any:
+def fresh_gateway(stack: Stack) -> Any:
+    """Starts gateways of the test's own (the standard config plus whatever the test
+    adds, same fakes: see `start_gateway`), for tests whose outcome must not depend on
+    state left by earlier tests: health, metrics, the request log. Stopped at teardown."""
+    started: list[Gateway] = []
+
+    def start(**kw: Any) -> Gateway:
+        gw = start_gateway(stack.workdir / f"fresh-{len(stack.extra)}", stack.endpoints, **kw)
+        stack.extra.append(gw)
+        started.append(gw)
+        return gw
+
+    try:
+        yield start
+    finally:
+        for gw in started:
+            gw.proc.stop()
+
+
+@pytest.fixture
+def fresh_client(fresh_gateway: Any) -> Any:
     """A client for a gateway of its own (same config, same fakes), for tests
     whose outcome must not depend on health state left by earlier tests
     (circuit breakers, cool-downs)."""
-    n = len(stack.extra)
-    gw = start_gateway(stack.workdir / f"fresh-{n}", stack.endpoints)
-    stack.extra.append(gw)
-    c = gw.client()
+    c = fresh_gateway().client()
     try:
         yield c
     finally:
         c.close()
-        gw.proc.stop()
 
 
 @pytest.fixture

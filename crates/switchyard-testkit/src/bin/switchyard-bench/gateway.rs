@@ -1,11 +1,17 @@
 //! The gateway under test as a child process: a throwaway SWITCHYARD_HOME with a config that
-//! points at the fake, start-up until it prints its URL, memory readings, and shutdown.
+//! points at the fake and switches the request log on or off, start-up until it prints its
+//! URL, memory readings, `/metrics` reads, and shutdown.
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Empty};
+use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncBufReadExt as _, BufReader};
+use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 
 /// A running gateway process.
@@ -15,6 +21,16 @@ pub struct Gateway {
     /// The gateway's OpenAI base URL (ends in `/v1`).
     pub base_url: String,
     home: tempfile::TempDir,
+    /// Where the request log lives when it is on.
+    data_dir: Option<std::path::PathBuf>,
+}
+
+/// The request log's counters, as `/metrics` shows them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct LogCounters {
+    pub rows_written: u64,
+    pub rows_dropped: u64,
+    pub queue_overflow: u64,
 }
 
 /// Resident memory of a process, in kB.
@@ -27,16 +43,28 @@ pub struct Memory {
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Gateway {
-    /// Writes the config and starts `<bin> serve --config <path> --listen 127.0.0.1:0`.
-    pub async fn spawn(bin: &Path, upstream_base_url: &str) -> Result<Self, String> {
+    /// Writes the config and starts `<bin> serve --config <path> --listen 127.0.0.1:0`. With
+    /// `request_log` the log is on (`[log] enabled = true`, the product default) and writes to a
+    /// data folder of this gateway's own; without, `[log] enabled = false`.
+    pub async fn spawn(
+        bin: &Path,
+        upstream_base_url: &str,
+        request_log: bool,
+    ) -> Result<Self, String> {
         let home = tempfile::Builder::new()
             .prefix("switchyard-bench-")
             .tempdir()
             .map_err(|e| format!("temp dir: {e}"))?;
         let config = home.path().join("config.toml");
+        let data_dir = request_log.then(|| home.path().join("data"));
+        let data_dir_line = data_dir.as_ref().map_or_else(String::new, |d| {
+            format!("data_dir = {}\n", toml_string(&d.to_string_lossy()))
+        });
         let config_text = format!(
-            "listen = \"127.0.0.1:0\"\n\n[[providers]]\nname = \"fake\"\nkind = \"openai\"\n\
-             base_url = \"{upstream_base_url}\"\nmodels = [\"bench-model\"]\n"
+            "listen = \"127.0.0.1:0\"\n{data_dir_line}\n[[providers]]\nname = \"fake\"\n\
+             kind = \"openai\"\nbase_url = {}\nmodels = [\"bench-model\"]\n\n\
+             [log]\nenabled = {request_log}\n",
+            toml_string(upstream_base_url)
         );
         std::fs::write(&config, config_text).map_err(|e| format!("write config: {e}"))?;
         let log_path = home.path().join("gateway.log");
@@ -88,7 +116,71 @@ impl Gateway {
             pid,
             base_url,
             home,
+            data_dir,
         })
+    }
+
+    /// `GET <path>` on the gateway (outside `/v1`), as text.
+    pub async fn get(&self, path: &str) -> Result<String, String> {
+        let authority = self
+            .base_url
+            .strip_prefix("http://")
+            .and_then(|rest| rest.split('/').next())
+            .ok_or_else(|| format!("not an http:// URL: {}", self.base_url))?;
+        let stream = TcpStream::connect(authority)
+            .await
+            .map_err(|e| format!("GET {path}: connect {authority}: {e}"))?;
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| format!("GET {path}: handshake: {e}"))?;
+        tokio::spawn(conn);
+        let request = http::Request::get(path)
+            .header(http::header::HOST, authority)
+            .body(Empty::<Bytes>::new())
+            .map_err(|e| format!("GET {path}: {e}"))?;
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| format!("GET {path}: {e}"))?;
+        let status = response.status();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| format!("GET {path}: body: {e}"))?
+            .to_bytes();
+        let text = String::from_utf8_lossy(&body).into_owned();
+        if status.is_success() {
+            Ok(text)
+        } else {
+            Err(format!("GET {path}: status {status}: {text}"))
+        }
+    }
+
+    /// The request log's counters from `/metrics`.
+    pub async fn log_counters(&self) -> Result<LogCounters, String> {
+        let text = self.get("/metrics").await?;
+        let read = |name: &str| {
+            metric_value(&text, name).ok_or_else(|| format!("/metrics has no `{name}`"))
+        };
+        Ok(LogCounters {
+            rows_written: read("switchyard_log_rows_written_total")?,
+            rows_dropped: read("switchyard_log_rows_dropped_total")?,
+            queue_overflow: read("switchyard_log_queue_overflow_total")?,
+        })
+    }
+
+    /// Bytes of the files in the data folder (`switchyard.db`, `-wal`, `-shm`), if the log is on.
+    pub fn data_bytes(&self) -> Option<u64> {
+        let entries = std::fs::read_dir(self.data_dir.as_ref()?).ok()?;
+        Some(
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|e| e.metadata().ok())
+                .filter(std::fs::Metadata::is_file)
+                .map(|m| m.len())
+                .sum(),
+        )
     }
 
     /// Peak (VmHWM) and current (VmRSS) resident memory.
@@ -120,6 +212,32 @@ impl Gateway {
         drop(self.home);
         Ok(())
     }
+}
+
+/// A TOML basic string.
+fn toml_string(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04X}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The value of an unlabelled sample `name value` in Prometheus text.
+fn metric_value(text: &str, name: &str) -> Option<u64> {
+    text.lines().find_map(|line| {
+        let value = line.strip_prefix(name)?.strip_prefix(' ')?;
+        value.trim().parse::<f64>().ok().map(|v| v as u64)
+    })
 }
 
 /// The first `http://…` URL in a line, without trailing punctuation or slash.
@@ -168,5 +286,28 @@ mod tests {
             first_url("listening on http://127.0.0.1:1/v1/.").as_deref(),
             Some("http://127.0.0.1:1/v1")
         );
+    }
+
+    #[test]
+    fn reads_unlabelled_samples() {
+        let text = "# TYPE switchyard_log_rows_written_total counter\n\
+                    switchyard_log_rows_written_total 12345\n\
+                    switchyard_log_rows_written_total_x 9\n\
+                    switchyard_log_rows_dropped_total 0\n";
+        assert_eq!(
+            metric_value(text, "switchyard_log_rows_written_total"),
+            Some(12345)
+        );
+        assert_eq!(
+            metric_value(text, "switchyard_log_rows_dropped_total"),
+            Some(0)
+        );
+        assert_eq!(metric_value(text, "switchyard_uptime_seconds"), None);
+    }
+
+    #[test]
+    fn quotes_toml_strings() {
+        assert_eq!(toml_string("/tmp/a b"), "\"/tmp/a b\"");
+        assert_eq!(toml_string("a\"b\\c"), "\"a\\\"b\\\\c\"");
     }
 }

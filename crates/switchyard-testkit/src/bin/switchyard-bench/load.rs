@@ -88,6 +88,11 @@ pub struct RoundStats {
 }
 
 impl RoundStats {
+    /// Requests answered, whatever the answer (connection failures count too).
+    pub fn sent(&self) -> usize {
+        self.ok + self.errors
+    }
+
     pub fn rps(&self) -> f64 {
         self.ok as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }

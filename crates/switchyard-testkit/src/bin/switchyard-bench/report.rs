@@ -1,11 +1,12 @@
-//! Turns round measurements into the bench report: medians over rounds, added latency, target
-//! checks, the table printed to stdout and the JSON written to `bench-results/latest.json`.
+//! Turns round measurements into the bench report: medians over rounds, added latency (gateway
+//! over direct, and request-log capture on over off), target checks, the table printed to stdout
+//! and the JSON written to `bench-results/latest.json`.
 
 use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::gateway::Memory;
+use crate::gateway::{LogCounters, Memory};
 use crate::load::RoundStats;
 
 /// Added p50 at c=1 and c=64 must stay at or under this.
@@ -14,6 +15,8 @@ pub const TARGET_ADDED_P50_US: f64 = 100.0;
 pub const TARGET_ADDED_P99_US: f64 = 1000.0;
 /// Peak RSS of the gateway must stay at or under this.
 pub const TARGET_PEAK_RSS_MB: f64 = 40.0;
+/// What capturing requests in the log (on − off) may add to p99 at c=64.
+pub const TARGET_CAPTURE_P99_US: f64 = 500.0;
 
 /// The whole report, as written to JSON.
 #[derive(Debug, Serialize)]
@@ -27,9 +30,52 @@ pub struct Report {
     pub non_streaming: Vec<Comparison>,
     pub streaming_ttft: Comparison,
     pub gateway_memory: Option<Memory>,
+    pub request_log: RequestLog,
     pub errors: usize,
     pub first_error: Option<String>,
     pub targets: Vec<Check>,
+}
+
+/// The request log's cost and health: the same binary with `[log] enabled = false` and `true`,
+/// their rounds interleaved with the direct ones at c=1 and c=64. Everything else in the report
+/// (`non_streaming`, `streaming_ttft`, `gateway_memory`) is the log-on gateway, the default.
+#[derive(Debug, Serialize)]
+pub struct RequestLog {
+    /// Log off vs log on, at c=1 and c=64.
+    pub capture: Vec<Capture>,
+    /// Direct vs the log-off gateway, from the same rounds (`gateway` is the log-off one).
+    pub log_off_vs_direct: Vec<Comparison>,
+    /// The log-off gateway after its c=1 and c=64 rounds (all it runs).
+    pub log_off_memory: Option<Memory>,
+    /// The log-on gateway at the same point, before its c=256 and streaming rounds.
+    pub log_on_memory_after_capture_rounds: Option<Memory>,
+    /// Requests sent to the log-on gateway over the whole run (probes and warm-ups included).
+    pub log_on_requests_sent: usize,
+    /// [median, max] over the log-on gateway's rounds of the time from the round's last answer
+    /// until its last row was committed (other sides' rounds start only then); `None` in
+    /// self-test.
+    pub writer_catch_up_ms: Option<[f64; 2]>,
+    /// The log-on gateway's `/metrics` counters after the run; `None` in self-test.
+    pub log_on_counters: Option<LogCounters>,
+    /// Size of the log-on gateway's data folder (`switchyard.db`, `-wal`, `-shm`) at the end.
+    pub log_on_db_bytes: Option<u64>,
+}
+
+/// Log off vs log on at one concurrency.
+#[derive(Debug, Serialize)]
+pub struct Capture {
+    pub concurrency: usize,
+    pub requests_per_round: usize,
+    pub log_off: Side,
+    pub log_on: Side,
+    /// Median over rounds of (log-on round p50 − log-off round p50).
+    pub added_p50_us: f64,
+    /// Median over rounds of (log-on round p99 − log-off round p99).
+    pub added_p99_us: f64,
+    pub added_p50_range_us: [f64; 2],
+    pub added_p99_range_us: [f64; 2],
+    /// The first error seen on either side, warm-up included.
+    pub first_error: Option<String>,
 }
 
 /// Direct vs gateway at one concurrency.
@@ -79,7 +125,7 @@ pub struct Check {
     pub pass: Option<bool>,
 }
 
-fn median(values: &mut [f64]) -> f64 {
+pub fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     match values.len() {
         0 => 0.0,
@@ -118,38 +164,63 @@ fn side(rounds: &[&RoundStats], extra_errors: usize) -> Side {
     }
 }
 
+/// Two sides measured in paired rounds, and what the second adds over the first.
+struct Paired {
+    base: Side,
+    other: Side,
+    added_p50_us: f64,
+    added_p99_us: f64,
+    added_p50_range_us: [f64; 2],
+    added_p99_range_us: [f64; 2],
+    first_error: Option<String>,
+}
+
+/// `warmup` and each of `pairs` are (base, other) rounds run back to back.
+fn paired(warmup: [&RoundStats; 2], pairs: &[[&RoundStats; 2]]) -> Paired {
+    let first_error = std::iter::once(&warmup)
+        .chain(pairs)
+        .flatten()
+        .find_map(|s| s.first_error.clone());
+    let base: Vec<&RoundStats> = pairs.iter().map(|[b, _]| *b).collect();
+    let other: Vec<&RoundStats> = pairs.iter().map(|[_, o]| *o).collect();
+    let added = |q: f64| -> Vec<f64> {
+        pairs
+            .iter()
+            .map(|[b, o]| o.quantile_us(q) - b.quantile_us(q))
+            .collect()
+    };
+    let added_p50 = added(0.5);
+    let added_p99 = added(0.99);
+    Paired {
+        base: side(&base, warmup[0].errors),
+        other: side(&other, warmup[1].errors),
+        added_p50_us: median(&mut added_p50.clone()),
+        added_p99_us: median(&mut added_p99.clone()),
+        added_p50_range_us: range(&added_p50),
+        added_p99_range_us: range(&added_p99),
+        first_error,
+    }
+}
+
 impl Comparison {
-    /// Builds the comparison from the warm-up and the paired rounds, each (direct, gateway).
+    /// Builds the comparison from the warm-up and the paired rounds, each [direct, gateway].
     pub fn from_rounds(
         concurrency: usize,
         requests_per_round: usize,
-        warmup: &(RoundStats, RoundStats),
-        pairs: &[(RoundStats, RoundStats)],
+        warmup: [&RoundStats; 2],
+        pairs: &[[&RoundStats; 2]],
     ) -> Self {
-        let first_error = std::iter::once(warmup)
-            .chain(pairs)
-            .flat_map(|(d, g)| [d, g])
-            .find_map(|s| s.first_error.clone());
-        let direct: Vec<&RoundStats> = pairs.iter().map(|(d, _)| d).collect();
-        let gateway: Vec<&RoundStats> = pairs.iter().map(|(_, g)| g).collect();
-        let added = |q: f64| -> Vec<f64> {
-            pairs
-                .iter()
-                .map(|(d, g)| g.quantile_us(q) - d.quantile_us(q))
-                .collect()
-        };
-        let added_p50 = added(0.5);
-        let added_p99 = added(0.99);
+        let p = paired(warmup, pairs);
         Self {
             concurrency,
             requests_per_round,
-            direct: side(&direct, warmup.0.errors),
-            gateway: side(&gateway, warmup.1.errors),
-            added_p50_us: median(&mut added_p50.clone()),
-            added_p99_us: median(&mut added_p99.clone()),
-            added_p50_range_us: range(&added_p50),
-            added_p99_range_us: range(&added_p99),
-            first_error,
+            direct: p.base,
+            gateway: p.other,
+            added_p50_us: p.added_p50_us,
+            added_p99_us: p.added_p99_us,
+            added_p50_range_us: p.added_p50_range_us,
+            added_p99_range_us: p.added_p99_range_us,
+            first_error: p.first_error,
         }
     }
 
@@ -158,8 +229,41 @@ impl Comparison {
     }
 }
 
-/// The target lines: added p50/p99 at c=1 and c=64, and peak RSS.
-pub fn checks(non_streaming: &[Comparison], memory: Option<Memory>) -> Vec<Check> {
+impl Capture {
+    /// Builds the comparison from the warm-up and the paired rounds, each [log off, log on].
+    pub fn from_rounds(
+        concurrency: usize,
+        requests_per_round: usize,
+        warmup: [&RoundStats; 2],
+        pairs: &[[&RoundStats; 2]],
+    ) -> Self {
+        let p = paired(warmup, pairs);
+        Self {
+            concurrency,
+            requests_per_round,
+            log_off: p.base,
+            log_on: p.other,
+            added_p50_us: p.added_p50_us,
+            added_p99_us: p.added_p99_us,
+            added_p50_range_us: p.added_p50_range_us,
+            added_p99_range_us: p.added_p99_range_us,
+            first_error: p.first_error,
+        }
+    }
+
+    /// Errors of the log-off side (the log-on side's are counted in `non_streaming`).
+    pub fn log_off_errors(&self) -> usize {
+        self.log_off.errors
+    }
+}
+
+/// The target lines: added p50/p99 at c=1 and c=64, peak RSS, what capture adds to p99 at c=64,
+/// and no lost log rows.
+pub fn checks(
+    non_streaming: &[Comparison],
+    memory: Option<Memory>,
+    request_log: &RequestLog,
+) -> Vec<Check> {
     let mut out = Vec::new();
     for c in non_streaming
         .iter()
@@ -185,7 +289,94 @@ pub fn checks(non_streaming: &[Comparison], memory: Option<Memory>) -> Vec<Check
         limit: format!("<= {TARGET_PEAK_RSS_MB} MB"),
         pass: peak_mb.map(|mb| mb <= TARGET_PEAK_RSS_MB),
     });
+    for c in request_log.capture.iter().filter(|c| c.concurrency == 64) {
+        out.push(Check {
+            what: "capture adds p99 at c=64".to_owned(),
+            value: signed_us(c.added_p99_us),
+            limit: format!("<= {TARGET_CAPTURE_P99_US} µs"),
+            pass: Some(c.added_p99_us <= TARGET_CAPTURE_P99_US),
+        });
+    }
+    let dropped = request_log.log_on_counters.map(|c| c.rows_dropped);
+    out.push(Check {
+        what: "log rows dropped".to_owned(),
+        value: dropped.map_or_else(|| "n/a".to_owned(), |n| n.to_string()),
+        limit: "== 0".to_owned(),
+        pass: dropped.map(|n| n == 0),
+    });
     out
+}
+
+fn mb(kb: u64) -> String {
+    format!("{:.1} MB", kb as f64 / 1024.0)
+}
+
+/// The "request log capture" section of the table.
+fn request_log_table(out: &mut String, log: &RequestLog) {
+    let _ = writeln!(
+        out,
+        "{:<20}{:<24}{:<24}{:<26}{:>12}{:>13}",
+        "request log capture",
+        "log off p50/p99",
+        "log on p50/p99",
+        "capture adds p50/p99",
+        "rps off",
+        "rps on"
+    );
+    for c in &log.capture {
+        let _ = writeln!(
+            out,
+            "{:<20}{:<24}{:<24}{:<26}{:>12.0}{:>13.0}",
+            format!("c={}", c.concurrency),
+            pair(us(c.log_off.p50_us), us(c.log_off.p99_us)),
+            pair(us(c.log_on.p50_us), us(c.log_on.p99_us)),
+            pair(signed_us(c.added_p50_us), signed_us(c.added_p99_us)),
+            c.log_off.rps,
+            c.log_on.rps,
+        );
+    }
+    for c in &log.log_off_vs_direct {
+        let _ = writeln!(
+            out,
+            "  log-off gateway over direct at c={}: {} p50 / {} p99",
+            c.concurrency,
+            signed_us(c.added_p50_us),
+            signed_us(c.added_p99_us)
+        );
+    }
+    let peak = |m: Option<Memory>| m.map_or_else(|| "n/a".to_owned(), |m| mb(m.peak_kb));
+    let _ = writeln!(
+        out,
+        "peak RSS after the c=1/c=64 rounds: log off {}, log on {}",
+        peak(log.log_off_memory),
+        peak(log.log_on_memory_after_capture_rounds)
+    );
+    if let Some([median, max]) = log.writer_catch_up_ms {
+        let _ = writeln!(
+            out,
+            "log writer caught up {median:.1} ms (median) / {max:.1} ms (max) after a log-on round"
+        );
+    }
+    match log.log_on_counters {
+        Some(c) => {
+            let _ = writeln!(
+                out,
+                "log rows written: {} of {} requests sent to the log-on gateway",
+                c.rows_written, log.log_on_requests_sent
+            );
+            let _ = writeln!(
+                out,
+                "log rows dropped: {} (must be 0); queue overflows: {}; database {}",
+                c.rows_dropped,
+                c.queue_overflow,
+                log.log_on_db_bytes
+                    .map_or_else(|| "n/a".to_owned(), |b| mb(b / 1024)),
+            );
+        }
+        None => {
+            let _ = writeln!(out, "log rows written: n/a\nlog rows dropped: n/a");
+        }
+    }
 }
 
 fn us(v: f64) -> String {
@@ -232,7 +423,7 @@ pub fn table(report: &Report) -> String {
         );
     };
     let mode = if report.self_test {
-        " (self-test: the \"gateway\" is a second fake)"
+        " (self-test: each \"gateway\" is another fake)"
     } else {
         ""
     };
@@ -247,17 +438,18 @@ pub fn table(report: &Report) -> String {
     }
     header(&mut out, "streaming TTFT");
     row(&mut out, "c=1".to_owned(), &report.streaming_ttft);
+    request_log_table(&mut out, &report.request_log);
     match report.gateway_memory {
         Some(m) => {
             let _ = writeln!(
                 out,
-                "gateway peak RSS: {:.1} MB (now {:.1} MB)",
+                "gateway peak RSS (log on, whole run): {:.1} MB (now {:.1} MB)",
                 m.peak_kb as f64 / 1024.0,
                 m.current_kb as f64 / 1024.0
             );
         }
         None => {
-            let _ = writeln!(out, "gateway peak RSS: n/a");
+            let _ = writeln!(out, "gateway peak RSS (log on, whole run): n/a");
         }
     }
     let _ = writeln!(out, "errors: {}", report.errors);
@@ -266,7 +458,7 @@ pub fn table(report: &Report) -> String {
     }
     let _ = writeln!(
         out,
-        "targets: added p50 <= {TARGET_ADDED_P50_US} µs and p99 <= {TARGET_ADDED_P99_US} µs at c=1 and c=64; RSS <= {TARGET_PEAK_RSS_MB} MB"
+        "targets: added p50 <= {TARGET_ADDED_P50_US} µs and p99 <= {TARGET_ADDED_P99_US} µs at c=1 and c=64; RSS <= {TARGET_PEAK_RSS_MB} MB; capture adds p99 <= {TARGET_CAPTURE_P99_US} µs at c=64; no lost log rows"
     );
     for check in &report.targets {
         let verdict = match check.pass {
