@@ -1,7 +1,11 @@
 -- The request log. One row per request through /v1/*; bodies live in their own table so that
 -- listing and statistics never read them.
+--
+-- `id` is the rowid: (unix milliseconds << 19) | a per-process sequence number, shown to users as
+-- `req_` + 16 hex digits. Ids grow with time, so time ranges are rowid ranges and the table
+-- needs no secondary index: one B-tree write per row keeps the log cheap on the hot path.
 CREATE TABLE requests (
-    id                TEXT PRIMARY KEY NOT NULL,
+    id                INTEGER PRIMARY KEY NOT NULL,
     started_at        INTEGER NOT NULL,           -- unix milliseconds
     method            TEXT NOT NULL,
     endpoint          TEXT NOT NULL,
@@ -24,12 +28,8 @@ CREATE TABLE requests (
     attempts          TEXT NOT NULL DEFAULT '[]'  -- JSON array of attempts
 ) STRICT;
 
-CREATE INDEX requests_by_time ON requests (started_at);
-CREATE INDEX requests_by_model ON requests (requested_model, started_at);
-CREATE INDEX requests_by_provider ON requests (provider, started_at);
-
 CREATE TABLE request_bodies (
-    id                 TEXT PRIMARY KEY NOT NULL REFERENCES requests (id) ON DELETE CASCADE,
+    id                 INTEGER PRIMARY KEY NOT NULL REFERENCES requests (id) ON DELETE CASCADE,
     request_body       TEXT,
     response_body      TEXT,
     request_truncated  INTEGER NOT NULL DEFAULT 0,

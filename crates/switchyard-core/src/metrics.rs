@@ -37,21 +37,27 @@ impl Histogram {
     }
 }
 
-type Key = (String, String);
-
+/// Everything counted for one (requested model, provider) pair.
 #[derive(Debug, Default)]
-struct Inner {
-    requests: BTreeMap<(String, String, u16), u64>,
-    latency: BTreeMap<Key, Histogram>,
-    ttft: BTreeMap<Key, Histogram>,
-    tokens: BTreeMap<(String, String, &'static str), u64>,
+struct Series {
+    statuses: BTreeMap<u16, u64>,
+    latency: Histogram,
+    ttft: Histogram,
+    /// prompt, completion, cached, reasoning
+    tokens: [u64; 4],
 }
+
+const TOKEN_KINDS: [&str; 4] = ["prompt", "completion", "cached", "reasoning"];
+
+/// model → provider → series; looked up by `&str`, so counting allocates nothing once a pair
+/// has been seen.
+type Table = BTreeMap<String, BTreeMap<String, Series>>;
 
 #[derive(Debug)]
 pub struct Metrics {
     started: Instant,
     pub in_flight: AtomicI64,
-    inner: Mutex<Inner>,
+    inner: Mutex<Table>,
 }
 
 impl Default for Metrics {
@@ -59,95 +65,106 @@ impl Default for Metrics {
         Self {
             started: Instant::now(),
             in_flight: AtomicI64::new(0),
-            inner: Mutex::new(Inner::default()),
+            inner: Mutex::new(Table::new()),
         }
     }
 }
 
 impl Metrics {
     pub fn observe(&self, r: &RequestRecord) {
-        let model = r.requested_model.clone().unwrap_or_default();
-        let provider = r.provider.clone().unwrap_or_default();
-        let mut inner = self
+        let model = r.requested_model.as_deref().unwrap_or_default();
+        let provider = r.provider.as_deref().unwrap_or_default();
+        let mut table = self
             .inner
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *inner
-            .requests
-            .entry((model.clone(), provider.clone(), r.status))
-            .or_default() += 1;
-        let key = (model, provider);
-        inner
-            .latency
-            .entry(key.clone())
-            .or_default()
-            .observe(r.latency_ms / 1000.0);
+        if !table.contains_key(model) {
+            table.insert(model.to_owned(), BTreeMap::new());
+        }
+        let Some(providers) = table.get_mut(model) else {
+            return;
+        };
+        if !providers.contains_key(provider) {
+            providers.insert(provider.to_owned(), Series::default());
+        }
+        let Some(series) = providers.get_mut(provider) else {
+            return;
+        };
+        *series.statuses.entry(r.status).or_default() += 1;
+        series.latency.observe(r.latency_ms / 1000.0);
         if let Some(ttft) = r.ttft_ms {
-            inner
-                .ttft
-                .entry(key.clone())
-                .or_default()
-                .observe(ttft / 1000.0);
+            series.ttft.observe(ttft / 1000.0);
         }
         if let Some(t) = &r.tokens {
-            for (kind, n) in [
-                ("prompt", t.prompt),
-                ("completion", t.completion),
-                ("cached", t.cached),
-                ("reasoning", t.reasoning),
-            ] {
-                *inner
+            for (slot, n) in
+                series
                     .tokens
-                    .entry((key.0.clone(), key.1.clone(), kind))
-                    .or_default() += n;
+                    .iter_mut()
+                    .zip([t.prompt, t.completion, t.cached, t.reasoning])
+            {
+                *slot += n;
             }
         }
     }
 
     /// Prometheus text exposition format 0.0.4.
     pub fn render(&self, log: &LogCounters, circuits: &[(String, CircuitState)]) -> String {
-        let inner = self
+        let table = self
             .inner
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let series = || {
+            table
+                .iter()
+                .flat_map(|(m, ps)| ps.iter().map(move |(p, s)| (m, p, s)))
+        };
         let mut out = String::with_capacity(4096);
         let _ = writeln!(
             out,
-            "# HELP switchyard_requests_total Requests served, by requested model, provider that answered, and HTTP status the client saw (499: it went away)."
+            "# HELP switchyard_requests_total Requests served, by requested model, provider (the one that answered, or failed last), and HTTP status the client saw (499: it went away)."
         );
         let _ = writeln!(out, "# TYPE switchyard_requests_total counter");
-        for ((model, provider, status), n) in &inner.requests {
-            let _ = writeln!(
-                out,
-                "switchyard_requests_total{{model=\"{}\",provider=\"{}\",status=\"{status}\"}} {n}",
-                esc(model),
-                esc(provider)
-            );
+        for (model, provider, s) in series() {
+            for (status, n) in &s.statuses {
+                let _ = writeln!(
+                    out,
+                    "switchyard_requests_total{{model=\"{}\",provider=\"{}\",status=\"{status}\"}} {n}",
+                    esc(model),
+                    esc(provider)
+                );
+            }
         }
         histogram(
             &mut out,
             "switchyard_request_duration_seconds",
             "Time from request to the end of the response.",
-            &inner.latency,
+            series().map(|(m, p, s)| (m, p, &s.latency)),
         );
         histogram(
             &mut out,
             "switchyard_time_to_first_token_seconds",
             "Time from request to the first streamed token.",
-            &inner.ttft,
+            series()
+                .map(|(m, p, s)| (m, p, &s.ttft))
+                .filter(|(_, _, h)| h.count > 0),
         );
         let _ = writeln!(
             out,
             "# HELP switchyard_tokens_total Tokens reported by upstreams, by kind."
         );
         let _ = writeln!(out, "# TYPE switchyard_tokens_total counter");
-        for ((model, provider, kind), n) in &inner.tokens {
-            let _ = writeln!(
-                out,
-                "switchyard_tokens_total{{model=\"{}\",provider=\"{}\",kind=\"{kind}\"}} {n}",
-                esc(model),
-                esc(provider)
-            );
+        for (model, provider, s) in series() {
+            if s.tokens.iter().all(|n| *n == 0) {
+                continue;
+            }
+            for (kind, n) in TOKEN_KINDS.iter().zip(s.tokens) {
+                let _ = writeln!(
+                    out,
+                    "switchyard_tokens_total{{model=\"{}\",provider=\"{}\",kind=\"{kind}\"}} {n}",
+                    esc(model),
+                    esc(provider)
+                );
+            }
         }
         let _ = writeln!(
             out,
@@ -212,30 +229,34 @@ impl Metrics {
 
     /// The same at a glance, as JSON.
     pub fn summary(&self, log: &LogCounters, circuits: &[(String, CircuitState)]) -> Value {
-        let inner = self
+        let table = self
             .inner
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut models: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-        let mut total = 0;
-        let mut errors = 0;
-        for ((model, _, status), n) in &inner.requests {
-            let e = models.entry(model.clone()).or_default();
-            e.0 += n;
-            total += n;
-            if *status >= 400 {
-                e.1 += n;
-                errors += n;
+        let mut models = Vec::new();
+        let (mut total, mut errors, mut tokens) = (0u64, 0u64, 0u64);
+        for (model, providers) in table.iter() {
+            let (mut n, mut e) = (0u64, 0u64);
+            for s in providers.values() {
+                tokens += s.tokens.iter().sum::<u64>();
+                for (status, count) in &s.statuses {
+                    n += count;
+                    if *status >= 400 {
+                        e += count;
+                    }
+                }
             }
+            total += n;
+            errors += e;
+            models.push(json!({"model": model, "requests": n, "errors": e}));
         }
-        let tokens: u64 = inner.tokens.values().sum();
         json!({
             "uptime_s": self.started.elapsed().as_secs(),
             "in_flight": self.in_flight.load(Ordering::Relaxed),
             "requests": total,
             "errors": errors,
             "tokens": tokens,
-            "models": models.into_iter().map(|(m, (n, e))| json!({"model": m, "requests": n, "errors": e})).collect::<Vec<_>>(),
+            "models": models,
             "log": {
                 "written": log.written.load(Ordering::Relaxed),
                 "dropped": log.dropped.load(Ordering::Relaxed),
@@ -246,10 +267,15 @@ impl Metrics {
     }
 }
 
-fn histogram(out: &mut String, name: &str, help: &str, series: &BTreeMap<Key, Histogram>) {
+fn histogram<'a>(
+    out: &mut String,
+    name: &str,
+    help: &str,
+    series: impl Iterator<Item = (&'a String, &'a String, &'a Histogram)>,
+) {
     let _ = writeln!(out, "# HELP {name} {help}");
     let _ = writeln!(out, "# TYPE {name} histogram");
-    for ((model, provider), h) in series {
+    for (model, provider, h) in series {
         let labels = format!("model=\"{}\",provider=\"{}\"", esc(model), esc(provider));
         let mut cumulative = 0;
         for (bound, n) in BOUNDS.iter().zip(&h.counts) {

@@ -258,13 +258,35 @@ impl Recorder {
     }
 }
 
-/// A time-ordered, unique request id: `req_` + 12 hex digits of milliseconds + 10 random.
+/// Bits of a request key below the milliseconds.
+pub const ID_SEQUENCE_BITS: u32 = 19;
+
+/// A time-ordered request id, unique within the process: `req_` + 16 hex digits of
+/// `(milliseconds << 19) | sequence`. The store keeps the number as its row key.
 pub fn new_request_id(now_ms: i64) -> String {
-    format!(
-        "req_{:012x}{:010x}",
-        now_ms.max(0),
-        fastrand::u64(..1u64 << 40)
-    )
+    static SEQUENCE: AtomicU64 = AtomicU64::new(0);
+    let seq = SEQUENCE.fetch_add(1, Ordering::Relaxed) & ((1 << ID_SEQUENCE_BITS) - 1);
+    let key = (u64::try_from(now_ms.max(0)).unwrap_or(0) << ID_SEQUENCE_BITS) | seq;
+    format!("req_{key:016x}")
+}
+
+/// The row key of a request id, if it is one.
+pub fn request_key(id: &str) -> Option<i64> {
+    let hex = id.strip_prefix("req_")?;
+    if hex.len() != 16 {
+        return None;
+    }
+    i64::from_str_radix(hex, 16).ok()
+}
+
+/// The request id of a row key.
+pub fn request_id(key: i64) -> String {
+    format!("req_{key:016x}")
+}
+
+/// The smallest row key at or after a time (unix ms).
+pub fn key_at(ms: i64) -> i64 {
+    ms.max(0).saturating_mul(1 << ID_SEQUENCE_BITS)
 }
 
 pub fn now_ms() -> i64 {
@@ -304,6 +326,18 @@ pub fn ms_since(start: Instant) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_ids_are_time_ordered_keys() {
+        let a = new_request_id(1_795_307_460_000);
+        let b = new_request_id(1_795_307_460_000);
+        let c = new_request_id(1_795_307_460_001);
+        assert!(a < b && b < c, "{a} {b} {c}");
+        let key = request_key(&a).unwrap();
+        assert_eq!(request_id(key), a);
+        assert!(key >= key_at(1_795_307_460_000) && key < key_at(1_795_307_460_001));
+        assert_eq!(request_key("req_nope"), None);
+    }
 
     #[test]
     fn utc_timestamps() {

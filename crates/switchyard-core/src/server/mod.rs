@@ -52,6 +52,9 @@ pub struct AppState {
     pub recorder: Recorder,
     /// The request log, when logging is on.
     pub store: Option<Store>,
+    /// Cancelled when the shutdown grace period is over: requests still running end now, and
+    /// still get their rows in the log.
+    pub hard_stop: CancellationToken,
 }
 
 impl AppState {
@@ -170,6 +173,7 @@ impl Gateway {
             metrics: Metrics::default(),
             recorder,
             store,
+            hard_stop: CancellationToken::new(),
         });
         let router = routes::routes(&state)
             .fallback(middleware::not_found)
@@ -261,7 +265,20 @@ impl GatewayHandle {
             Ok(Ok(result)) => result,
             Ok(Err(join)) => Err(std::io::Error::other(join)),
             Err(_) => {
-                tracing::warn!("grace period over: closing the remaining connections");
+                tracing::warn!("grace period over: ending the requests still running");
+                self.state.hard_stop.cancel();
+                // Each of them records its row as it ends; give them a moment to do so.
+                let deadline = Instant::now() + Duration::from_secs(2);
+                while self
+                    .state
+                    .metrics
+                    .in_flight
+                    .load(std::sync::atomic::Ordering::Relaxed)
+                    > 0
+                    && Instant::now() < deadline
+                {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
                 task.abort();
                 let _ = task.await;
                 Ok(())

@@ -15,7 +15,12 @@ use axum::middleware::Next;
 use axum::response::Response;
 use http_body::{Body as HttpBody, Frame, SizeHint};
 
+use std::future::Future as _;
+
+use axum::response::IntoResponse as _;
+
 use super::AppState;
+use crate::error::ApiError;
 use crate::record::{Draft, Outcome, RequestRecord, ms_since, new_request_id, now_ms};
 
 /// The id of the request's row in the log, for peek and support.
@@ -47,7 +52,17 @@ pub async fn record(State(state): State<Arc<AppState>>, mut req: Request, next: 
         status: None,
         submitted: false,
     };
-    let mut response = next.run(req).await;
+    let hard_stop = state.hard_stop.clone();
+    let mut response = tokio::select! {
+        biased;
+        response = next.run(req) => response,
+        () = hard_stop.cancelled() => {
+            ticket.draft.update(|d| d.error = Some("the gateway shut down before answering".into()));
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "server_error", "The gateway is shutting down; retry shortly.")
+                .with_code("shutting_down")
+                .into_response()
+        }
+    };
     ticket.status = Some(response.status());
     if let Ok(v) = HeaderValue::from_str(&ticket.id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, v);
@@ -61,6 +76,8 @@ pub async fn record(State(state): State<Arc<AppState>>, mut req: Request, next: 
         Body::new(RecordedBody {
             inner,
             ticket: Some(ticket),
+            stop: None,
+            hard_stop,
         })
     })
 }
@@ -134,10 +151,13 @@ impl Drop for Ticket {
     }
 }
 
-/// The response body, watched for its end.
+/// The response body, watched for its end, and for the end of the shutdown grace period.
 struct RecordedBody {
     inner: Body,
     ticket: Option<Ticket>,
+    /// Made the first time the body waits, so a body that never waits costs nothing extra.
+    stop: Option<Pin<Box<tokio_util::sync::WaitForCancellationFutureOwned>>>,
+    hard_stop: tokio_util::sync::CancellationToken,
 }
 
 impl HttpBody for RecordedBody {
@@ -159,6 +179,24 @@ impl HttpBody for RecordedBody {
             Poll::Ready(Some(Ok(_))) if this.inner.is_end_stream() => {
                 if let Some(mut t) = this.ticket.take() {
                     t.submit(true);
+                }
+            }
+            Poll::Pending => {
+                let hard_stop = &this.hard_stop;
+                let stop = this
+                    .stop
+                    .get_or_insert_with(|| Box::pin(hard_stop.clone().cancelled_owned()));
+                if stop.as_mut().poll(cx).is_ready() {
+                    // Cut short by the shutdown: the client saw a 200 that ended early.
+                    if let Some(mut t) = this.ticket.take() {
+                        t.draft.update(|d| {
+                            d.failed_in_body = true;
+                            d.error = Some("cut short: the gateway shut down".into());
+                        });
+                        t.submit(true);
+                    }
+                    // An error ends the response without its proper end, so the client can tell.
+                    return Poll::Ready(Some(Err(axum::Error::new("the gateway shut down"))));
                 }
             }
             _ => {}

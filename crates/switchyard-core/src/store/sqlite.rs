@@ -16,6 +16,7 @@ use super::{
     GroupStats, HistogramBucket, LATENCY_BUCKETS_MS, RequestDetail, RequestFilter, RequestPage,
     RequestSummary, Stats, StoreError, TokenPoint, TrafficDay,
 };
+use crate::record::{key_at, request_id, request_key};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -118,7 +119,7 @@ impl SqliteStore {
             q.push_values(chunk, |mut b, row| {
                 let r = &row.record;
                 let tokens = r.tokens.as_ref();
-                b.push_bind(r.id.clone())
+                b.push_bind(request_key(&r.id).unwrap_or_default())
                     .push_bind(r.started_at_ms)
                     .push_bind(r.method.clone())
                     .push_bind(r.endpoint.clone())
@@ -140,7 +141,8 @@ impl SqliteStore {
                     .push_bind(r.cost_usd)
                     .push_bind(serde_json::to_string(&r.attempts).unwrap_or_else(|_| "[]".into()));
             });
-            q.build().execute(&mut *tx).await?;
+            // Not cached: every batch size would be another large prepared statement kept alive.
+            q.build().persistent(false).execute(&mut *tx).await?;
             let with_bodies: Vec<&PreparedRow> = chunk
                 .iter()
                 .filter(|r| r.request_body.is_some() || r.response_body.is_some())
@@ -150,7 +152,7 @@ impl SqliteStore {
                     "INSERT INTO request_bodies (id, request_body, response_body, request_truncated, response_truncated, media) ",
                 );
                 q.push_values(with_bodies, |mut b, row| {
-                    b.push_bind(row.record.id.clone())
+                    b.push_bind(request_key(&row.record.id).unwrap_or_default())
                         .push_bind(row.request_body.clone())
                         .push_bind(row.response_body.clone())
                         .push_bind(row.request_truncated)
@@ -159,7 +161,8 @@ impl SqliteStore {
                             serde_json::to_string(&row.media).unwrap_or_else(|_| "[]".into()),
                         );
                 });
-                q.build().execute(&mut *tx).await?;
+                // Not cached: every batch size would be another large prepared statement kept alive.
+                q.build().persistent(false).execute(&mut *tx).await?;
             }
         }
         tx.commit().await?;
@@ -172,10 +175,10 @@ impl SqliteStore {
             "SELECT {SUMMARY_COLUMNS} FROM requests r WHERE 1 = 1"
         ));
         if let Some(since) = f.since {
-            q.push(" AND r.started_at >= ").push_bind(since);
+            q.push(" AND r.id >= ").push_bind(key_at(since));
         }
         if let Some(until) = f.until {
-            q.push(" AND r.started_at < ").push_bind(until);
+            q.push(" AND r.id < ").push_bind(key_at(until));
         }
         if let Some(model) = &f.model {
             q.push(" AND (r.requested_model = ")
@@ -204,24 +207,17 @@ impl SqliteStore {
             q.push(" AND r.outcome = ").push_bind(outcome.clone());
         }
         if let Some(cursor) = &f.cursor {
-            let (at, id) = cursor
-                .split_once('_')
-                .and_then(|(at, id)| Some((at.parse::<i64>().ok()?, id)))
+            let key = request_key(cursor)
                 .ok_or_else(|| StoreError::Query(format!("bad cursor {cursor:?}")))?;
-            q.push(" AND (r.started_at < ").push_bind(at);
-            q.push(" OR (r.started_at = ").push_bind(at);
-            q.push(" AND r.id < ").push_bind(id.to_owned()).push("))");
+            q.push(" AND r.id < ").push_bind(key);
         }
-        q.push(" ORDER BY r.started_at DESC, r.id DESC LIMIT ")
-            .push_bind(limit + 1);
+        q.push(" ORDER BY r.id DESC LIMIT ").push_bind(limit + 1);
         let rows = q.build().fetch_all(&self.reader).await?;
         let mut requests: Vec<RequestSummary> =
             rows.iter().map(summary).collect::<Result<_, _>>()?;
         let next_cursor = if requests.len() > usize::try_from(limit).unwrap_or(50) {
             requests.pop();
-            requests
-                .last()
-                .map(|r| format!("{}_{}", r.started_at, r.id))
+            requests.last().map(|r| r.id.clone())
         } else {
             None
         };
@@ -232,13 +228,16 @@ impl SqliteStore {
     }
 
     pub async fn get_request(&self, id: &str) -> Result<Option<RequestDetail>, StoreError> {
+        let Some(key) = request_key(id) else {
+            return Ok(None);
+        };
         // Audited: only the constant column list is formatted in.
         let row = sqlx::query(AssertSqlSafe(format!(
             "SELECT {SUMMARY_COLUMNS}, r.attempts, b.request_body, b.response_body, \
              COALESCE(b.request_truncated, 0) AS request_truncated, COALESCE(b.response_truncated, 0) AS response_truncated, \
              COALESCE(b.media, '[]') AS media FROM requests r LEFT JOIN request_bodies b ON b.id = r.id WHERE r.id = ?"
         )))
-        .bind(id)
+        .bind(key)
         .fetch_optional(&self.reader)
         .await?;
         let Some(row) = row else { return Ok(None) };
@@ -272,11 +271,11 @@ impl SqliteStore {
     ) -> Result<Vec<TrafficDay>, StoreError> {
         let rows = sqlx::query(
             "SELECT date(started_at / 1000, 'unixepoch') AS day, COUNT(*) AS requests, \
-             SUM(outcome = 'error') AS errors FROM requests WHERE started_at >= ? AND started_at < ? \
+             SUM(outcome = 'error') AS errors FROM requests WHERE id >= ? AND id < ? \
              GROUP BY day ORDER BY day",
         )
-        .bind(since)
-        .bind(until)
+        .bind(key_at(since))
+        .bind(key_at(until))
         .fetch_all(&self.reader)
         .await?;
         rows.iter()
@@ -299,7 +298,7 @@ impl SqliteStore {
     ) -> Result<Vec<GroupStats>, StoreError> {
         let sql = format!(
             "WITH w AS (SELECT {key} AS k, latency_ms, ttft_ms, outcome, prompt_tokens, completion_tokens, cached_tokens, \
-               reasoning_tokens, cost_usd FROM requests WHERE started_at >= ?1 AND started_at < ?2), \
+               reasoning_tokens, cost_usd FROM requests WHERE id >= ?1 AND id < ?2), \
              lat AS (SELECT k, latency_ms AS v, ROW_NUMBER() OVER (PARTITION BY k ORDER BY latency_ms) AS rn, \
                COUNT(*) OVER (PARTITION BY k) AS n FROM w), \
              tt AS (SELECT k, ttft_ms AS v, ROW_NUMBER() OVER (PARTITION BY k ORDER BY ttft_ms) AS rn, \
@@ -321,8 +320,8 @@ impl SqliteStore {
         );
         // Audited: `key` is a column name or NULL chosen by this module, never input.
         let rows = sqlx::query(AssertSqlSafe(sql))
-            .bind(since)
-            .bind(until)
+            .bind(key_at(since))
+            .bind(key_at(until))
             .fetch_all(&self.reader)
             .await?;
         rows.iter()
@@ -376,10 +375,10 @@ impl SqliteStore {
         case.push_str(&format!(" ELSE {} END", LATENCY_BUCKETS_MS.len()));
         // Audited: the CASE is built from the constant bucket bounds.
         let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {case} AS b, COUNT(*) AS n FROM requests WHERE started_at >= ? AND started_at < ? GROUP BY b"
+            "SELECT {case} AS b, COUNT(*) AS n FROM requests WHERE id >= ? AND id < ? GROUP BY b"
         )))
-        .bind(since)
-        .bind(until)
+        .bind(key_at(since))
+        .bind(key_at(until))
         .fetch_all(&self.reader)
         .await?;
         let mut buckets: Vec<HistogramBucket> = LATENCY_BUCKETS_MS
@@ -413,11 +412,11 @@ impl SqliteStore {
             "SELECT (started_at / ?1) * ?1 AS at, COUNT(*) AS n, COALESCE(SUM(prompt_tokens), 0) AS p, \
              COALESCE(SUM(completion_tokens), 0) AS c, COALESCE(SUM(cached_tokens), 0) AS k, \
              COALESCE(SUM(reasoning_tokens), 0) AS r, COALESCE(SUM(cost_usd), 0.0) AS cost \
-             FROM requests WHERE started_at >= ?2 AND started_at < ?3 GROUP BY at ORDER BY at",
+             FROM requests WHERE id >= ?2 AND id < ?3 GROUP BY at ORDER BY at",
         )
         .bind(bucket)
-        .bind(since)
-        .bind(until)
+        .bind(key_at(since))
+        .bind(key_at(until))
         .fetch_all(&self.reader)
         .await?;
         rows.iter()
@@ -435,7 +434,7 @@ impl SqliteStore {
             .collect()
     }
 
-    async fn delete_ids(&self, ids: Vec<String>) -> Result<u64, StoreError> {
+    async fn delete_ids(&self, ids: Vec<i64>) -> Result<u64, StoreError> {
         if ids.is_empty() {
             return Ok(0);
         }
@@ -443,14 +442,14 @@ impl SqliteStore {
             QueryBuilder::new("SELECT media FROM request_bodies WHERE media != '[]' AND id IN (");
         let mut sep = media_q.separated(", ");
         for id in &ids {
-            sep.push_bind(id.clone());
+            sep.push_bind(*id);
         }
         media_q.push(")");
         let media: Vec<String> = media_q.build_query_scalar().fetch_all(&self.writer).await?;
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("DELETE FROM requests WHERE id IN (");
         let mut sep = q.separated(", ");
         for id in &ids {
-            sep.push_bind(id.clone());
+            sep.push_bind(*id);
         }
         q.push(")");
         let deleted = q.build().execute(&self.writer).await?.rows_affected();
@@ -468,13 +467,12 @@ impl SqliteStore {
     }
 
     pub async fn purge_before(&self, before: i64, batch: u32) -> Result<u64, StoreError> {
-        let ids: Vec<String> = sqlx::query_scalar(
-            "SELECT id FROM requests WHERE started_at < ? ORDER BY started_at LIMIT ?",
-        )
-        .bind(before)
-        .bind(i64::from(batch))
-        .fetch_all(&self.writer)
-        .await?;
+        let ids: Vec<i64> =
+            sqlx::query_scalar("SELECT id FROM requests WHERE id < ? ORDER BY id LIMIT ?")
+                .bind(key_at(before))
+                .bind(i64::from(batch))
+                .fetch_all(&self.writer)
+                .await?;
         self.delete_ids(ids).await
     }
 
@@ -487,11 +485,10 @@ impl SqliteStore {
         if u64::try_from(used).unwrap_or(0) <= max_bytes {
             return Ok(0);
         }
-        let ids: Vec<String> =
-            sqlx::query_scalar("SELECT id FROM requests ORDER BY started_at LIMIT ?")
-                .bind(i64::from(batch))
-                .fetch_all(&self.writer)
-                .await?;
+        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM requests ORDER BY id LIMIT ?")
+            .bind(i64::from(batch))
+            .fetch_all(&self.writer)
+            .await?;
         self.delete_ids(ids).await
     }
 
@@ -505,7 +502,7 @@ impl SqliteStore {
 fn summary(r: &SqliteRow) -> Result<RequestSummary, StoreError> {
     let status: i64 = r.try_get("status")?;
     Ok(RequestSummary {
-        id: r.try_get("id")?,
+        id: request_id(r.try_get("id")?),
         started_at: r.try_get("started_at")?,
         method: r.try_get("method")?,
         endpoint: r.try_get("endpoint")?,

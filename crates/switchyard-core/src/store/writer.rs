@@ -134,12 +134,25 @@ async fn write(
     buf: &mut Vec<RequestRecord>,
     closing: bool,
 ) {
-    let rows: Vec<PreparedRow> = buf
-        .drain(..)
-        .map(|record| prepare(record, settings, media_dir))
-        .collect();
+    // Cutting bodies and moving images to files is CPU and disk work: off the async threads.
+    let records = std::mem::take(buf);
+    let (settings_owned, dir) = (settings.clone(), media_dir.to_owned());
+    let rows: Vec<PreparedRow> = match tokio::task::spawn_blocking(move || {
+        records
+            .into_iter()
+            .map(|record| prepare(record, &settings_owned, &dir))
+            .collect()
+    })
+    .await
+    {
+        Ok(rows) => rows,
+        Err(e) => {
+            tracing::error!("request log: preparing a batch failed: {e}");
+            return;
+        }
+    };
     let mut delay = Duration::from_millis(100);
-    for attempt in 1.. {
+    for attempt in 1..=3 {
         match store.insert_batch(&rows).await {
             Ok(()) => {
                 counters
@@ -148,19 +161,24 @@ async fn write(
                 return;
             }
             Err(e) => {
-                tracing::error!(
-                    rows = rows.len(),
-                    attempt,
-                    "request log write failed, retrying: {e}"
-                );
-                if closing && attempt >= 3 {
-                    counters
-                        .dropped
-                        .fetch_add(rows.len() as u64, Ordering::Relaxed);
-                    return;
+                tracing::error!(rows = rows.len(), attempt, "request log write failed: {e}");
+                if attempt < 3 && !closing {
+                    tokio::time::sleep(delay).await;
+                    delay *= 4;
                 }
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(10));
+            }
+        }
+    }
+    // One bad row must not hold the others back: write them one by one, and count only the
+    // rows the database still refuses.
+    for row in &rows {
+        match store.insert_batch(std::slice::from_ref(row)).await {
+            Ok(()) => {
+                counters.written.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(e) => {
+                counters.dropped.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(id = %row.record.id, "request log row lost: {e}");
             }
         }
     }

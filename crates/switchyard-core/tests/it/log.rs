@@ -468,8 +468,8 @@ async fn retention_removes_exactly_the_old_rows() {
     let store = Store::open(home.path()).await.unwrap();
     let now = switchyard_core::record::now_ms();
     let day = 86_400_000;
-    let record = |id: &str, age_days: i64| RequestRecord {
-        id: id.to_owned(),
+    let record = |age_days: i64| RequestRecord {
+        id: switchyard_core::record::new_request_id(now - age_days * day),
         started_at_ms: now - age_days * day,
         method: "POST".into(),
         endpoint: "/v1/chat/completions".into(),
@@ -491,13 +491,11 @@ async fn retention_removes_exactly_the_old_rows() {
         response_body: None,
     };
     let (recorder, writer) = store.start_writer(LogSettings::default());
-    for (id, age) in [
-        ("req_old1", 40),
-        ("req_old2", 31),
-        ("req_new1", 29),
-        ("req_new2", 0),
-    ] {
-        recorder.submit(record(id, age));
+    let rows: Vec<RequestRecord> = [40, 31, 29, 0].into_iter().map(record).collect();
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let (old1, old2, new1, new2) = (&ids[0], &ids[1], &ids[2], &ids[3]);
+    for row in rows {
+        recorder.submit(row);
     }
     writer.close().await;
     let store = Store::open(home.path()).await.unwrap();
@@ -511,9 +509,9 @@ async fn retention_removes_exactly_the_old_rows() {
     writer.close().await;
     let store = Store::open_read_only(home.path()).await.unwrap();
     assert_eq!(store.count_requests().await.unwrap(), 2);
-    assert!(store.get_request("req_old1").await.unwrap().is_none());
-    assert!(store.get_request("req_old2").await.unwrap().is_none());
-    assert!(store.get_request("req_new1").await.unwrap().is_some());
+    assert!(store.get_request(old1).await.unwrap().is_none());
+    assert!(store.get_request(old2).await.unwrap().is_none());
+    assert!(store.get_request(new1).await.unwrap().is_some());
     assert_eq!(store.integrity_check().await.unwrap(), "ok");
 
     // The size cap removes the oldest rows first, in batches.
@@ -525,10 +523,10 @@ async fn retention_removes_exactly_the_old_rows() {
     );
     assert_eq!(store.purge_to_size(0, 1).await.unwrap(), 1);
     assert!(
-        store.get_request("req_new1").await.unwrap().is_none(),
+        store.get_request(new1).await.unwrap().is_none(),
         "the oldest row went first"
     );
-    assert!(store.get_request("req_new2").await.unwrap().is_some());
+    assert!(store.get_request(new2).await.unwrap().is_some());
 }
 
 #[tokio::test]
