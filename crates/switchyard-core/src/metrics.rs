@@ -261,6 +261,7 @@ impl Metrics {
                 "written": log.written.load(Ordering::Relaxed),
                 "dropped": log.dropped.load(Ordering::Relaxed),
                 "queue_overflow": log.overflowed.load(Ordering::Relaxed),
+                "queue_depth": log.backlog(),
             },
             "circuits": circuits.iter().map(|(t, s)| json!({"target": t, "state": s})).collect::<Vec<_>>(),
         })

@@ -193,6 +193,14 @@ pub struct LogCounters {
     pub overflowed: AtomicU64,
 }
 
+impl LogCounters {
+    /// Rows submitted but neither written nor lost yet.
+    pub fn backlog(&self) -> u64 {
+        let done = self.written.load(Ordering::Relaxed) + self.dropped.load(Ordering::Relaxed);
+        self.submitted.load(Ordering::Relaxed).saturating_sub(done)
+    }
+}
+
 /// The sending side of the request log.
 #[derive(Debug, Clone)]
 pub struct Recorder {

@@ -33,7 +33,6 @@ pub const MAX_UPSTREAM_BODY: usize = 64 * 1024 * 1024;
 pub struct Provider {
     pub name: String,
     pub kind: ProviderKind,
-    pub base_url: String,
     pub models: Vec<String>,
     pub timeouts: Timeouts,
     /// Endpoint URLs, parsed once.
@@ -85,7 +84,6 @@ impl Provider {
             name: config.name.clone(),
             urls,
             kind: config.kind,
-            base_url: config.base_url.clone(),
             models: config.models.clone(),
             timeouts: config.timeouts,
             key,

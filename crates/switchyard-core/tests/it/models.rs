@@ -81,3 +81,40 @@ async fn healthz_answers() {
     assert_eq!(health["status"], "ok");
     assert_eq!(health["providers"], 2);
 }
+
+#[tokio::test]
+async fn a_reload_swaps_the_routing_table_and_keeps_serving() {
+    let h = start("").await;
+    let config = format!(
+        "listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\n[[providers]]\nname = \"alpha\"\nkind = \"openai\"\nbase_url = \"{}\"\nmodels = [\"gpt-4o-mini\"]\n[[aliases]]\nname = \"fresh\"\ntargets = [\"alpha/gpt-4o-mini\"]\n",
+        h.home.path().display(),
+        h.alpha.base_url()
+    );
+    h.gateway
+        .reload(switchyard_core::Config::from_toml(&config).unwrap())
+        .unwrap();
+    let list: Value = h
+        .client
+        .get(format!("{}/models", h.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["alpha/gpt-4o-mini", "fresh"]);
+    let (status, _, _) = h
+        .chat(serde_json::json!({"model": "fresh", "messages": crate::harness::user("hi")}))
+        .await;
+    assert_eq!(status, 200);
+    let (status, _, _) = h
+        .chat(serde_json::json!({"model": "smart", "messages": crate::harness::user("hi")}))
+        .await;
+    assert_eq!(status, 404, "the old alias is gone");
+}
