@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CONFIG ?=
 SERVE_ARGS := $(if $(CONFIG),--config $(CONFIG),)
 
-.PHONY: run serve test lint unit compat bench build deps deps-rust deps-node deps-python check-config clean
+.PHONY: run serve test lint unit compat bench build deps deps-rust deps-node deps-python deps-keyring check-config clean
 
 ## run: start Switchyard (the headless gateway until the desktop app lands)
 run: serve
@@ -24,16 +24,17 @@ lint: deps-rust
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
-unit: deps-rust
-	$(CARGO) test --workspace --locked
+# The keychain tests need a Secret Service: with-keyring.sh starts a throwaway one when there is none.
+unit: deps-rust deps-keyring
+	bash scripts/with-keyring.sh $(CARGO) test --workspace --locked
 
 build: deps-rust
 	$(CARGO) build --workspace --bins --locked
 
-compat: build deps-node deps-python
+compat: build deps-node deps-python deps-keyring
 	SWITCHYARD_BIN=$(CURDIR)/target/debug/switchyard \
 	SWITCHYARD_FAKE_BIN=$(CURDIR)/target/debug/switchyard-fake \
-	bash tests/compat/run.sh
+	bash scripts/with-keyring.sh bash tests/compat/run.sh
 
 ## bench: the gateway against direct calls to a fake upstream; prints added latency and RSS
 bench: deps-rust
@@ -59,6 +60,14 @@ deps-node:
 deps-python:
 	@command -v python3 >/dev/null || $(MAKE) --no-print-directory apt PKGS="python3 python3-venv python3-pip" BREW="python3"
 	@python3 -c 'import venv, ensurepip' 2>/dev/null || $(MAKE) --no-print-directory apt PKGS="python3-venv python3-pip"
+
+# gnome-keyring and a D-Bus session for the keychain tests (Linux; macOS has its Keychain).
+deps-keyring:
+	@if [ "$$(uname -s)" = Linux ]; then \
+	  command -v gnome-keyring-daemon >/dev/null && command -v dbus-run-session >/dev/null \
+	    && command -v dbus-send >/dev/null \
+	    || $(MAKE) --no-print-directory apt PKGS="gnome-keyring dbus-x11 libsecret-tools"; \
+	fi
 
 # Installs system packages with the platform's package manager.
 apt:

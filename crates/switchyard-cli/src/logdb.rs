@@ -41,6 +41,8 @@ pub enum Failure {
     Runtime(std::io::Error),
     #[error("cannot encode JSON: {0}")]
     Json(#[from] serde_json::Error),
+    #[error("{0}")]
+    Message(String),
     /// Arguments clap cannot reject by itself; exit 2 like its own usage errors.
     #[error("{0}")]
     Usage(String),

@@ -3,6 +3,7 @@
 //! `switchyard-core`; this crate only parses arguments and prints.
 
 mod logdb;
+mod manage;
 mod output;
 mod requests;
 mod stats;
@@ -51,6 +52,30 @@ enum Command {
     Stats(stats::Args),
     /// The newest requests in the log, or everything about one (`requests show ID`).
     Requests(requests::Args),
+    /// Upstream providers: list, add (from a preset), show, rm, enable, disable, set-key, test,
+    /// import a .env file.
+    Providers {
+        #[command(subcommand)]
+        cmd: manage::ProvidersCmd,
+        #[command(flatten)]
+        target: manage::Target,
+    },
+    /// The models clients can use, with their capabilities.
+    Models {
+        #[command(subcommand)]
+        cmd: manage::ModelsCmd,
+        #[command(flatten)]
+        target: manage::Target,
+    },
+    /// Client keys: create (shown once), list, revoke.
+    Keys {
+        #[command(subcommand)]
+        cmd: manage::KeysCmd,
+        #[command(flatten)]
+        target: manage::Target,
+    },
+    /// First run: find local runtimes and provider keys in the environment, and add them.
+    Init(manage::InitArgs),
 }
 
 fn main() -> ExitCode {
@@ -71,6 +96,10 @@ fn main() -> ExitCode {
         Command::CheckConfig { path } => check_config(path),
         Command::Stats(args) => report(stats::run(&args)),
         Command::Requests(args) => report(requests::run(&args)),
+        Command::Providers { cmd, target } => report(manage::providers(&cmd, &target)),
+        Command::Models { cmd, target } => report(manage::models(&cmd, &target)),
+        Command::Keys { cmd, target } => report(manage::keys(&cmd, &target)),
+        Command::Init(args) => report(manage::init(&args)),
     }
 }
 
@@ -105,26 +134,28 @@ fn check_config(path: Option<PathBuf>) -> ExitCode {
     }
 }
 
-fn load_for_serve(path: Option<PathBuf>) -> Result<Config, ConfigError> {
+/// The config and the file it lives in. With no `--config` and no file yet, the gateway starts
+/// empty and the file is created by the first change made through the admin API or the CLI.
+fn load_for_serve(path: Option<PathBuf>) -> Result<(Config, PathBuf), ConfigError> {
     match path {
-        Some(path) => Config::load(&path),
+        Some(path) => Ok((Config::load(&path)?, path)),
         None => {
             let path = config::default_config_path();
             if path.exists() {
-                Config::load(&path)
+                Ok((Config::load(&path)?, path))
             } else {
                 tracing::warn!(
-                    "no config at {}: starting with no providers (see README, Configuration)",
+                    "no config at {}: starting with no providers; `switchyard init` finds local runtimes and keys",
                     path.display()
                 );
-                Ok(Config::default())
+                Ok((Config::default(), path))
             }
         }
     }
 }
 
 fn serve(config_path: Option<PathBuf>, listen: Option<SocketAddr>, threads: usize) -> ExitCode {
-    let mut config = match load_for_serve(config_path) {
+    let (mut config, config_path) = match load_for_serve(config_path) {
         Ok(c) => c,
         Err(e) => {
             complain(&e.to_string());
@@ -159,7 +190,7 @@ fn serve(config_path: Option<PathBuf>, listen: Option<SocketAddr>, threads: usiz
     };
     runtime.block_on(async move {
         let grace = config.limits.shutdown_grace;
-        let mut gateway = match Gateway::start(config).await {
+        let mut gateway = match Gateway::start_with(config, Some(config_path)).await {
             Ok(g) => g,
             Err(e) => {
                 complain(&e.to_string());

@@ -2,11 +2,15 @@
 //! routing. It knows nothing of Tauri or of command lines; the CLI and the desktop shell embed it
 //! through [`server::Gateway`].
 
+pub mod access;
 pub mod api;
 pub mod capabilities;
+pub mod catalog;
 pub mod config;
+pub mod discovery;
 pub mod error;
 pub mod metrics;
+pub mod onboarding;
 pub mod providers;
 pub mod record;
 pub mod routing;

@@ -95,7 +95,7 @@ impl From<&Usage> for TokenCounts {
 }
 
 /// Price per million tokens, for the cost estimate.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
 pub struct Price {
     pub input: f64,
     pub output: f64,

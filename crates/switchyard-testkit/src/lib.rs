@@ -16,6 +16,7 @@ mod content;
 mod control;
 mod fixture;
 mod http;
+mod ollama;
 mod openai;
 mod plan;
 mod render;

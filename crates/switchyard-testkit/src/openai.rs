@@ -330,12 +330,18 @@ pub(crate) fn stream_error_event() -> Vec<u8> {
     json_event(None, &body)
 }
 
+/// The models the fake lists, on `GET /v1/models` and (Ollama's shape) `GET /api/tags`.
+pub(crate) const MODEL_IDS: &[&str] = &["fake-model"];
+
 /// `GET /v1/models`.
 pub(crate) fn models_body(created: u64) -> Vec<u8> {
-    json_vec(&serde_json::json!({
-        "object": "list",
-        "data": [{"id": "fake-model", "object": "model", "created": created, "owned_by": "testkit"}],
-    }))
+    let data: Vec<serde_json::Value> = MODEL_IDS
+        .iter()
+        .map(|id| {
+            serde_json::json!({"id": id, "object": "model", "created": created, "owned_by": "testkit"})
+        })
+        .collect();
+    json_vec(&serde_json::json!({ "object": "list", "data": data }))
 }
 
 #[derive(Deserialize)]

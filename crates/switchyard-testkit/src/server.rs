@@ -17,7 +17,7 @@ use tokio::task::{AbortHandle, JoinSet};
 use crate::http::{Conn, Framing, LAST_CHUNK, Request, push_chunk, push_head};
 use crate::plan::{self, Action, Body, Ctx, End, Endpoint, Response};
 use crate::script::{Dialect, Script};
-use crate::{anthropic, control, fixture, openai};
+use crate::{anthropic, control, fixture, ollama, openai};
 
 /// One request the fake received.
 #[derive(Debug, Clone)]
@@ -339,6 +339,8 @@ async fn serve(stream: TcpStream, shared: Arc<Shared>) {
 enum Route {
     Control,
     Models,
+    /// Ollama's native model list, `GET /api/tags` (OpenAI dialect only).
+    OllamaTags,
     Model(Endpoint),
     CountTokens,
     NotFound,
@@ -353,6 +355,10 @@ fn strip_v1(path: &str) -> &str {
 }
 
 fn route(dialect: Dialect, method: &str, path: &str) -> Route {
+    // Ollama serves its native API beside `/v1`, so this one is matched before stripping.
+    if (dialect, method, path) == (Dialect::OpenAi, "GET", "/api/tags") {
+        return Route::OllamaTags;
+    }
     let path = strip_v1(path);
     if path.starts_with("/__testkit/") {
         return Route::Control;
@@ -400,6 +406,13 @@ async fn handle(shared: &Shared, conn: &mut Conn, mut req: Request) -> Next {
                 Dialect::Anthropic => anthropic::models_body(),
             };
             (index, Action::Respond(Response::json(200, body)))
+        }
+        Route::OllamaTags => {
+            let (index, _) = shared.admit(&mut req, |_| ());
+            (
+                index,
+                Action::Respond(Response::json(200, ollama::tags_body())),
+            )
         }
         Route::CountTokens => {
             let (index, _) = shared.admit(&mut req, |_| ());
@@ -570,6 +583,18 @@ mod tests {
         ));
         assert!(matches!(
             route(Dialect::OpenAi, "GET", "/v1models"),
+            Route::NotFound
+        ));
+        assert!(matches!(
+            route(Dialect::OpenAi, "GET", "/api/tags"),
+            Route::OllamaTags
+        ));
+        assert!(matches!(
+            route(Dialect::OpenAi, "GET", "/v1/api/tags"),
+            Route::NotFound
+        ));
+        assert!(matches!(
+            route(Dialect::Anthropic, "GET", "/api/tags"),
             Route::NotFound
         ));
     }

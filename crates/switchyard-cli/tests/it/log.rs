@@ -44,6 +44,7 @@ async fn wait_for_logged(http: &reqwest::Client, root: &str, n: usize) -> Value 
     loop {
         let page: Value = http
             .get(format!("{root}/admin/requests"))
+            .bearer_auth(crate::ADMIN_TOKEN)
             .send()
             .await
             .unwrap()
@@ -405,6 +406,7 @@ async fn restart_serves_and_logs(
     loop {
         let res = http
             .get(format!("{}/admin/requests?limit=1", served.root))
+            .bearer_auth(crate::ADMIN_TOKEN)
             .send()
             .await
             .unwrap();

@@ -23,10 +23,14 @@ pub fn write_config(dir: &Path, body: &str) -> PathBuf {
     path
 }
 
-/// One provider `up` (OpenAI dialect) serving model `m`, plus `extra` TOML.
+/// The admin key in every config `config_for` writes.
+pub const ADMIN_TOKEN: &str = "sk-sy-cli-tests-admin-key-0123456789abcdefghijklm";
+
+/// One provider `up` (OpenAI dialect) serving model `m`, plus `extra` TOML, plus an admin key.
 pub fn config_for(upstream: &str, extra: &str) -> String {
     format!(
-        "{extra}\n[[providers]]\nname = \"up\"\nkind = \"openai\"\nbase_url = \"{upstream}\"\nmodels = [\"m\"]\n"
+        "{extra}\n[[providers]]\nname = \"up\"\nkind = \"openai\"\nbase_url = \"{upstream}\"\nmodels = [\"m\"]\n\n[[keys]]\nname = \"tests\"\nhash = \"{}\"\nrole = \"admin\"\n",
+        switchyard_core::access::KeyHash::of(ADMIN_TOKEN)
     )
 }
 

@@ -2,6 +2,7 @@
 //! [`Config::from_toml`] validates it into typed settings, reporting every problem with its path
 //! (`aliases[0].targets[1]: unknown provider "x"`). Secrets are references here, never values.
 
+pub mod edit;
 pub mod raw;
 
 use std::fmt;
@@ -9,9 +10,11 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use crate::catalog::{AuthStyle, ModelListStyle};
 use crate::secrets::SecretRef;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7137";
+pub const DEFAULT_AZURE_API_VERSION: &str = "2024-10-21";
 
 /// A validated configuration. Cheap to clone behind an `Arc`; never mutated in place.
 #[derive(Debug, Clone)]
@@ -26,6 +29,55 @@ pub struct Config {
     pub retry: RetryPolicy,
     pub circuit: CircuitPolicy,
     pub limits: Limits,
+    pub access: AccessConfig,
+    pub secrets: crate::secrets::SecretBackend,
+    pub keys: Vec<crate::access::ClientKey>,
+}
+
+/// Who may talk to the gateway, and from which pages.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccessConfig {
+    /// Every request needs a client key, loopback included. Always on for non-loopback binds.
+    pub require_key: bool,
+    /// Browser origins (`https://app.example`) allowed to call the API, with CORS.
+    pub cors_origins: Vec<String>,
+    /// Host names besides localhost/127.0.0.1/[::1] that requests may be addressed to.
+    pub allowed_hosts: Vec<String>,
+}
+
+impl Config {
+    /// The store `keychain:` references are read from.
+    pub fn secret_store(&self) -> crate::secrets::SecretStore {
+        match &self.secrets {
+            crate::secrets::SecretBackend::Keychain => crate::secrets::SecretStore::keychain(),
+            crate::secrets::SecretBackend::File(path) => {
+                crate::secrets::SecretStore::file(path.clone())
+            }
+        }
+    }
+
+    /// Keys are required: asked for, or implied by a non-loopback bind.
+    pub fn keys_required(&self) -> bool {
+        self.access.require_key || !self.listen.ip().is_loopback()
+    }
+}
+
+/// How a provider's requests reach it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ProxySetting {
+    /// `HTTP_PROXY`/`HTTPS_PROXY`/`NO_PROXY` from the environment.
+    #[default]
+    System,
+    /// Straight to the upstream, whatever the environment says.
+    Direct,
+    Url(String),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TlsPolicy {
+    pub ca_file: Option<PathBuf>,
+    /// Accept invalid certificates from this provider (its host was named explicitly).
+    pub accept_invalid_certs: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,10 +100,21 @@ impl ProviderKind {
 #[derive(Debug, Clone)]
 pub struct ProviderConfig {
     pub name: String,
+    /// The catalog preset it was made from, if any.
+    pub preset: Option<String>,
     pub kind: ProviderKind,
     /// Without a trailing slash.
     pub base_url: String,
     pub api_key: Option<SecretRef>,
+    pub auth: AuthStyle,
+    /// Set for Azure OpenAI: deployments in the URL path and this `api-version`.
+    pub azure_api_version: Option<String>,
+    /// How its model list is read.
+    pub list_style: ModelListStyle,
+    pub proxy: ProxySetting,
+    pub tls: TlsPolicy,
+    /// Configured capabilities per model id.
+    pub capabilities: std::collections::BTreeMap<String, crate::capabilities::Declared>,
     pub models: Vec<String>,
     pub enabled: bool,
     pub timeouts: Timeouts,
@@ -184,6 +247,9 @@ impl Default for Config {
             retry: RetryPolicy::default(),
             circuit: CircuitPolicy::default(),
             limits: Limits::default(),
+            access: AccessConfig::default(),
+            secrets: crate::secrets::SecretBackend::Keychain,
+            keys: Vec::new(),
         }
     }
 }
@@ -235,14 +301,31 @@ impl Config {
             path: path.to_owned(),
             source,
         })?;
-        let mut config = Self::from_toml(&text).map_err(|issues| ConfigError::Invalid {
+        Self::from_file_text(&text, path).map_err(|issues| ConfigError::Invalid {
             source_name: path.display().to_string(),
             issues,
-        })?;
-        // A relative data_dir is relative to the config file, not to wherever we were started.
-        if config.data_dir.is_relative() {
-            if let Some(dir) = path.parent() {
+        })
+    }
+
+    /// Validates the text of the file at `path`; relative paths in it are relative to the file,
+    /// not to wherever we were started.
+    pub fn from_file_text(text: &str, path: &Path) -> Result<Self, Vec<ConfigIssue>> {
+        let mut config = Self::from_toml(text)?;
+        if let Some(dir) = path.parent() {
+            if config.data_dir.is_relative() {
                 config.data_dir = dir.join(&config.data_dir);
+            }
+            if let crate::secrets::SecretBackend::File(file) = &mut config.secrets
+                && file.is_relative()
+            {
+                *file = dir.join(&*file);
+            }
+            for p in &mut config.providers {
+                if let Some(ca) = &mut p.tls.ca_file
+                    && ca.is_relative()
+                {
+                    *ca = dir.join(&*ca);
+                }
             }
         }
         Ok(config)
@@ -316,24 +399,169 @@ fn validate(raw: raw::RawConfig) -> Result<Config, Vec<ConfigIssue>> {
         } else if providers.iter().any(|q| q.name == p.name) {
             push(at("name"), format!("duplicate provider name {:?}", p.name));
         }
-        let kind = match p.kind.as_str() {
-            "openai" => ProviderKind::OpenAi,
-            "anthropic" => ProviderKind::Anthropic,
-            other => {
-                push(
-                    at("kind"),
-                    format!("unknown kind {other:?} (expected \"openai\" or \"anthropic\")"),
-                );
-                ProviderKind::OpenAi
+        let preset = match p.preset.as_deref() {
+            None => None,
+            Some(id) => {
+                let found = crate::catalog::preset(id);
+                if found.is_none() {
+                    let known: Vec<_> = crate::catalog::presets().iter().map(|p| p.id).collect();
+                    push(
+                        at("preset"),
+                        format!("unknown preset {id:?} (known: {})", known.join(", ")),
+                    );
+                }
+                found
             }
         };
-        let base_url = p.base_url.trim_end_matches('/').to_owned();
-        match reqwest::Url::parse(&base_url) {
-            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {}
-            _ => push(
-                at("base_url"),
-                format!("{:?} is not an http(s) URL", p.base_url),
-            ),
+        let kind_name = p
+            .kind
+            .as_deref()
+            .or_else(|| preset.map(|pr| pr.kind.as_str()));
+        let (kind, azure) = match kind_name {
+            Some("openai") => (ProviderKind::OpenAi, false),
+            Some("anthropic") => (ProviderKind::Anthropic, false),
+            Some("azure") => (ProviderKind::OpenAi, true),
+            Some(other) => {
+                push(
+                    at("kind"),
+                    format!(
+                        "unknown kind {other:?} (expected \"openai\", \"anthropic\" or \"azure\")"
+                    ),
+                );
+                (ProviderKind::OpenAi, false)
+            }
+            None => {
+                push(
+                    at("kind"),
+                    "missing: give a kind (\"openai\", \"anthropic\", \"azure\") or a preset"
+                        .into(),
+                );
+                (ProviderKind::OpenAi, false)
+            }
+        };
+        let base_url = match (&p.base_url, preset) {
+            (Some(url), _) => url.trim_end_matches('/').to_owned(),
+            (None, Some(pr)) if !pr.needs_base_url => pr.base_url.to_owned(),
+            (None, Some(pr)) => {
+                push(
+                    at("base_url"),
+                    format!(
+                        "missing: the {} preset needs your own URL, like {}",
+                        pr.id, pr.base_url
+                    ),
+                );
+                String::new()
+            }
+            (None, None) => {
+                push(at("base_url"), "missing".into());
+                String::new()
+            }
+        };
+        let mut base_host = None;
+        if !base_url.is_empty() {
+            match reqwest::Url::parse(&base_url) {
+                Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
+                    base_host = url.host_str().map(str::to_owned);
+                }
+                _ => push(
+                    at("base_url"),
+                    format!("{base_url:?} is not an http(s) URL"),
+                ),
+            }
+        }
+        let auth = match p.auth.as_deref() {
+            Some("bearer") => AuthStyle::Bearer,
+            Some("x-api-key") => AuthStyle::XApiKey,
+            Some("api-key") => AuthStyle::ApiKeyHeader,
+            Some("none") => AuthStyle::None,
+            Some(other) => {
+                push(
+                    at("auth"),
+                    format!(
+                        "unknown auth {other:?} (expected \"bearer\", \"x-api-key\", \"api-key\" or \"none\")"
+                    ),
+                );
+                AuthStyle::Bearer
+            }
+            None => match (preset, kind, azure) {
+                (Some(pr), _, _) if pr.kind.as_str() == kind_name.unwrap_or_default() => pr.auth,
+                (_, _, true) => AuthStyle::ApiKeyHeader,
+                (_, ProviderKind::Anthropic, _) => AuthStyle::XApiKey,
+                _ => AuthStyle::Bearer,
+            },
+        };
+        let azure_api_version = if azure {
+            Some(
+                p.api_version
+                    .clone()
+                    .or_else(|| preset.and_then(|pr| pr.api_version.map(str::to_owned)))
+                    .unwrap_or_else(|| DEFAULT_AZURE_API_VERSION.to_owned()),
+            )
+        } else {
+            if p.api_version.is_some() {
+                push(
+                    at("api_version"),
+                    "only Azure providers take an api_version".into(),
+                );
+            }
+            None
+        };
+        let list_style = match (preset, kind, azure) {
+            (Some(pr), _, _) => pr.models,
+            (_, _, true) => ModelListStyle::None,
+            (_, ProviderKind::Anthropic, _) => ModelListStyle::Anthropic,
+            _ => ModelListStyle::OpenAi,
+        };
+        let proxy = match p.proxy.as_deref() {
+            None => ProxySetting::System,
+            Some("direct") => ProxySetting::Direct,
+            Some(url) => match reqwest::Url::parse(url) {
+                Ok(u)
+                    if matches!(u.scheme(), "http" | "https" | "socks5" | "socks5h")
+                        && u.host().is_some() =>
+                {
+                    ProxySetting::Url(url.to_owned())
+                }
+                _ => {
+                    push(
+                        at("proxy"),
+                        format!("{url:?} is not a proxy URL (http://host:port) or \"direct\""),
+                    );
+                    ProxySetting::System
+                }
+            },
+        };
+        let tls = TlsPolicy {
+            ca_file: p.tls.ca_file.as_deref().map(expand_home),
+            accept_invalid_certs: match &p.tls.accept_invalid_certs_host {
+                None => false,
+                Some(host)
+                    if base_host
+                        .as_deref()
+                        .is_some_and(|h| h.eq_ignore_ascii_case(host)) =>
+                {
+                    true
+                }
+                Some(host) => {
+                    push(
+                        at("tls.accept_invalid_certs_host"),
+                        format!(
+                            "{host:?} is not this provider's host ({}); the exception applies to its own host only",
+                            base_host.as_deref().unwrap_or("none")
+                        ),
+                    );
+                    false
+                }
+            },
+        };
+        let mut capabilities = std::collections::BTreeMap::new();
+        for (model, raw) in &p.capabilities {
+            match crate::capabilities::Declared::from_raw(raw) {
+                Ok(declared) => {
+                    capabilities.insert(model.clone(), declared);
+                }
+                Err(msg) => push(format!("providers[{i}].capabilities.{model}"), msg),
+            }
         }
         let api_key = match p.api_key.as_deref().map(SecretRef::parse) {
             None => None,
@@ -378,9 +606,16 @@ fn validate(raw: raw::RawConfig) -> Result<Config, Vec<ConfigIssue>> {
         }
         providers.push(ProviderConfig {
             name: p.name,
+            preset: preset.map(|pr| pr.id.to_owned()),
             kind,
             base_url,
             api_key,
+            auth,
+            azure_api_version,
+            list_style,
+            proxy,
+            tls,
+            capabilities,
             models: p.models,
             enabled: p.enabled,
             timeouts: provider_timeouts,
@@ -529,12 +764,125 @@ fn validate(raw: raw::RawConfig) -> Result<Config, Vec<ConfigIssue>> {
     if raw.log.queue_capacity == Some(0) {
         push("log.queue_capacity".into(), "must be at least 1".into());
     }
-    let data_dir = raw
-        .data_dir
-        .map_or_else(data_dir, |d| match d.strip_prefix("~/") {
-            Some(rest) => dirs::home_dir().unwrap_or_default().join(rest),
-            None => PathBuf::from(d),
+    let data_dir = raw.data_dir.as_deref().map_or_else(data_dir, expand_home);
+
+    let access = AccessConfig {
+        require_key: raw.access.require_key.unwrap_or(false),
+        cors_origins: raw
+            .access
+            .cors_origins
+            .iter()
+            .map(|o| o.trim_end_matches('/').to_owned())
+            .collect(),
+        allowed_hosts: raw
+            .access
+            .allowed_hosts
+            .iter()
+            .map(|h| h.to_ascii_lowercase())
+            .collect(),
+    };
+    for (i, origin) in access.cors_origins.iter().enumerate() {
+        let ok = reqwest::Url::parse(origin).is_ok_and(|u| {
+            matches!(u.scheme(), "http" | "https")
+                && u.host().is_some()
+                && u.path() == "/"
+                && u.query().is_none()
+        }) && origin != "null";
+        if !ok || origin.contains('*') {
+            push(
+                format!("access.cors_origins[{i}]"),
+                format!(
+                    "{origin:?} must be an exact origin like \"https://app.example\" or \"http://localhost:3000\" (no wildcards, no path)"
+                ),
+            );
+        }
+    }
+    for (i, host) in access.allowed_hosts.iter().enumerate() {
+        if host.is_empty() || host.contains(['/', ' ', '*']) {
+            push(
+                format!("access.allowed_hosts[{i}]"),
+                format!("{host:?} must be a host name or IP address"),
+            );
+        }
+    }
+
+    let secrets = match raw.secrets.backend.as_deref() {
+        None | Some("keychain") => {
+            if raw.secrets.file.is_some() {
+                push(
+                    "secrets.file".into(),
+                    "only used with backend = \"file\"".into(),
+                );
+            }
+            crate::secrets::SecretBackend::Keychain
+        }
+        Some("file") => crate::secrets::SecretBackend::File(
+            raw.secrets
+                .file
+                .as_deref()
+                .map_or_else(|| data_dir.join("secrets.toml"), expand_home),
+        ),
+        Some(other) => {
+            push(
+                "secrets.backend".into(),
+                format!("unknown backend {other:?} (expected \"keychain\" or \"file\")"),
+            );
+            crate::secrets::SecretBackend::Keychain
+        }
+    };
+
+    let mut keys: Vec<crate::access::ClientKey> = Vec::with_capacity(raw.keys.len());
+    for (i, k) in raw.keys.into_iter().enumerate() {
+        let at = |field: &str| format!("keys[{i}].{field}");
+        if !valid_name(&k.name) {
+            push(
+                at("name"),
+                format!(
+                    "{:?} must be 1-64 characters of letters, digits, '-', '_' or '.'",
+                    k.name
+                ),
+            );
+        } else if keys.iter().any(|o| o.name == k.name) {
+            push(at("name"), format!("duplicate key name {:?}", k.name));
+        }
+        let Some(hash) = crate::access::KeyHash::parse(&k.hash) else {
+            push(
+                at("hash"),
+                "must be \"sha256:\" and 64 hex digits (create keys with `switchyard keys create`)"
+                    .into(),
+            );
+            continue;
+        };
+        let role = match k.role.as_deref() {
+            None => crate::access::Role::User,
+            Some(r) => crate::access::Role::parse(r).unwrap_or_else(|| {
+                push(
+                    at("role"),
+                    format!("unknown role {r:?} (expected \"admin\", \"user\" or \"read-only\")"),
+                );
+                crate::access::Role::User
+            }),
+        };
+        if keys.iter().any(|o| o.hash == hash) {
+            push(at("hash"), "the same key is listed twice".into());
+        }
+        keys.push(crate::access::ClientKey {
+            name: k.name,
+            hash,
+            role,
+            models: k.models,
+            prefix: k.prefix,
+            created: k.created,
         });
+    }
+    if !listen.ip().is_loopback() && !keys.iter().any(|k| k.role >= crate::access::Role::User) {
+        push(
+            "listen".into(),
+            format!(
+                "{listen} is reachable from other machines: create a client key first (`switchyard keys create NAME`), every request will need one"
+            ),
+        );
+    }
 
     if issues.is_empty() {
         Ok(Config {
@@ -547,6 +895,9 @@ fn validate(raw: raw::RawConfig) -> Result<Config, Vec<ConfigIssue>> {
             retry,
             circuit,
             limits,
+            access,
+            secrets,
+            keys,
         })
     } else {
         Err(issues)
@@ -588,6 +939,13 @@ fn valid_name(name: &str) -> bool {
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+fn expand_home(path: &str) -> PathBuf {
+    match path.strip_prefix("~/") {
+        Some(rest) => dirs::home_dir().unwrap_or_default().join(rest),
+        None => PathBuf::from(path),
+    }
 }
 
 /// Where Switchyard keeps its data: `$SWITCHYARD_HOME`, else the OS config dir.

@@ -22,6 +22,70 @@ pub struct RawConfig {
     pub limits: RawLimits,
     #[serde(default)]
     pub log: RawLog,
+    #[serde(default)]
+    pub access: RawAccess,
+    #[serde(default)]
+    pub secrets: RawSecrets,
+    /// Client keys: names, roles and SHA-256 hashes; the keys themselves are shown once and
+    /// never stored.
+    #[serde(default)]
+    pub keys: Vec<RawClientKey>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAccess {
+    pub require_key: Option<bool>,
+    #[serde(default)]
+    pub cors_origins: Vec<String>,
+    #[serde(default)]
+    pub allowed_hosts: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSecrets {
+    /// `keychain` (the default) or `file`.
+    pub backend: Option<String>,
+    /// The secrets file when `backend = "file"`; default `secrets.toml` in the data folder.
+    pub file: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawClientKey {
+    pub name: String,
+    /// `sha256:` and 64 hex digits.
+    pub hash: String,
+    /// `admin`, `user` (the default) or `read-only`.
+    pub role: Option<String>,
+    /// When present, the only model ids (or `provider/*` patterns) this key may use.
+    pub models: Option<Vec<String>>,
+    /// The key's first characters, to recognise it in lists.
+    pub prefix: Option<String>,
+    pub created: Option<String>,
+}
+
+/// What a model can do, as configured; every field is optional and overrides discovery.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCapabilities {
+    pub input: Option<Vec<String>>,
+    pub output: Option<Vec<String>>,
+    pub tools: Option<bool>,
+    pub reasoning: Option<bool>,
+    pub context_window: Option<u64>,
+    pub max_output: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTls {
+    /// A PEM file of extra root certificates to trust for this provider.
+    pub ca_file: Option<String>,
+    /// Accept an invalid (self-signed) certificate, only from this host, which must be the
+    /// base URL's host.
+    pub accept_invalid_certs_host: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -48,9 +112,23 @@ pub struct RawPrice {
 #[serde(deny_unknown_fields)]
 pub struct RawProvider {
     pub name: String,
-    pub kind: String,
-    pub base_url: String,
+    /// A catalog preset (`openai`, `groq`, `ollama`…) that fills in kind, base URL and auth.
+    pub preset: Option<String>,
+    pub kind: Option<String>,
+    pub base_url: Option<String>,
     pub api_key: Option<String>,
+    /// `bearer`, `x-api-key`, `api-key` or `none`; defaults from the kind or preset.
+    pub auth: Option<String>,
+    /// Azure OpenAI's `api-version` query parameter.
+    pub api_version: Option<String>,
+    /// `http(s)://host:port` to send this provider's requests through, or `direct` to ignore
+    /// the proxy environment variables.
+    pub proxy: Option<String>,
+    #[serde(default)]
+    pub tls: RawTls,
+    /// Model id → capabilities that override what discovery and names tell.
+    #[serde(default)]
+    pub capabilities: std::collections::BTreeMap<String, RawCapabilities>,
     #[serde(default)]
     pub models: Vec<String>,
     #[serde(default = "yes")]

@@ -30,12 +30,7 @@ fn headers(p: &Provider) -> Result<HeaderMap, UpstreamError> {
         "anthropic-version",
         HeaderValue::from_static(ANTHROPIC_VERSION),
     );
-    if let Some(key) = p.key()? {
-        if let Ok(mut value) = HeaderValue::from_str(key.expose()) {
-            value.set_sensitive(true);
-            h.insert("x-api-key", value);
-        }
-    }
+    p.authenticate(&mut h)?;
     Ok(h)
 }
 

@@ -16,9 +16,13 @@ use reqwest::header::{HeaderMap, HeaderValue};
 use crate::api::openai::{
     ChatChunk, ChatRequest, ChatResponse, EmbeddingsRequest, EmbeddingsResponse,
 };
-use crate::config::{ProviderConfig, ProviderKind, Timeouts};
+use std::borrow::Cow;
+
+use reqwest::header::HeaderName;
+
+use crate::config::{AuthStyle, ProviderConfig, ProviderKind, ProxySetting, Timeouts};
 use crate::error::UpstreamError;
-use crate::secrets::Sensitive;
+use crate::secrets::{SecretStore, Sensitive};
 
 /// A stream of well-formed chat chunks (see [`chunks`]); the last one may be a usage chunk.
 pub type ChunkStream = Pin<Box<dyn Stream<Item = Result<ChatChunk, UpstreamError>> + Send>>;
@@ -37,34 +41,31 @@ pub struct Provider {
     pub timeouts: Timeouts,
     /// Endpoint URLs, parsed once.
     urls: Urls,
-    key: Result<Option<Sensitive>, String>,
+    /// The authentication header, built once; `Err` says why the key is unavailable.
+    auth: Result<Option<(HeaderName, HeaderValue)>, String>,
+    key: Option<Sensitive>,
+    /// Azure OpenAI: the deployment goes in the path and this in the query.
+    azure_api_version: Option<String>,
+    base_url: String,
     client: reqwest::Client,
 }
 
 impl Provider {
-    pub fn new(config: &ProviderConfig) -> Result<Self, String> {
-        install_crypto_provider();
-        let client = reqwest::Client::builder()
-            .tcp_nodelay(true)
-            .connect_timeout(config.timeouts.connect)
-            .pool_idle_timeout(Duration::from_secs(90))
-            .pool_max_idle_per_host(512)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("switchyard/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| {
-                format!(
-                    "provider {}: cannot build its HTTP client: {e}",
-                    config.name
-                )
-            })?;
+    /// Builds the provider, reading its key from `secrets` (which may block on D-Bus).
+    pub fn new(config: &ProviderConfig, secrets: &SecretStore) -> Result<Self, String> {
+        let client = http_client(config)?;
         let key = match &config.api_key {
             None => Ok(None),
             Some(reference) => reference
-                .resolve()
+                .resolve_with(secrets)
                 .map(Some)
                 .map_err(|e| format!("its key ({reference}) is unavailable: {e}")),
         };
+        let auth = key
+            .as_ref()
+            .map_err(Clone::clone)
+            .and_then(|k| k.as_ref().map_or(Ok(None), |k| auth_header(config.auth, k)));
+        let key = key.ok().flatten();
         let url = |path: &str| {
             reqwest::Url::parse(&format!("{}{path}", config.base_url))
                 .map_err(|e| format!("provider {}: bad base_url: {e}", config.name))
@@ -86,21 +87,71 @@ impl Provider {
             kind: config.kind,
             models: config.models.clone(),
             timeouts: config.timeouts,
+            auth,
             key,
+            azure_api_version: config.azure_api_version.clone(),
+            base_url: config.base_url.clone(),
             client,
         })
     }
 
-    /// The problem with this provider's key, if any (shown at start-up).
-    pub fn key_problem(&self) -> Option<&str> {
-        self.key.as_ref().err().map(String::as_str)
+    /// The URL of an OpenAI-style endpoint (`chat/completions`, `embeddings`) for a model.
+    fn openai_url(
+        &self,
+        model: &str,
+        endpoint: Endpoint,
+    ) -> Result<Cow<'_, reqwest::Url>, UpstreamError> {
+        let Some(version) = &self.azure_api_version else {
+            return Ok(Cow::Borrowed(match endpoint {
+                Endpoint::Chat => &self.urls.chat,
+                Endpoint::Embeddings => &self.urls.embeddings,
+            }));
+        };
+        let path = match endpoint {
+            Endpoint::Chat => "chat/completions",
+            Endpoint::Embeddings => "embeddings",
+        };
+        let mut url = reqwest::Url::parse(&self.base_url)
+            .map_err(|e| UpstreamError::Config(format!("bad base_url: {e}")))?;
+        url.path_segments_mut()
+            .map_err(|()| UpstreamError::Config("bad base_url".into()))?
+            .pop_if_empty()
+            .extend(["openai", "deployments", model])
+            .extend(path.split('/'));
+        url.query_pairs_mut().append_pair("api-version", version);
+        Ok(Cow::Owned(url))
     }
 
-    fn key(&self) -> Result<Option<&Sensitive>, UpstreamError> {
-        self.key
-            .as_ref()
-            .map(Option::as_ref)
-            .map_err(|e| UpstreamError::Config(e.clone()))
+    /// A client for side calls (model lists, connection tests) with this provider's TLS and
+    /// proxy settings.
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The key itself, for side calls made with another header style (model lists).
+    pub fn raw_key(&self) -> Option<&str> {
+        self.key.as_ref().map(Sensitive::expose)
+    }
+
+    /// The problem with this provider's key, if any (shown at start-up).
+    pub fn key_problem(&self) -> Option<&str> {
+        self.auth.as_ref().err().map(String::as_str)
+    }
+
+    /// Adds the authentication header, or fails when the key could not be read.
+    fn authenticate(&self, headers: &mut HeaderMap) -> Result<(), UpstreamError> {
+        match &self.auth {
+            Ok(Some((name, value))) => {
+                headers.insert(name.clone(), value.clone());
+                Ok(())
+            }
+            Ok(None) => Ok(()),
+            Err(e) => Err(UpstreamError::Config(e.clone())),
+        }
     }
 
     pub async fn chat(
@@ -194,7 +245,8 @@ pub(crate) fn from_reqwest(e: &reqwest::Error) -> UpstreamError {
     }
 }
 
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+/// An error and its sources, each said once.
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut parts = vec![e.to_string()];
     let mut source = e.source();
     while let Some(s) = source {
@@ -248,11 +300,12 @@ pub(crate) fn parse_error_body(
     status: u16,
     dialect: ProviderKind,
 ) -> (String, Option<String>, Option<String>, String) {
-    if let Ok(b) = serde_json::from_slice::<crate::api::anthropic::ErrorBody>(body) {
-        if b.kind == "error" && !b.error.message.is_empty() {
-            let kind = anthropic::openai_error_type(&b.error.kind, status);
-            return (kind, Some(b.error.kind), None, b.error.message);
-        }
+    if let Ok(b) = serde_json::from_slice::<crate::api::anthropic::ErrorBody>(body)
+        && b.kind == "error"
+        && !b.error.message.is_empty()
+    {
+        let kind = anthropic::openai_error_type(&b.error.kind, status);
+        return (kind, Some(b.error.kind), None, b.error.message);
     }
     if let Ok(b) = serde_json::from_slice::<crate::api::openai::ErrorBody>(body) {
         let kind = b
@@ -306,11 +359,78 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     )
 }
 
-fn bearer(key: Option<&Sensitive>) -> Option<HeaderValue> {
-    let key = key?;
-    let mut value = HeaderValue::from_str(&format!("Bearer {}", key.expose())).ok()?;
+#[derive(Debug, Clone, Copy)]
+enum Endpoint {
+    Chat,
+    Embeddings,
+}
+
+fn auth_header(
+    style: AuthStyle,
+    key: &Sensitive,
+) -> Result<Option<(HeaderName, HeaderValue)>, String> {
+    let (name, text) = match style {
+        AuthStyle::None => return Ok(None),
+        AuthStyle::Bearer => (
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {}", key.expose()),
+        ),
+        AuthStyle::XApiKey => (
+            HeaderName::from_static("x-api-key"),
+            key.expose().to_owned(),
+        ),
+        AuthStyle::ApiKeyHeader => (HeaderName::from_static("api-key"), key.expose().to_owned()),
+    };
+    let mut value = HeaderValue::from_str(&text)
+        .map_err(|_| "its key has characters that cannot go in an HTTP header".to_owned())?;
     value.set_sensitive(true);
-    Some(value)
+    Ok(Some((name, value)))
+}
+
+/// The provider's own HTTP client: its connect timeout, TLS policy and proxy.
+fn http_client(config: &ProviderConfig) -> Result<reqwest::Client, String> {
+    install_crypto_provider();
+    let fail =
+        |what: &str, e: &dyn std::fmt::Display| format!("provider {}: {what}: {e}", config.name);
+    let mut builder = reqwest::Client::builder()
+        .tcp_nodelay(true)
+        .connect_timeout(config.timeouts.connect)
+        .pool_idle_timeout(Duration::from_secs(90))
+        .pool_max_idle_per_host(512)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("switchyard/", env!("CARGO_PKG_VERSION")));
+    match &config.proxy {
+        ProxySetting::System => {}
+        ProxySetting::Direct => builder = builder.no_proxy(),
+        ProxySetting::Url(url) => {
+            let proxy = reqwest::Proxy::all(url).map_err(|e| fail("bad proxy", &e))?;
+            builder = builder.proxy(proxy);
+        }
+    }
+    if let Some(path) = &config.tls.ca_file {
+        let pem = std::fs::read(path)
+            .map_err(|e| fail(&format!("cannot read tls.ca_file {}", path.display()), &e))?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|e| fail(&format!("tls.ca_file {} is not PEM", path.display()), &e))?;
+        if certs.is_empty() {
+            return Err(format!(
+                "provider {}: tls.ca_file {} holds no certificate",
+                config.name,
+                path.display()
+            ));
+        }
+        for cert in certs {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    if config.tls.accept_invalid_certs {
+        // Scoped by construction: this client only ever talks to the provider's own host,
+        // which the config validated against `accept_invalid_certs_host`.
+        builder = builder.tls_danger_accept_invalid_certs(true);
+    }
+    builder
+        .build()
+        .map_err(|e| fail("cannot build its HTTP client", &e))
 }
 
 #[cfg(test)]

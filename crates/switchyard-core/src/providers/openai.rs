@@ -4,11 +4,11 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use futures_util::StreamExt as _;
-use reqwest::header::{AUTHORIZATION, HeaderMap};
+use reqwest::header::HeaderMap;
 
 use super::chunks::ChunkNormalizer;
 use super::sse::SseDecoder;
-use super::{ChunkStream, MAX_UPSTREAM_EVENT, Provider, bearer, from_reqwest, read_body};
+use super::{ChunkStream, Endpoint, MAX_UPSTREAM_EVENT, Provider, from_reqwest, read_body};
 use crate::api::openai::{
     ChatChunk, ChatRequest, ChatResponse, EmbeddingVector, EmbeddingsRequest, EmbeddingsResponse,
     EncodingFormat, ErrorBody, StreamOptions,
@@ -18,9 +18,7 @@ use crate::error::UpstreamError;
 
 fn headers(p: &Provider) -> Result<HeaderMap, UpstreamError> {
     let mut h = HeaderMap::new();
-    if let Some(value) = bearer(p.key()?) {
-        h.insert(AUTHORIZATION, value);
-    }
+    p.authenticate(&mut h)?;
     Ok(h)
 }
 
@@ -47,7 +45,7 @@ pub async fn chat(
 ) -> Result<ChatResponse, UpstreamError> {
     let response = p
         .post_json(
-            &p.urls.chat,
+            &*p.openai_url(model, Endpoint::Chat)?,
             request_body(req, model)?,
             headers(p)?,
             ProviderKind::OpenAi,
@@ -63,10 +61,10 @@ pub fn parse_chat_response(body: &[u8]) -> Result<ChatResponse, UpstreamError> {
     })?;
     for choice in &mut response.choices {
         let message = &mut choice.message;
-        if message.reasoning_content.is_none() {
-            if let Some(serde_json::Value::String(r)) = message.extra.remove("reasoning") {
-                message.reasoning_content = Some(r);
-            }
+        if message.reasoning_content.is_none()
+            && let Some(serde_json::Value::String(r)) = message.extra.remove("reasoning")
+        {
+            message.reasoning_content = Some(r);
         }
         if choice.finish_reason.is_none() {
             choice.finish_reason = Some(
@@ -90,7 +88,7 @@ pub async fn chat_stream(
 ) -> Result<ChunkStream, UpstreamError> {
     let response = p
         .post_json(
-            &p.urls.chat,
+            &*p.openai_url(model, Endpoint::Chat)?,
             request_body(req, model)?,
             headers(p)?,
             ProviderKind::OpenAi,
@@ -135,17 +133,17 @@ pub async fn chat_stream(
 
 /// One upstream `data:` payload: a chunk, or an error the upstream reported mid-stream.
 pub fn parse_chunk(data: &str) -> Result<ChatChunk, UpstreamError> {
-    if data.trim_start().starts_with("{\"error\"") || data.contains("\"error\":{") {
-        if let Ok(body) = serde_json::from_str::<ErrorBody>(data) {
-            return Err(UpstreamError::Status {
-                status: 502,
-                kind: body.error.kind.unwrap_or_else(|| "server_error".into()),
-                code: body.error.code,
-                param: body.error.param,
-                message: body.error.message,
-                retry_after: None,
-            });
-        }
+    if (data.trim_start().starts_with("{\"error\"") || data.contains("\"error\":{"))
+        && let Ok(body) = serde_json::from_str::<ErrorBody>(data)
+    {
+        return Err(UpstreamError::Status {
+            status: 502,
+            kind: body.error.kind.unwrap_or_else(|| "server_error".into()),
+            code: body.error.code,
+            param: body.error.param,
+            message: body.error.message,
+            retry_after: None,
+        });
     }
     serde_json::from_str(data).map_err(|e| {
         let excerpt: String = data.chars().take(120).collect();
@@ -162,7 +160,12 @@ pub async fn embeddings(
     model.clone_into(&mut body.model);
     let body = serde_json::to_vec(&body).map_err(|e| UpstreamError::Protocol(e.to_string()))?;
     let response = p
-        .post_json(&p.urls.embeddings, body, headers(p)?, ProviderKind::OpenAi)
+        .post_json(
+            &*p.openai_url(model, Endpoint::Embeddings)?,
+            body,
+            headers(p)?,
+            ProviderKind::OpenAi,
+        )
         .await?;
     let body = read_body(response).await?;
     let mut response: EmbeddingsResponse = serde_json::from_slice(&body).map_err(|e| {

@@ -9,9 +9,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use crate::api::openai::{ModelCard, ModelList};
-use crate::config::{Config, ProviderKind};
+use crate::config::{Config, ProviderConfig};
+use crate::discovery::DiscoveredModel;
 use crate::providers::Provider;
+use crate::secrets::SecretStore;
 use circuit::Breaker;
+
+/// Model lists read from the upstreams, by provider name. Kept across config generations.
+pub type Discovered = HashMap<String, Arc<Vec<DiscoveredModel>>>;
 
 /// One place a request can go.
 #[derive(Debug, Clone)]
@@ -69,11 +74,18 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    pub fn build(config: Config, breakers: Arc<Breakers>) -> Result<Self, String> {
+    /// Builds a generation. Reads provider keys from `secrets`, which may block (D-Bus):
+    /// async callers run this on a blocking thread.
+    pub fn build(
+        config: Config,
+        breakers: Arc<Breakers>,
+        secrets: &SecretStore,
+        discovered: &Discovered,
+    ) -> Result<Self, String> {
         let providers: Vec<Arc<Provider>> = config
             .providers
             .iter()
-            .map(|p| Provider::new(p).map(Arc::new))
+            .map(|p| Provider::new(p, secrets).map(Arc::new))
             .collect::<Result<_, _>>()?;
         let mut routes = HashMap::new();
         let target = |p: &Arc<Provider>, model: &str| {
@@ -86,19 +98,26 @@ impl Runtime {
             }
         };
         let enabled = |name: &str| config.provider(name).is_some_and(|p| p.enabled);
-        let mut bare: HashMap<&str, Vec<Target>> = HashMap::new();
+        let mut bare: HashMap<String, Vec<Target>> = HashMap::new();
         let mut cards = Vec::new();
         let created = crate::providers::chunks::unix_now();
         for p in providers.iter().filter(|p| enabled(&p.name)) {
-            for model in &p.models {
+            let Some(pc) = config.provider(&p.name) else {
+                continue;
+            };
+            let found = discovered.get(&p.name);
+            // A provider that lists no models serves whatever its upstream says it has.
+            let served: Vec<String> = if p.models.is_empty() {
+                found
+                    .map(|list| list.iter().map(|d| d.id.clone()).collect())
+                    .unwrap_or_default()
+            } else {
+                p.models.clone()
+            };
+            for model in &served {
                 let t = target(p, model);
-                cards.push(model_card(
-                    &t.label,
-                    Some(p.name.clone()),
-                    p.kind,
-                    model,
-                    created,
-                ));
+                let info = found.and_then(|list| list.iter().find(|d| &d.id == model));
+                cards.push(model_card(&t.label, pc, model, info, created));
                 routes.insert(
                     t.label.clone(),
                     Arc::new(Route {
@@ -106,15 +125,15 @@ impl Runtime {
                         targets: vec![t.clone()],
                     }),
                 );
-                bare.entry(model.as_str()).or_default().push(t);
+                bare.entry(model.clone()).or_default().push(t);
             }
         }
         for (model, mut targets) in bare {
-            if targets.len() == 1 && !routes.contains_key(model) {
+            if targets.len() == 1 && !routes.contains_key(&model) {
                 routes.insert(
-                    model.to_owned(),
+                    model.clone(),
                     Arc::new(Route {
-                        requested: model.to_owned(),
+                        requested: model,
                         targets: vec![targets.remove(0)],
                     }),
                 );
@@ -130,16 +149,14 @@ impl Runtime {
                     Some(target(p, &t.model))
                 })
                 .collect();
-            cards.push(ModelCard {
-                targets: Some(alias.targets.iter().map(ToString::to_string).collect()),
-                ..model_card(
-                    &alias.name,
-                    None,
-                    ProviderKind::OpenAi,
-                    &alias.name,
-                    created,
-                )
-            });
+            cards.push(alias_card(
+                &alias.name,
+                alias.targets.iter().map(ToString::to_string).collect(),
+                cards
+                    .iter()
+                    .find(|c| alias.targets.first().is_some_and(|t| c.id == t.to_string())),
+                created,
+            ));
             routes.insert(
                 alias.name.clone(),
                 Arc::new(Route {
@@ -197,23 +214,49 @@ impl Runtime {
 
 fn model_card(
     id: &str,
-    provider: Option<String>,
-    kind: ProviderKind,
+    provider: &ProviderConfig,
     upstream_model: &str,
+    discovered: Option<&DiscoveredModel>,
     created: u64,
 ) -> ModelCard {
+    let matrix = crate::capabilities::matrix(
+        provider.kind,
+        upstream_model,
+        provider.capabilities.get(upstream_model),
+        discovered,
+        provider.prices.get(upstream_model).copied(),
+    );
     ModelCard {
         id: id.to_owned(),
         object: "model",
         created,
-        owned_by: provider.clone().unwrap_or_else(|| "switchyard".to_owned()),
+        owned_by: provider.name.clone(),
         kind: "model",
         display_name: id.to_owned(),
         created_at: crate::record::utc_timestamp(i64::try_from(created).unwrap_or(0) * 1000),
-        capabilities: provider
-            .as_ref()
-            .map(|_| crate::capabilities::infer(kind, upstream_model)),
-        provider,
+        capabilities: Some(matrix.to_json()),
+        provider: Some(provider.name.clone()),
         targets: None,
+    }
+}
+
+/// An alias shows the capabilities of its first target: what a client gets when all is well.
+fn alias_card(
+    name: &str,
+    targets: Vec<String>,
+    first: Option<&ModelCard>,
+    created: u64,
+) -> ModelCard {
+    ModelCard {
+        id: name.to_owned(),
+        object: "model",
+        created,
+        owned_by: "switchyard".to_owned(),
+        kind: "model",
+        display_name: name.to_owned(),
+        created_at: crate::record::utc_timestamp(i64::try_from(created).unwrap_or(0) * 1000),
+        capabilities: first.and_then(|c| c.capabilities.clone()),
+        provider: None,
+        targets: Some(targets),
     }
 }

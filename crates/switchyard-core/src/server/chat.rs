@@ -22,9 +22,16 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 pub async fn chat_completions(
     axum::extract::State(state): axum::extract::State<Arc<AppState>>,
+    caller: Option<axum::Extension<super::auth::Caller>>,
     draft: Draft,
     JsonBody(req): JsonBody<ChatRequest>,
 ) -> Response {
+    if let Some(axum::Extension(caller)) = &caller
+        && let Err(e) = caller.check_model(&req.model)
+    {
+        draft.update(|d| d.requested_model = Some(req.model.clone()));
+        return fail(&draft, e);
+    }
     match chat(&state, req, &draft).await {
         Ok(response) => response,
         Err(e) => fail(&draft, e),
@@ -236,8 +243,8 @@ fn sse_body(
                     break;
                 }
                 None => {
-                    if wants_usage && !usage_sent {
-                        if let Some(f) = &factory {
+                    if wants_usage && !usage_sent
+                        && let Some(f) = &factory {
                             // The upstream reported no usage: estimate it rather than leave clients without one.
                             let usage = Usage {
                                 prompt_tokens: prompt_estimate,
@@ -248,7 +255,6 @@ fn sse_body(
                             log.assembler.push(&chunk);
                             yield Ok(frame(&chunk));
                         }
-                    }
                     log.finish();
                     yield Ok(Bytes::from_static(b"data: [DONE]\n\n"));
                     break;

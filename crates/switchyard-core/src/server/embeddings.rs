@@ -15,9 +15,16 @@ use crate::routing::failover;
 
 pub async fn embeddings(
     State(state): State<Arc<AppState>>,
+    caller: Option<axum::Extension<super::auth::Caller>>,
     draft: Draft,
     JsonBody(req): JsonBody<EmbeddingsRequest>,
 ) -> Response {
+    if let Some(axum::Extension(caller)) = &caller
+        && let Err(e) = caller.check_model(&req.model)
+    {
+        draft.update(|d| d.requested_model = Some(req.model.clone()));
+        return fail(&draft, e);
+    }
     match embed(&state, req, &draft).await {
         Ok(response) => response,
         Err(e) => fail(&draft, e),

@@ -2,6 +2,8 @@
 //! ([`Gateway::start`] → [`GatewayHandle`]) used alike by the CLI, the desktop shell and tests.
 
 mod admin;
+mod admin_config;
+pub mod auth;
 mod chat;
 mod embeddings;
 mod extract;
@@ -31,10 +33,12 @@ use axum::body::Bytes;
 use axum::response::{IntoResponse as _, Response};
 
 use crate::config::Config;
+use crate::config::edit::ConfigFile;
 use crate::error::{ApiError, Attempt, attempts_header};
 use crate::metrics::Metrics;
 use crate::record::{Draft, Recorder};
 use crate::routing::{Breakers, Runtime, Target};
+use crate::secrets::SecretStore;
 use crate::store::{Store, WriterHandle};
 
 /// Lists every target tried and how each ended: `alpha/gpt-4o-mini=503, beta/claude=ok`.
@@ -47,6 +51,17 @@ pub const TARGET_HEADER: &str = "x-switchyard-target";
 pub struct AppState {
     pub runtime: ArcSwap<Runtime>,
     pub breakers: Arc<Breakers>,
+    /// Model lists read from the upstreams; they outlive config generations.
+    pub discovered: std::sync::Mutex<crate::routing::Discovered>,
+    /// The file the config came from, when there is one: admin edits are written back to it
+    /// and edits made to it by hand are picked up.
+    pub config_file: Option<Arc<ConfigFile>>,
+    /// The address actually bound, which a reload cannot change.
+    pub listen: std::sync::OnceLock<SocketAddr>,
+    /// Serialises reloads so that generations are installed in order.
+    reload_lock: tokio::sync::Mutex<()>,
+    /// Why the last reload from disk was refused, while the file stays invalid.
+    pub reload_error: std::sync::Mutex<Option<String>>,
     pub started: Instant,
     pub metrics: Metrics,
     pub recorder: Recorder,
@@ -58,6 +73,106 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The secret store the live config names.
+    pub fn secret_store(&self) -> SecretStore {
+        self.runtime.load().config.secret_store()
+    }
+
+    /// Installs a new config. Requests already running finish on the generation they started
+    /// with. Provider keys are read here, off the async threads.
+    pub async fn apply(self: &Arc<Self>, mut config: Config) -> Result<(), String> {
+        let _guard = self.reload_lock.lock().await;
+        if let Some(listen) = self.listen.get() {
+            // The socket is bound once; a changed `listen` waits for a restart.
+            config.listen = *listen;
+        }
+        let breakers = self.breakers.clone();
+        let discovered = self
+            .discovered
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        let runtime = tokio::task::spawn_blocking(move || {
+            let secrets = config.secret_store();
+            Runtime::build(config, breakers, &secrets, &discovered)
+        })
+        .await
+        .map_err(|e| format!("reload failed: {e}"))??;
+        for p in &runtime.providers {
+            if let Some(problem) = p.key_problem() {
+                tracing::warn!(provider = %p.name, "{problem}; its requests will fail until it is set");
+            }
+        }
+        self.runtime.store(Arc::new(runtime));
+        Ok(())
+    }
+
+    /// Reads the model lists of the named provider, or of every enabled one that can list
+    /// them, then rebuilds the routing table with what was found.
+    pub async fn refresh_models(
+        self: &Arc<Self>,
+        only: Option<&str>,
+        missing_only: bool,
+    ) -> Vec<(String, Result<usize, String>)> {
+        let runtime = self.runtime.load_full();
+        let mut jobs = Vec::new();
+        for p in &runtime.providers {
+            let Some(pc) = runtime.config.provider(&p.name) else {
+                continue;
+            };
+            let wanted = match only {
+                Some(name) => name == p.name,
+                None => pc.enabled && (!missing_only || pc.models.is_empty()),
+            };
+            if !wanted || pc.list_style == crate::config::ModelListStyle::None {
+                continue;
+            }
+            let p = p.clone();
+            let style = pc.list_style;
+            let auth = pc.auth;
+            jobs.push(async move {
+                let found = crate::discovery::list_models(
+                    p.client(),
+                    p.base_url(),
+                    auth,
+                    p.raw_key(),
+                    style,
+                )
+                .await;
+                (p.name.clone(), found)
+            });
+        }
+        let results = futures_util::future::join_all(jobs).await;
+        let mut summary = Vec::with_capacity(results.len());
+        let mut changed = false;
+        {
+            let mut discovered = self
+                .discovered
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            for (name, found) in results {
+                match found {
+                    Ok(models) => {
+                        summary.push((name.clone(), Ok(models.len())));
+                        discovered.insert(name, Arc::new(models));
+                        changed = true;
+                    }
+                    Err(e) => {
+                        tracing::warn!(provider = %name, "cannot list its models: {e}");
+                        summary.push((name, Err(e.to_string())));
+                    }
+                }
+            }
+        }
+        if changed {
+            let config = (*self.runtime.load().config).clone();
+            if let Err(e) = self.apply(config).await {
+                tracing::warn!("cannot apply the discovered models: {e}");
+            }
+        }
+        summary
+    }
+
     pub fn circuits(&self) -> Vec<(String, crate::routing::circuit::CircuitState)> {
         self.breakers
             .snapshot()
@@ -93,11 +208,11 @@ fn fail(draft: &Draft, e: ApiError) -> Response {
             d.error = Some(e.message().to_owned());
             if let Some(last) = e.inner().attempts.last() {
                 // The target that answered last, so failures count against their provider.
-                if d.provider.is_none() {
-                    if let Some((provider, model)) = last.target.split_once('/') {
-                        d.provider = Some(provider.to_owned());
-                        d.model = Some(model.to_owned());
-                    }
+                if d.provider.is_none()
+                    && let Some((provider, model)) = last.target.split_once('/')
+                {
+                    d.provider = Some(provider.to_owned());
+                    d.model = Some(model.to_owned());
                 }
                 d.attempts.clone_from(&e.inner().attempts);
             }
@@ -135,7 +250,7 @@ fn success_headers(headers: &mut HeaderMap, target: &Target, attempts: &[Attempt
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error(
-        "refusing to listen on {0}: only loopback addresses (127.0.0.1, ::1) are allowed until client keys protect the gateway"
+        "refusing to listen on {0}: other machines could reach it, so create a client key first (`switchyard keys create NAME`); every request will need one"
     )]
     NotLoopback(SocketAddr),
     #[error("cannot listen on {addr}: {source}")]
@@ -152,15 +267,35 @@ pub enum StartError {
 pub struct Gateway;
 
 impl Gateway {
-    /// Builds the router for a config; exposed for in-process tests and embedding.
+    /// Builds the router for a config; exposed for in-process tests and embedding. Reads
+    /// provider keys, which may block: call it before serving, or from a blocking thread.
     pub fn router(
         config: Config,
         recorder: Recorder,
         store: Option<Store>,
     ) -> Result<(Router, Arc<AppState>), StartError> {
+        Self::router_with_file(config, recorder, store, None)
+    }
+
+    fn router_with_file(
+        config: Config,
+        recorder: Recorder,
+        store: Option<Store>,
+        config_file: Option<Arc<ConfigFile>>,
+    ) -> Result<(Router, Arc<AppState>), StartError> {
         let breakers = Arc::new(Breakers::default());
         let limit = config.limits.max_body_bytes;
-        let runtime = Runtime::build(config, breakers.clone()).map_err(StartError::Config)?;
+        let secrets = config.secret_store();
+        if config
+            .providers
+            .iter()
+            .any(|p| matches!(p.api_key, Some(crate::secrets::SecretRef::Keychain(_))))
+            && let Err(e) = secrets.probe()
+        {
+            tracing::warn!("{e}");
+        }
+        let runtime = Runtime::build(config, breakers.clone(), &secrets, &Default::default())
+            .map_err(StartError::Config)?;
         for p in &runtime.providers {
             if let Some(problem) = p.key_problem() {
                 tracing::warn!(provider = %p.name, "{problem}; its requests will fail until it is set");
@@ -169,6 +304,11 @@ impl Gateway {
         let state = Arc::new(AppState {
             runtime: ArcSwap::from_pointee(runtime),
             breakers,
+            discovered: std::sync::Mutex::default(),
+            config_file,
+            listen: std::sync::OnceLock::new(),
+            reload_lock: tokio::sync::Mutex::new(()),
+            reload_error: std::sync::Mutex::new(None),
             started: Instant::now(),
             metrics: Metrics::default(),
             recorder,
@@ -179,15 +319,33 @@ impl Gateway {
             .fallback(middleware::not_found)
             .method_not_allowed_fallback(middleware::method_not_allowed)
             .layer(DefaultBodyLimit::max(limit))
-            .layer(axum::middleware::from_fn(middleware::loopback_host))
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                auth::guard,
+            ))
             .with_state(state.clone());
         Ok((router, state))
     }
 
     /// Binds, starts serving, and returns once the gateway accepts connections.
     pub async fn start(config: Config) -> Result<GatewayHandle, StartError> {
+        Self::start_with(config, None).await
+    }
+
+    /// Like [`Gateway::start`], with the file the config came from: admin edits are written
+    /// back to it, and edits made on disk are applied without a restart (an invalid edit is
+    /// refused and the last good config stays live). The file need not exist yet.
+    pub async fn start_with(
+        config: Config,
+        config_file: Option<std::path::PathBuf>,
+    ) -> Result<GatewayHandle, StartError> {
         let addr = config.listen;
-        if !addr.ip().is_loopback() {
+        if !addr.ip().is_loopback()
+            && !config
+                .keys
+                .iter()
+                .any(|k| k.role >= crate::access::Role::User)
+        {
             return Err(StartError::NotLoopback(addr));
         }
         let (store, recorder, writer) = if config.log.enabled {
@@ -197,23 +355,41 @@ impl Gateway {
         } else {
             (None, Recorder::disabled(), None)
         };
-        let (router, state) = Self::router(config, recorder, store)?;
+        let file = config_file.map(|p| Arc::new(ConfigFile::new(p)));
+        // What the file looked like when it was loaded: any later edit is applied.
+        let loaded = file.as_ref().and_then(|f| f.stamp());
+        // Reading provider keys may block on D-Bus.
+        let (router, state) = tokio::task::spawn_blocking(move || {
+            Self::router_with_file(config, recorder, store, file)
+        })
+        .await
+        .map_err(|e| StartError::Config(format!("start-up failed: {e}")))??;
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|source| StartError::Bind { addr, source })?;
         let local = listener
             .local_addr()
             .map_err(|source| StartError::Bind { addr, source })?;
+        let _ = state.listen.set(local);
         let listener = listener.tap_io(|tcp| {
             // Nagle would hold small SSE frames back for tens of milliseconds.
             let _ = tcp.set_nodelay(true);
         });
         let stop = CancellationToken::new();
         let signal = stop.clone();
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
         let task = tokio::spawn(async move {
-            axum::serve(listener, router)
+            axum::serve(listener, service)
                 .with_graceful_shutdown(async move { signal.cancelled().await })
                 .await
+        });
+        if state.config_file.is_some() {
+            tokio::spawn(watch_config(state.clone(), stop.clone(), loaded));
+        }
+        // Providers that list no models serve what their upstream has: ask it now.
+        let discover = state.clone();
+        tokio::spawn(async move {
+            discover.refresh_models(None, true).await;
         });
         Ok(GatewayHandle {
             addr: local,
@@ -223,6 +399,53 @@ impl Gateway {
             writer,
         })
     }
+}
+
+/// Applies edits made to the config file by hand. Polls its size and modification time: cheap,
+/// and immune to the ways editors replace files.
+async fn watch_config(
+    state: Arc<AppState>,
+    stop: CancellationToken,
+    mut seen: Option<crate::config::edit::Stamp>,
+) {
+    let Some(file) = state.config_file.clone() else {
+        return;
+    };
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(Duration::from_millis(500)) => {}
+        }
+        let now = file.stamp();
+        if now == seen {
+            continue;
+        }
+        seen = now;
+        if now.is_none() {
+            continue;
+        }
+        match file.load().await {
+            Ok(config) => match state.apply(config).await {
+                Ok(()) => {
+                    tracing::info!("{}: changes applied", file.path().display());
+                    *state
+                        .reload_error
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+                }
+                Err(e) => note_reload_error(&state, e),
+            },
+            Err(e) => note_reload_error(&state, e.to_string()),
+        }
+    }
+}
+
+fn note_reload_error(state: &AppState, error: String) {
+    tracing::warn!("config not reloaded, the last good one stays live: {error}");
+    *state
+        .reload_error
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(error);
 }
 
 /// A running gateway. Stop it with [`GatewayHandle::shutdown`].
@@ -250,10 +473,8 @@ impl GatewayHandle {
     }
 
     /// Replaces the live config. Requests already running finish on the one they started with.
-    pub fn reload(&self, config: Config) -> Result<(), String> {
-        let runtime = Runtime::build(config, self.state.breakers.clone())?;
-        self.state.runtime.store(Arc::new(runtime));
-        Ok(())
+    pub async fn reload(&self, config: Config) -> Result<(), String> {
+        self.state.apply(config).await
     }
 
     /// Stops accepting connections at once, lets in-flight requests finish for up to `grace`,

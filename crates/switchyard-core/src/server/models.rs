@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::AppState;
+use super::auth::Caller;
 use crate::error::ApiError;
 
 fn json_bytes(body: impl Into<axum::body::Body>) -> Response {
@@ -22,12 +23,40 @@ fn json_bytes(body: impl Into<axum::body::Body>) -> Response {
         .into_response()
 }
 
-pub async fn list(State(state): State<Arc<AppState>>) -> Response {
-    json_bytes(state.runtime.load().model_list.clone())
+/// The key's allow-list, when it has one.
+fn allow_list(caller: Option<&axum::Extension<Caller>>) -> Option<&Caller> {
+    caller
+        .map(|c| &c.0)
+        .filter(|c| c.key.as_ref().is_some_and(|k| k.models.is_some()))
 }
 
-pub async fn retrieve(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    caller: Option<axum::Extension<Caller>>,
+) -> Response {
     let runtime = state.runtime.load();
+    match allow_list(caller.as_ref()) {
+        // The list rendered once per generation serves everyone without an allow-list.
+        None => json_bytes(runtime.model_list.clone()),
+        Some(caller) => {
+            let mut list = runtime.models.clone();
+            list.data.retain(|m| caller.check_model(&m.id).is_ok());
+            list.first_id = list.data.first().map(|c| c.id.clone());
+            list.last_id = list.data.last().map(|c| c.id.clone());
+            axum::Json(list).into_response()
+        }
+    }
+}
+
+pub async fn retrieve(
+    State(state): State<Arc<AppState>>,
+    caller: Option<axum::Extension<Caller>>,
+    Path(id): Path<String>,
+) -> Response {
+    let runtime = state.runtime.load();
+    if allow_list(caller.as_ref()).is_some_and(|c| c.check_model(&id).is_err()) {
+        return ApiError::model_not_found(&id).into_response();
+    }
     match runtime.models.data.iter().find(|m| m.id == id) {
         Some(card) => axum::Json(card).into_response(),
         None => ApiError::model_not_found(&id).into_response(),

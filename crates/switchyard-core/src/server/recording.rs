@@ -49,6 +49,10 @@ pub async fn record(State(state): State<Arc<AppState>>, mut req: Request, next: 
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|s| s.chars().take(256).collect()),
+        key_name: req
+            .extensions()
+            .get::<super::auth::Caller>()
+            .and_then(|c| c.key_name().map(str::to_owned)),
         status: None,
         submitted: false,
     };
@@ -92,6 +96,7 @@ struct Ticket {
     method: String,
     endpoint: String,
     client: Option<String>,
+    key_name: Option<String>,
     status: Option<StatusCode>,
     submitted: bool,
 }
@@ -124,7 +129,7 @@ impl Ticket {
             method: std::mem::take(&mut self.method),
             endpoint: std::mem::take(&mut self.endpoint),
             client: self.client.take(),
-            key_name: None,
+            key_name: self.key_name.take(),
             requested_model: d.requested_model,
             provider: d.provider,
             model: d.model,

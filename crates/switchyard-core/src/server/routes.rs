@@ -3,9 +3,11 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 
-use super::{AppState, admin, chat, embeddings, middleware, models, recording};
+use super::{
+    AppState, admin, admin_config as cfg, chat, embeddings, middleware, models, recording,
+};
 
 pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
     // Everything under /v1, unknown paths included, is recorded in the request log.
@@ -28,6 +30,46 @@ pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/stats/latency", get(admin::latency_histogram))
         .route("/stats/tokens", get(admin::token_series))
         .route("/health/providers", get(admin::provider_health))
+        .route("/catalog", get(cfg::catalog))
+        .route("/discover", get(cfg::discover).post(cfg::discover_apply))
+        .route(
+            "/providers",
+            get(cfg::list_providers).post(cfg::create_provider),
+        )
+        .route(
+            "/providers/{name}",
+            get(cfg::get_provider)
+                .patch(cfg::update_provider)
+                .delete(cfg::delete_provider),
+        )
+        .route("/providers/{name}/key", put(cfg::set_provider_key))
+        .route("/providers/{name}/test", post(cfg::test_provider))
+        .route("/providers/{name}/models", get(cfg::provider_models))
+        .route(
+            "/providers/{name}/models/refresh",
+            post(cfg::refresh_provider_models),
+        )
+        .route("/models", get(models::list))
+        .route(
+            "/models/{*id}",
+            get(models::retrieve).patch(cfg::update_model),
+        )
+        .route("/aliases", get(cfg::list_aliases).post(cfg::create_alias))
+        .route(
+            "/aliases/{name}",
+            get(cfg::get_alias)
+                .put(cfg::put_alias)
+                .delete(cfg::delete_alias),
+        )
+        .route("/keys", get(cfg::list_keys).post(cfg::create_key))
+        .route(
+            "/keys/{name}",
+            axum::routing::patch(cfg::update_key).delete(cfg::revoke_key),
+        )
+        .route(
+            "/settings",
+            get(cfg::get_settings).patch(cfg::update_settings),
+        )
         .fallback(middleware::not_found)
         .method_not_allowed_fallback(middleware::method_not_allowed);
     Router::new()

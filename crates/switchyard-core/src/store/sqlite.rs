@@ -456,10 +456,11 @@ impl SqliteStore {
         let dir = self.path.parent().map(|p| p.join("media"));
         for list in media {
             for file in serde_json::from_str::<Vec<String>>(&list).unwrap_or_default() {
-                if let Some(dir) = &dir {
-                    if !file.contains('/') && !file.contains("..") {
-                        let _ = std::fs::remove_file(dir.join(file));
-                    }
+                if let Some(dir) = &dir
+                    && !file.contains('/')
+                    && !file.contains("..")
+                {
+                    let _ = std::fs::remove_file(dir.join(file));
                 }
             }
         }

@@ -19,6 +19,9 @@ pub struct Harness {
     pub base: String,
 }
 
+/// The admin key every harness config carries.
+pub const ADMIN_TOKEN: &str = "sk-sy-test-admin-token-0123456789abcdefghijklmnopq";
+
 /// `extra` is appended to the config (more providers, aliases, `[timeouts]`…).
 pub async fn start(extra: &str) -> Harness {
     let alpha = FakeUpstream::start(Dialect::OpenAi).await.unwrap();
@@ -47,14 +50,22 @@ models = ["claude-sonnet-4-5"]
 name = "smart"
 targets = ["alpha/gpt-4o-mini", "beta/claude-sonnet-4-5"]
 
+[[keys]]
+name = "test-admin"
+hash = "{}"
+role = "admin"
+
 {extra}
 "#,
         home.path().display(),
         alpha.base_url(),
-        beta.base_url()
+        beta.base_url(),
+        switchyard_core::access::KeyHash::of(ADMIN_TOKEN),
     );
-    let config = Config::from_toml(&text).unwrap_or_else(|e| panic!("test config: {e:?}"));
-    let gateway = Gateway::start(config).await.unwrap();
+    let path = home.path().join("config.toml");
+    std::fs::write(&path, &text).unwrap();
+    let config = Config::load(&path).unwrap_or_else(|e| panic!("test config: {e}"));
+    let gateway = Gateway::start_with(config, Some(path)).await.unwrap();
     let base = gateway.base_url();
     Harness {
         gateway,
@@ -168,6 +179,7 @@ impl Harness {
             let page: Value = self
                 .client
                 .get(&url)
+                .bearer_auth(ADMIN_TOKEN)
                 .send()
                 .await
                 .unwrap()
@@ -184,13 +196,34 @@ impl Harness {
     }
 
     pub async fn admin(&self, path: &str) -> (u16, Value) {
-        let r = self
+        self.admin_send(reqwest::Method::GET, path, None).await
+    }
+
+    /// An admin call with the harness's admin key.
+    pub async fn admin_send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut r = self
             .client
-            .get(format!("{}{path}", self.base.trim_end_matches("/v1")))
-            .send()
-            .await
-            .unwrap();
+            .request(method, format!("{}{path}", self.root()))
+            .bearer_auth(ADMIN_TOKEN);
+        if let Some(body) = body {
+            r = r.json(&body);
+        }
+        let r = r.send().await.unwrap();
         let status = r.status().as_u16();
         (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// `http://127.0.0.1:PORT`, without `/v1`.
+    pub fn root(&self) -> &str {
+        self.base.trim_end_matches("/v1")
+    }
+
+    pub fn config_path(&self) -> std::path::PathBuf {
+        self.home.path().join("config.toml")
     }
 }

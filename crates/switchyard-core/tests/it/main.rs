@@ -6,6 +6,8 @@
     reason = "test helpers stop the test at the first failed step, with its error"
 )]
 
+mod access;
+mod admin_config;
 mod cancel;
 mod chat;
 mod embeddings;

@@ -92,6 +92,7 @@ async fn a_reload_swaps_the_routing_table_and_keeps_serving() {
     );
     h.gateway
         .reload(switchyard_core::Config::from_toml(&config).unwrap())
+        .await
         .unwrap();
     let list: Value = h
         .client

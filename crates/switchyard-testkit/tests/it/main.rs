@@ -7,4 +7,5 @@ mod control;
 mod embeddings;
 mod faults;
 mod fixture;
+mod ollama;
 mod openai;

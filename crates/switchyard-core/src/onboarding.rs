@@ -1,0 +1,165 @@
+//! Adding providers the way people expect: from a catalog preset and a key. Shared by
+//! `switchyard init`, `switchyard providers add|import` and the admin API, so the CLI and the
+//! UI make exactly the same config entries. Keys go to the secret store, never to the file.
+
+use serde_json::{Map, Value, json};
+
+use crate::catalog::{self, Preset};
+use crate::config::Config;
+use crate::config::edit::{ConfigDoc, EditError};
+use crate::discovery::{self, FoundKey, FoundRuntime};
+use crate::secrets::{SecretError, SecretRef, SecretStore, Sensitive};
+
+/// The secret store entry that holds a provider's key.
+pub fn key_entry_name(provider: &str) -> String {
+    format!("provider.{provider}")
+}
+
+/// Saves a provider's key in the store and returns the reference the config keeps. Blocking.
+pub fn store_provider_key(
+    store: &SecretStore,
+    provider: &str,
+    key: &Sensitive,
+) -> Result<SecretRef, SecretError> {
+    let name = key_entry_name(provider);
+    store.set(&name, key)?;
+    Ok(SecretRef::Keychain(name))
+}
+
+/// What a first run finds on this machine.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Survey {
+    /// Local runtimes answering on their usual ports, with their models.
+    pub runtimes: Vec<FoundRuntime>,
+    /// Provider keys present in the environment (names only, never values).
+    pub env_keys: Vec<FoundKey>,
+    /// Presets that are already configured, so nothing is offered twice.
+    pub configured_presets: Vec<String>,
+}
+
+pub async fn survey(config: &Config) -> Survey {
+    survey_with(config, &discovery::default_local_probes(), |v| {
+        std::env::var(v).ok()
+    })
+    .await
+}
+
+pub async fn survey_with(
+    config: &Config,
+    probes: &[(&'static str, String)],
+    env: impl Fn(&str) -> Option<String>,
+) -> Survey {
+    let configured_presets: Vec<String> = config
+        .providers
+        .iter()
+        .filter_map(|p| p.preset.clone())
+        .collect();
+    let runtimes = discovery::find_local_runtimes(probes).await;
+    let env_keys = discovery::find_env_keys(env);
+    Survey {
+        runtimes,
+        env_keys,
+        configured_presets,
+    }
+}
+
+/// The fields of a new `[[providers]]` entry made from a preset.
+pub fn preset_entry(
+    preset: &Preset,
+    base_url: Option<&str>,
+    key: Option<&SecretRef>,
+) -> Map<String, Value> {
+    let mut fields = Map::new();
+    fields.insert("preset".into(), json!(preset.id));
+    if let Some(url) = base_url.filter(|u| *u != preset.base_url) {
+        fields.insert("base_url".into(), json!(url));
+    }
+    if let Some(key) = key {
+        fields.insert("api_key".into(), json!(key.to_string()));
+    }
+    fields
+}
+
+/// A free provider name based on `wanted` (`openai`, then `openai-2`…).
+pub fn free_name(doc: &ConfigDoc, wanted: &str) -> String {
+    let taken = doc.names("providers");
+    if !taken.iter().any(|n| n == wanted) {
+        return wanted.to_owned();
+    }
+    (2..)
+        .map(|i| format!("{wanted}-{i}"))
+        .find(|n| !taken.contains(n))
+        .unwrap_or_else(|| wanted.to_owned())
+}
+
+/// One provider to add during onboarding.
+#[derive(Debug, Clone)]
+pub struct Addition {
+    pub name: String,
+    pub preset: &'static Preset,
+    pub base_url: Option<String>,
+    pub key: Option<SecretRef>,
+}
+
+/// Adds each provider to the document; returns the names used.
+pub fn add_all(doc: &mut ConfigDoc, additions: &[Addition]) -> Result<Vec<String>, EditError> {
+    let mut names = Vec::with_capacity(additions.len());
+    for a in additions {
+        let name = free_name(doc, &a.name);
+        doc.insert_entry(
+            "providers",
+            &name,
+            &preset_entry(a.preset, a.base_url.as_deref(), a.key.as_ref()),
+        )?;
+        names.push(name);
+    }
+    Ok(names)
+}
+
+/// What a survey offers, as additions: every runtime found, and every key in the environment
+/// whose preset is not configured yet. Env keys become `env:` references unless `store` is
+/// given, in which case the key is copied into it (blocking).
+pub fn plan(
+    survey: &Survey,
+    store: Option<&SecretStore>,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Vec<Addition>, SecretError> {
+    let mut out = Vec::new();
+    for r in &survey.runtimes {
+        if survey.configured_presets.iter().any(|p| p == r.preset) {
+            continue;
+        }
+        if let Some(preset) = catalog::preset(r.preset) {
+            out.push(Addition {
+                name: preset.id.to_owned(),
+                preset,
+                base_url: Some(r.base_url.clone()),
+                key: None,
+            });
+        }
+    }
+    for k in &survey.env_keys {
+        if survey.configured_presets.iter().any(|p| p == k.preset)
+            || out.iter().any(|a| a.preset.id == k.preset)
+        {
+            continue;
+        }
+        let Some(preset) = catalog::preset(k.preset) else {
+            continue;
+        };
+        let key = match store {
+            Some(store) => match env(k.env_var) {
+                Some(value) => store_provider_key(store, preset.id, &Sensitive::new(value))?,
+                None => continue,
+            },
+            None => SecretRef::Env(k.env_var.to_owned()),
+        };
+        out.push(Addition {
+            name: preset.id.to_owned(),
+            preset,
+            base_url: None,
+            key: Some(key),
+        });
+    }
+    Ok(out)
+}

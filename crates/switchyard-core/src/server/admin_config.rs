@@ -1,0 +1,744 @@
+//! The admin API over the configuration: providers (with their keys and models), aliases,
+//! client keys and settings, plus the catalog and first-run discovery. Each change is written
+//! back to the config file (comments kept) and applied live. Documented in `docs/admin-api.md`.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+use super::{AppState, JsonBody};
+use crate::access::{self, Role};
+use crate::catalog;
+use crate::config::edit::{ConfigDoc, EditError};
+use crate::config::{Config, ProviderConfig};
+use crate::error::ApiError;
+use crate::onboarding;
+use crate::secrets::{SecretRef, SecretStore, Sensitive};
+
+type Result<T, E = ApiError> = std::result::Result<T, E>;
+
+fn edit_error(e: EditError) -> ApiError {
+    match e {
+        EditError::NotFound(m) => {
+            ApiError::new(StatusCode::NOT_FOUND, "invalid_request_error", m).with_code("not_found")
+        }
+        EditError::Conflict(m) => {
+            ApiError::new(StatusCode::CONFLICT, "invalid_request_error", m).with_code("conflict")
+        }
+        EditError::Invalid(issues) => {
+            let message = issues
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ");
+            let param = issues.first().map(|i| i.path.clone()).unwrap_or_default();
+            let mut e = ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                format!("The change was refused: {message}"),
+            )
+            .with_code("invalid_config");
+            if !param.is_empty() {
+                e = e.with_param(param);
+            }
+            e
+        }
+        EditError::Io(m) => ApiError::internal(m),
+    }
+}
+
+fn bad(message: impl Into<String>, param: &str) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_request_error", message).with_param(param)
+}
+
+fn not_found(what: &str, name: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "invalid_request_error",
+        format!("There is no {what} named {name:?}."),
+    )
+    .with_code("not_found")
+}
+
+fn secret_error(e: crate::secrets::SecretError) -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "server_error",
+        e.to_string(),
+    )
+    .with_code("secret_store_unavailable")
+}
+
+/// Runs a change against the config file, then installs the result.
+async fn change<R>(
+    state: &Arc<AppState>,
+    f: impl FnOnce(&mut ConfigDoc) -> Result<R, EditError>,
+) -> Result<R> {
+    let Some(file) = state.config_file.clone() else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "invalid_request_error",
+            "This gateway was started without a config file, so changes cannot be saved.",
+        )
+        .with_code("no_config_file"));
+    };
+    let (result, config) = file
+        .edit(|doc| {
+            let r = f(doc)?;
+            Ok(r)
+        })
+        .await
+        .map_err(edit_error)?;
+    state.apply(config).await.map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            format!("The file was saved but cannot be applied: {e}"),
+        )
+        .with_code("apply_failed")
+    })?;
+    Ok(result)
+}
+
+fn object(body: Value, what: &str) -> Result<Map<String, Value>> {
+    match body {
+        Value::Object(map) => Ok(map),
+        _ => Err(bad(format!("{what} must be a JSON object"), "")),
+    }
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))
+}
+
+// ---- catalog and first run ----
+
+pub async fn catalog() -> Response {
+    Json(json!({"object": "list", "data": catalog::presets()})).into_response()
+}
+
+pub async fn discover(State(state): State<Arc<AppState>>) -> Response {
+    let config = state.runtime.load().config.clone();
+    let survey = onboarding::survey(&config).await;
+    Json(json!({
+        "runtimes": survey.runtimes,
+        "env_keys": survey.env_keys,
+        "configured_presets": survey.configured_presets,
+        "secret_store": config.secret_store().describe(),
+    }))
+    .into_response()
+}
+
+/// Adds what discovery found: `{"runtimes": ["ollama"], "env_keys": ["OPENAI_API_KEY"]}`;
+/// keys are copied from the environment into the secret store.
+pub async fn discover_apply(
+    State(state): State<Arc<AppState>>,
+    JsonBody(body): JsonBody<Value>,
+) -> Result<Response> {
+    let pick = |field: &str| -> Vec<String> {
+        body.get(field)
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (runtimes, env_keys) = (pick("runtimes"), pick("env_keys"));
+    let config = state.runtime.load().config.clone();
+    let mut survey = onboarding::survey(&config).await;
+    survey
+        .runtimes
+        .retain(|r| runtimes.iter().any(|p| p == r.preset));
+    survey
+        .env_keys
+        .retain(|k| env_keys.iter().any(|v| v == k.env_var));
+    let store = config.secret_store();
+    let additions =
+        blocking(move || onboarding::plan(&survey, Some(&store), |v| std::env::var(v).ok()))
+            .await?
+            .map_err(secret_error)?;
+    let names = change(&state, |doc| onboarding::add_all(doc, &additions)).await?;
+    refresh_soon(&state);
+    Ok((StatusCode::CREATED, Json(json!({"added": names}))).into_response())
+}
+
+fn refresh_soon(state: &Arc<AppState>) {
+    let state = state.clone();
+    tokio::spawn(async move {
+        state.refresh_models(None, true).await;
+    });
+}
+
+// ---- providers ----
+
+fn provider_view(state: &AppState, p: &ProviderConfig) -> Value {
+    let runtime = state.runtime.load();
+    let live = runtime.providers.iter().find(|q| q.name == p.name);
+    let key = match (&p.api_key, live.and_then(|l| l.key_problem())) {
+        (None, _) => json!({"ref": null, "status": "none"}),
+        (Some(r), None) => json!({"ref": r.to_string(), "status": "set"}),
+        (Some(r), Some(problem)) => {
+            json!({"ref": r.to_string(), "status": "unavailable", "problem": problem})
+        }
+    };
+    let discovered = state
+        .discovered
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .get(&p.name)
+        .map(|m| m.iter().map(|d| d.id.clone()).collect::<Vec<_>>());
+    json!({
+        "name": p.name,
+        "preset": p.preset,
+        "kind": if p.azure_api_version.is_some() { "azure" } else { p.kind.as_str() },
+        "base_url": p.base_url,
+        "auth": p.auth,
+        "api_key": key,
+        "models": p.models,
+        "discovered_models": discovered,
+        "enabled": p.enabled,
+        "api_version": p.azure_api_version,
+        "proxy": match &p.proxy {
+            crate::config::ProxySetting::System => Value::Null,
+            crate::config::ProxySetting::Direct => json!("direct"),
+            crate::config::ProxySetting::Url(u) => json!(u),
+        },
+        "tls": {
+            "ca_file": p.tls.ca_file.as_ref().map(|f| f.display().to_string()),
+            "accept_invalid_certs": p.tls.accept_invalid_certs,
+        },
+    })
+}
+
+/// A provider as the live config has it now.
+fn live_provider(state: &AppState, name: &str) -> Value {
+    let config = state.runtime.load().config.clone();
+    config
+        .provider(name)
+        .map_or(Value::Null, |p| provider_view(state, p))
+}
+
+pub async fn list_providers(State(state): State<Arc<AppState>>) -> Response {
+    let config = state.runtime.load().config.clone();
+    let data: Vec<Value> = config
+        .providers
+        .iter()
+        .map(|p| provider_view(&state, p))
+        .collect();
+    Json(json!({"object": "list", "data": data})).into_response()
+}
+
+pub async fn get_provider(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+) -> Result<Response> {
+    let config = state.runtime.load().config.clone();
+    let p = config
+        .provider(&name)
+        .ok_or_else(|| not_found("provider", &name))?;
+    Ok(Json(provider_view(&state, p)).into_response())
+}
+
+/// Takes a literal `api_key` out of a body, stores it, and puts the reference in its place.
+/// `api_key` may also be a reference (`env:VAR`, `keychain:NAME`), which is kept as is.
+async fn take_key(
+    config: &Config,
+    provider: &str,
+    fields: &mut Map<String, Value>,
+) -> Result<Option<(SecretStore, String)>> {
+    let Some(value) = fields.remove("api_key") else {
+        return Ok(None);
+    };
+    match value {
+        Value::Null => {
+            fields.insert("api_key".into(), Value::Null);
+            Ok(None)
+        }
+        Value::String(s) if SecretRef::parse(&s).is_ok() => {
+            fields.insert("api_key".into(), Value::String(s));
+            Ok(None)
+        }
+        Value::String(s) if !s.trim().is_empty() => {
+            let store = config.secret_store();
+            let name = provider.to_owned();
+            let key = Sensitive::new(s.trim().to_owned());
+            let saved = store.clone();
+            let reference = blocking(move || onboarding::store_provider_key(&saved, &name, &key))
+                .await?
+                .map_err(secret_error)?;
+            fields.insert("api_key".into(), json!(reference.to_string()));
+            Ok(Some((store, onboarding::key_entry_name(provider))))
+        }
+        _ => Err(bad(
+            "api_key must be the key, or a reference like \"env:VAR\"",
+            "api_key",
+        )),
+    }
+}
+
+pub async fn create_provider(
+    State(state): State<Arc<AppState>>,
+    JsonBody(body): JsonBody<Value>,
+) -> Result<Response> {
+    let mut fields = object(body, "the provider")?;
+    let name = match fields.remove("name") {
+        Some(Value::String(n)) => n,
+        _ => {
+            // A preset alone names the provider after itself.
+            match fields.get("preset").and_then(Value::as_str) {
+                Some(p) => p.to_owned(),
+                None => return Err(bad("a provider needs a name (or a preset)", "name")),
+            }
+        }
+    };
+    let config = state.runtime.load().config.clone();
+    if config.provider(&name).is_some() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "invalid_request_error",
+            format!("A provider named {name:?} exists already."),
+        )
+        .with_param("name")
+        .with_code("conflict"));
+    }
+    let stored = take_key(&config, &name, &mut fields).await?;
+    let result = change(&state, |doc| doc.insert_entry("providers", &name, &fields)).await;
+    if let Err(e) = result {
+        // Nothing half-written: a key saved for a provider that was refused goes too.
+        if let Some((store, entry)) = stored {
+            let _ = blocking(move || store.delete(&entry)).await;
+        }
+        return Err(e);
+    }
+    refresh_soon(&state);
+    let view = live_provider(&state, &name);
+    Ok((StatusCode::CREATED, Json(view)).into_response())
+}
+
+pub async fn update_provider(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    JsonBody(body): JsonBody<Value>,
+) -> Result<Response> {
+    let mut fields = object(body, "the change")?;
+    let config = state.runtime.load().config.clone();
+    if config.provider(&name).is_none() {
+        return Err(not_found("provider", &name));
+    }
+    take_key(&config, &name, &mut fields).await?;
+    change(&state, |doc| doc.update_entry("providers", &name, &fields)).await?;
+    let view = live_provider(&state, &name);
+    Ok(Json(view).into_response())
+}
+
+pub async fn delete_provider(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+) -> Result<Response> {
+    let config = state.runtime.load().config.clone();
+    let Some(p) = config.provider(&name) else {
+        return Err(not_found("provider", &name));
+    };
+    let owned_key = matches!(&p.api_key, Some(SecretRef::Keychain(k)) if *k == onboarding::key_entry_name(&name));
+    change(&state, |doc| {
+        doc.remove_entry("providers", &name);
+        Ok(())
+    })
+    .await?;
+    if owned_key {
+        let store = config.secret_store();
+        let entry = onboarding::key_entry_name(&name);
+        let _ = blocking(move || store.delete(&entry)).await;
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `PUT /admin/providers/{name}/key` with `{"api_key": "…"}`: into the secret store, never
+/// into the file; the answer never repeats it.
+pub async fn set_provider_key(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    JsonBody(body): JsonBody<Value>,
+) -> Result<Response> {
+    let mut fields = object(body, "the key")?;
+    if !matches!(fields.get("api_key"), Some(Value::String(_))) {
+        return Err(bad("send {\"api_key\": \"…\"}", "api_key"));
+    }
+    let config = state.runtime.load().config.clone();
+    if config.provider(&name).is_none() {
+        return Err(not_found("provider", &name));
+    }
+    take_key(&config, &name, &mut fields).await?;
+    change(&state, |doc| doc.update_entry("providers", &name, &fields)).await?;
+    let view = live_provider(&state, &name);
+    Ok(Json(view).into_response())
+}
+
+/// Checks that a provider answers, by listing its models.
+pub async fn test_provider(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+) -> Result<Response> {
+    let runtime = state.runtime.load_full();
+    let (Some(p), Some(pc)) = (
+        runtime.providers.iter().find(|p| p.name == name),
+        runtime.config.provider(&name),
+    ) else {
+        return Err(not_found("provider", &name));
+    };
+    if let Some(problem) = p.key_problem() {
+        return Ok(Json(json!({"ok": false, "error": problem})).into_response());
+    }
+    if pc.list_style == crate::config::ModelListStyle::None {
+        return Ok(Json(json!({
+            "ok": null,
+            "error": "this provider has no model list to test against; send a chat to check it",
+        }))
+        .into_response());
+    }
+    let started = Instant::now();
+    let found = crate::discovery::list_models(
+        p.client(),
+        p.base_url(),
+        pc.auth,
+        p.raw_key(),
+        pc.list_style,
+    )
+    .await;
+    let latency_ms = started.elapsed().as_millis();
+    Ok(Json(match found {
+        Ok(models) => json!({"ok": true, "latency_ms": latency_ms, "models": models.len()}),
+        Err(e) => json!({"ok": false, "latency_ms": latency_ms, "error": e.to_string()}),
+    })
+    .into_response())
+}
+
+pub async fn provider_models(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+) -> Result<Response> {
+    let runtime = state.runtime.load_full();
+    if runtime.config.provider(&name).is_none() {
+        return Err(not_found("provider", &name));
+    }
+    let data: Vec<_> = runtime
+        .models
+        .data
+        .iter()
+        .filter(|m| m.provider.as_deref() == Some(name.as_str()))
+        .collect();
+    Ok(Json(json!({"object": "list", "data": data})).into_response())
+}
+
+pub async fn refresh_provider_models(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+) -> Result<Response> {
+    if state.runtime.load().config.provider(&name).is_none() {
+        return Err(not_found("provider", &name));
+    }
+    let results = state.refresh_models(Some(&name), false).await;
+    match results.into_iter().next() {
+        Some((_, Ok(count))) => Ok(Json(json!({"ok": true, "models": count})).into_response()),
+        Some((_, Err(e))) => {
+            Err(ApiError::new(StatusCode::BAD_GATEWAY, "server_error", e)
+                .with_code("discovery_failed"))
+        }
+        None => Err(bad("this provider has no model list to read", "name")),
+    }
+}
+
+/// `PATCH /admin/models/{provider}/{model}` with capability fields; `null` clears one.
+pub async fn update_model(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<Value>,
+) -> Result<Response> {
+    let fields = object(body, "the capabilities")?;
+    let Some((provider, model)) = id.split_once('/') else {
+        return Err(bad("address a model as provider/model", "id"));
+    };
+    if state.runtime.load().config.provider(provider).is_none() {
+        return Err(not_found("provider", provider));
+    }
+    let mut caps = Map::new();
+    caps.insert(model.to_owned(), Value::Object(fields));
+    let mut patch = Map::new();
+    patch.insert("capabilities".into(), Value::Object(caps));
+    change(&state, |doc| {
+        doc.update_entry("providers", provider, &patch)
+    })
+    .await?;
+    let runtime = state.runtime.load();
+    let card = runtime.models.data.iter().find(|m| m.id == id);
+    Ok(Json(json!(card)).into_response())
+}
+
+// ---- aliases ----
+
+fn alias_view(a: &crate::config::AliasConfig) -> Value {
+    json!({"name": a.name, "targets": a.targets.iter().map(ToString::to_string).collect::<Vec<_>>()})
+}
+
+fn live_alias(state: &AppState, name: &str) -> Value {
+    let config = state.runtime.load().config.clone();
+    config
+        .aliases
+        .iter()
+        .find(|a| a.name == name)
+        .map_or(Value::Null, alias_view)
+}
+
+pub async fn list_aliases(State(state): State<Arc<AppState>>) -> Response {
+    let config = state.runtime.load().config.clone();
+    let data: Vec<Value> = config.aliases.iter().map(alias_view).collect();
+    Json(json!({"object": "list", "data": data})).into_response()
+}
+
+pub async fn create_alias(
+    State(state): State<Arc<AppState>>,
+    JsonBody(body): JsonBody<Value>,
+) -> Result<Response> {
+    let mut fields = object(body, "the alias")?;
+    let Some(Value::String(name)) = fields.remove("name") else {
+        return Err(bad("an alias needs a name", "name"));
+    };
+    change(&state, |doc| doc.insert_entry("aliases", &name, &fields)).await?;
+    let view = live_alias(&state, &name);
+    Ok((StatusCode::CREATED, Json(view)).into_response())
+}
+
+/// `PUT /admin/aliases/{name}` with `{"targets": [...]}`: creates or replaces (reordering).
+pub async fn put_alias(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    JsonBody(body): JsonBody<Value>,
+) -> Result<Response> {
+    let mut fields = object(body, "the alias")?;
+    fields.remove("name");
+    let existed = state
+        .runtime
+        .load()
+        .config
+        .aliases
+        .iter()
+        .any(|a| a.name == name);
+    change(&state, |doc| {
+        if doc.entry("aliases", &name).is_some() {
+            doc.update_entry("aliases", &name, &fields)
+        } else {
+            doc.insert_entry("aliases", &name, &fields)
+        }
+    })
+    .await?;
+    let view = live_alias(&state, &name);
+    let status = if existed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(view)).into_response())
+}
+
+pub async fn get_alias(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+) -> Result<Response> {
+    let config = state.runtime.load().config.clone();
+    config
+        .aliases
+        .iter()
+        .find(|a| a.name == name)
+        .map(|a| Json(alias_view(a)).into_response())
+        .ok_or_else(|| not_found("alias", &name))
+}
+
+pub async fn delete_alias(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+) -> Result<Response> {
+    let removed = change(&state, |doc| Ok(doc.remove_entry("aliases", &name))).await?;
+    if removed {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(not_found("alias", &name))
+    }
+}
+
+// ---- client keys ----
+
+fn key_view(k: &access::ClientKey) -> Value {
+    json!({
+        "name": k.name,
+        "role": k.role,
+        "models": k.models,
+        "prefix": k.prefix,
+        "created": k.created,
+    })
+}
+
+pub async fn list_keys(State(state): State<Arc<AppState>>) -> Response {
+    let config = state.runtime.load().config.clone();
+    let data: Vec<Value> = config.keys.iter().map(key_view).collect();
+    Json(json!({
+        "object": "list",
+        "data": data,
+        "require_key": config.keys_required(),
+    }))
+    .into_response()
+}
+
+/// `POST /admin/keys` with `{"name", "role"?, "models"?}`. The key is in this answer only.
+pub async fn create_key(
+    State(state): State<Arc<AppState>>,
+    JsonBody(body): JsonBody<Value>,
+) -> Result<Response> {
+    let fields = object(body, "the key")?;
+    let Some(name) = fields
+        .get("name")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+    else {
+        return Err(bad("a key needs a name (the app that will use it)", "name"));
+    };
+    let role = match fields.get("role").and_then(Value::as_str) {
+        None => Role::User,
+        Some(r) => Role::parse(r).ok_or_else(|| {
+            bad(
+                format!("unknown role {r:?} (admin, user or read-only)"),
+                "role",
+            )
+        })?,
+    };
+    let models = match fields.get("models") {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(a)) => Some(
+            a.iter()
+                .map(|m| m.as_str().map(str::to_owned))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| bad("models must be a list of model ids", "models"))?,
+        ),
+        Some(_) => return Err(bad("models must be a list of model ids", "models")),
+    };
+    if let Some(extra) = fields
+        .keys()
+        .find(|k| !matches!(k.as_str(), "name" | "role" | "models"))
+    {
+        return Err(bad(format!("unknown field {extra:?}"), extra));
+    }
+    let (key, entry) = access::new_key_entry(role, models).map_err(ApiError::internal)?;
+    change(&state, |doc| doc.insert_entry("keys", &name, &entry)).await?;
+    let config = state.runtime.load().config.clone();
+    let mut view = config
+        .keys
+        .iter()
+        .find(|k| k.name == name)
+        .map_or(Value::Null, key_view);
+    view["key"] = json!(key.expose());
+    view["note"] = json!("This is the only time the key is shown; store it now.");
+    Ok((StatusCode::CREATED, Json(view)).into_response())
+}
+
+pub async fn update_key(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    JsonBody(body): JsonBody<Value>,
+) -> Result<Response> {
+    let fields = object(body, "the change")?;
+    if let Some(extra) = fields
+        .keys()
+        .find(|k| !matches!(k.as_str(), "role" | "models"))
+    {
+        return Err(bad(
+            format!("{extra:?} cannot be changed (only role and models)"),
+            extra,
+        ));
+    }
+    change(&state, |doc| doc.update_entry("keys", &name, &fields)).await?;
+    let config = state.runtime.load().config.clone();
+    config
+        .keys
+        .iter()
+        .find(|k| k.name == name)
+        .map(|k| Json(key_view(k)).into_response())
+        .ok_or_else(|| not_found("key", &name))
+}
+
+pub async fn revoke_key(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+) -> Result<Response> {
+    let removed = change(&state, |doc| Ok(doc.remove_entry("keys", &name))).await?;
+    if removed {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(not_found("key", &name))
+    }
+}
+
+// ---- settings ----
+
+fn settings_view(state: &AppState, c: &Config) -> Value {
+    let ms = |d: std::time::Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    json!({
+        "listen": c.listen.to_string(),
+        "listening_on": state.listen.get().map(ToString::to_string),
+        "data_dir": c.data_dir.display().to_string(),
+        "config_file": state.config_file.as_ref().map(|f| f.path().display().to_string()),
+        "reload_error": state.reload_error.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone(),
+        "access": {
+            "require_key": c.access.require_key,
+            "keys_required": c.keys_required(),
+            "cors_origins": c.access.cors_origins,
+            "allowed_hosts": c.access.allowed_hosts,
+        },
+        "secrets": {"store": c.secret_store().describe()},
+        "log": {
+            "enabled": c.log.enabled,
+            "capture_bodies": c.log.settings.capture_bodies,
+            "max_body_bytes": c.log.settings.max_body_bytes,
+            "retention_days": c.log.settings.retention.as_secs() / 86_400,
+            "max_db_mb": c.log.settings.max_db_bytes / (1024 * 1024),
+        },
+        "timeouts": {
+            "connect_ms": ms(c.timeouts.connect),
+            "first_token_ms": ms(c.timeouts.first_token),
+            "idle_ms": ms(c.timeouts.idle),
+            "total_ms": ms(c.timeouts.total),
+        },
+        "retry": {"rounds": c.retry.rounds, "backoff_ms": ms(c.retry.backoff), "max_backoff_ms": ms(c.retry.max_backoff)},
+        "limits": {"max_body_bytes": c.limits.max_body_bytes, "shutdown_grace_ms": ms(c.limits.shutdown_grace)},
+    })
+}
+
+pub async fn get_settings(State(state): State<Arc<AppState>>) -> Response {
+    let config = state.runtime.load().config.clone();
+    Json(settings_view(&state, &config)).into_response()
+}
+
+/// `PATCH /admin/settings` with the config file's own keys: `{"listen": …, "log": {…}}`.
+/// `listen` and the log settings take effect at the next start; the answer says so.
+pub async fn update_settings(
+    State(state): State<Arc<AppState>>,
+    JsonBody(body): JsonBody<Value>,
+) -> Result<Response> {
+    let fields = object(body, "the settings")?;
+    let restart = fields.contains_key("listen")
+        || fields.contains_key("log")
+        || fields.contains_key("data_dir");
+    change(&state, |doc| doc.update_settings(&fields)).await?;
+    let config = state.runtime.load().config.clone();
+    let mut view = settings_view(&state, &config);
+    view["restart_required"] = json!(restart);
+    Ok(Json(view).into_response())
+}
