@@ -237,13 +237,25 @@ fn parse_head(buf: &mut BytesMut) -> io::Result<Option<(Request, BodyKind, bool)
     }
     let req = Request {
         method: parsed.method.unwrap_or("GET").to_owned(),
-        path: parsed.path.unwrap_or("/").to_owned(),
+        path: origin_form(parsed.path.unwrap_or("/")).to_owned(),
         headers: out_headers,
         body: Bytes::new(),
         keep_alive,
     };
     buf.advance(head_len);
     Ok(Some((req, kind, expect_continue)))
+}
+
+/// The path of an absolute-form target (`http://host/v1/models` → `/v1/models`), as a client
+/// talking to us as its HTTP proxy sends it; servers must accept that form (RFC 9112 §3.2.2).
+fn origin_form(target: &str) -> &str {
+    let Some(rest) = target
+        .strip_prefix("http://")
+        .or_else(|| target.strip_prefix("https://"))
+    else {
+        return target;
+    };
+    rest.find('/').map_or("/", |i| &rest[i..])
 }
 
 /// How a response body is framed.

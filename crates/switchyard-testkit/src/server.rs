@@ -359,6 +359,21 @@ fn route(dialect: Dialect, method: &str, path: &str) -> Route {
     if (dialect, method, path) == (Dialect::OpenAi, "GET", "/api/tags") {
         return Route::OllamaTags;
     }
+    // Azure OpenAI: the deployment is in the path (`api-version` is checked by the caller).
+    if let Some(rest) = path.strip_prefix("/openai/deployments/") {
+        if dialect == Dialect::OpenAi && method == "POST" {
+            match rest.split_once('/') {
+                Some((dep, "chat/completions")) if !dep.is_empty() => {
+                    return Route::Model(Endpoint::Chat);
+                }
+                Some((dep, "embeddings")) if !dep.is_empty() => {
+                    return Route::Model(Endpoint::Embeddings);
+                }
+                _ => {}
+            }
+        }
+        return Route::NotFound;
+    }
     let path = strip_v1(path);
     if path.starts_with("/__testkit/") {
         return Route::Control;
@@ -382,7 +397,11 @@ fn unix_now() -> u64 {
 async fn handle(shared: &Shared, conn: &mut Conn, mut req: Request) -> Next {
     let close = !req.keep_alive;
     let dialect = shared.dialect;
-    let route = route(dialect, &req.method, req.route_path());
+    let mut route = route(dialect, &req.method, req.route_path());
+    // Azure answers 404 to a deployment call without its api-version.
+    if req.route_path().starts_with("/openai/deployments/") && !req.path.contains("api-version=") {
+        route = Route::NotFound;
+    }
     let (index, action) = match route {
         Route::Control => {
             let response =
@@ -595,6 +614,22 @@ mod tests {
         ));
         assert!(matches!(
             route(Dialect::Anthropic, "GET", "/api/tags"),
+            Route::NotFound
+        ));
+        assert!(matches!(
+            route(
+                Dialect::OpenAi,
+                "POST",
+                "/openai/deployments/gpt4o/chat/completions"
+            ),
+            Route::Model(Endpoint::Chat)
+        ));
+        assert!(matches!(
+            route(
+                Dialect::OpenAi,
+                "POST",
+                "/openai/deployments//chat/completions"
+            ),
             Route::NotFound
         ));
     }

@@ -3,6 +3,7 @@
 //! One test binary for the crate; the helpers below are shared.
 
 mod log;
+mod manage;
 mod serve;
 
 use std::fs::File;

@@ -169,3 +169,160 @@ fn a_relative_data_dir_is_relative_to_the_config_file() {
         c.data_dir
     );
 }
+
+#[test]
+fn a_preset_needs_only_a_name_and_a_key() {
+    let c = Config::from_toml(
+        r#"
+[[providers]]
+name = "groq"
+preset = "groq"
+api_key = "keychain:provider.groq"
+
+[[providers]]
+name = "claude"
+preset = "anthropic"
+api_key = "env:ANTHROPIC_API_KEY"
+
+[[providers]]
+name = "local"
+preset = "ollama"
+"#,
+    )
+    .unwrap();
+    let groq = c.provider("groq").unwrap();
+    assert_eq!(groq.base_url, "https://api.groq.com/openai/v1");
+    assert_eq!(groq.kind, ProviderKind::OpenAi);
+    assert_eq!(groq.auth, AuthStyle::Bearer);
+    let claude = c.provider("claude").unwrap();
+    assert_eq!(
+        (claude.kind, claude.auth),
+        (ProviderKind::Anthropic, AuthStyle::XApiKey)
+    );
+    assert_eq!(claude.list_style, ModelListStyle::Anthropic);
+    let local = c.provider("local").unwrap();
+    assert_eq!(local.list_style, ModelListStyle::Ollama);
+    assert_eq!(local.auth, AuthStyle::None);
+}
+
+#[test]
+fn azure_takes_its_own_url_and_an_api_version() {
+    let found = issues("[[providers]]\nname = \"az\"\npreset = \"azure\"\n");
+    assert!(
+        found
+            .iter()
+            .any(|i| i.starts_with("providers[0].base_url: missing")),
+        "{found:?}"
+    );
+    let c = Config::from_toml(
+        "[[providers]]\nname = \"az\"\nkind = \"azure\"\nbase_url = \"https://me.openai.azure.com\"\napi_version = \"2025-01-01-preview\"\n",
+    )
+    .unwrap();
+    let az = c.provider("az").unwrap();
+    assert_eq!(az.azure_api_version.as_deref(), Some("2025-01-01-preview"));
+    assert_eq!(az.auth, AuthStyle::ApiKeyHeader);
+    let found = issues(
+        "[[providers]]\nname = \"x\"\nkind = \"openai\"\nbase_url = \"http://h/v1\"\napi_version = \"1\"\n",
+    );
+    assert!(found[0].contains("only Azure"), "{found:?}");
+}
+
+#[test]
+fn provider_problems_are_reported_with_their_paths() {
+    let found = issues(
+        r#"
+[[providers]]
+name = "a"
+preset = "nonesuch"
+
+[[providers]]
+name = "b"
+kind = "openai"
+base_url = "https://api.example/v1"
+auth = "magic"
+proxy = "not a url"
+tls = { accept_invalid_certs_host = "other.example" }
+capabilities = { "m" = { input = ["smell"] } }
+"#,
+    );
+    let has = |p: &str| found.iter().any(|i| i.starts_with(p));
+    assert!(
+        has("providers[0].preset: unknown preset \"nonesuch\""),
+        "{found:?}"
+    );
+    assert!(has("providers[1].auth"), "{found:?}");
+    assert!(has("providers[1].proxy"), "{found:?}");
+    assert!(
+        has("providers[1].tls.accept_invalid_certs_host"),
+        "{found:?}"
+    );
+    assert!(has("providers[1].capabilities.m"), "{found:?}");
+    let c = Config::from_toml(
+        "[[providers]]\nname = \"lan\"\nkind = \"openai\"\nbase_url = \"https://gpu.lan:8443/v1\"\nproxy = \"direct\"\ntls = { accept_invalid_certs_host = \"GPU.lan\" }\n",
+    )
+    .unwrap();
+    let lan = c.provider("lan").unwrap();
+    assert!(lan.tls.accept_invalid_certs);
+    assert_eq!(lan.proxy, ProxySetting::Direct);
+}
+
+#[test]
+fn keys_access_and_binds_are_checked() {
+    let hash = crate::access::KeyHash::of("sk-sy-x").to_string();
+    let found = issues(&format!(
+        r#"
+listen = "0.0.0.0:7137"
+
+[access]
+cors_origins = ["https://ok.example", "*", "https://x.example/path", "null"]
+
+[[keys]]
+name = "a"
+hash = "md5:nope"
+
+[[keys]]
+name = "b"
+hash = "{hash}"
+role = "god"
+"#
+    ));
+    let has = |p: &str| found.iter().any(|i| i.starts_with(p));
+    assert!(has("keys[0].hash"), "{found:?}");
+    assert!(has("keys[1].role"), "{found:?}");
+    assert!(
+        has("access.cors_origins[1]")
+            && has("access.cors_origins[2]")
+            && has("access.cors_origins[3]"),
+        "{found:?}"
+    );
+    assert!(!has("access.cors_origins[0]"), "{found:?}");
+
+    let bind_alone = issues("listen = \"0.0.0.0:7137\"\n");
+    assert!(
+        bind_alone[0].contains("create a client key first"),
+        "{bind_alone:?}"
+    );
+    let c = Config::from_toml(&format!(
+        "listen = \"0.0.0.0:7137\"\n[[keys]]\nname = \"lan\"\nhash = \"{hash}\"\n"
+    ))
+    .unwrap();
+    assert!(
+        c.keys_required(),
+        "beyond loopback every request needs a key"
+    );
+    assert_eq!(c.keys[0].role, crate::access::Role::User);
+}
+
+#[test]
+fn the_secrets_file_backend_is_chosen_explicitly() {
+    let c = Config::from_toml("data_dir = \"/srv/sy\"\n[secrets]\nbackend = \"file\"\n").unwrap();
+    assert_eq!(
+        c.secrets,
+        crate::secrets::SecretBackend::File(PathBuf::from("/srv/sy/secrets.toml"))
+    );
+    assert_eq!(
+        Config::from_toml("").unwrap().secrets,
+        crate::secrets::SecretBackend::Keychain
+    );
+    assert!(issues("[secrets]\nbackend = \"memory\"\n")[0].starts_with("secrets.backend"));
+}

@@ -16,5 +16,6 @@ mod failover;
 mod harness;
 mod log;
 mod models;
+mod providers;
 mod shutdown;
 mod streaming;
