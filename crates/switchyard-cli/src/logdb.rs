@@ -76,6 +76,10 @@ impl Log {
             .as_ref()
             .map_or_else(config::data_dir, |c| c.data_dir.clone());
         let db = dir.join(DB_FILE);
+        if config.as_ref().is_some_and(|c| !c.log.enabled) {
+            // The database may exist for playground sessions; requests are not in it.
+            return Err(Failure::LogDisabled(db));
+        }
         if !db.exists() {
             return Err(match config {
                 Some(c) if !c.log.enabled => Failure::LogDisabled(db),

@@ -23,7 +23,7 @@ import httpx
 import openai
 import pytest
 
-from helpers import ALPHA_KEY, BETA_KEY, CLIENT_KEY
+from helpers import ADMIN_KEY, ADMIN_KEY_NAME, ALPHA_KEY, BETA_KEY, CLIENT_KEY, key_hash
 
 REPO = Path(__file__).resolve().parents[3]
 GATEWAY_BIN = Path(os.environ.get("SWITCHYARD_BIN", REPO / "target/debug/switchyard"))
@@ -212,6 +212,16 @@ name = "resilient"
 targets = ["dead/gpt-4o-mini-dead", "alpha/gpt-4o-mini"]
 """
 
+# The admin key (see helpers.ADMIN_KEY): the admin API needs it. Kept apart so a test can
+# leave it out, and written last in the standard config because `[[keys]]` is an array of
+# tables: `extra_config` after it may add tables (`[access]`, more `[[keys]]`, `[[providers]]`).
+ADMIN_KEY_CONFIG = f"""
+[[keys]]
+name = "{ADMIN_KEY_NAME}"
+hash = "{key_hash(ADMIN_KEY)}"
+role = "admin"
+"""
+
 
 @dataclass
 class Gateway:
@@ -223,26 +233,47 @@ class Gateway:
     def root(self) -> str:
         return re.sub(r"/v1/?$", "", self.base_url.rstrip("/"))
 
+    @property
+    def port(self) -> int:
+        return int(self.root.rsplit(":", 1)[1])
+
+    @property
+    def config_path(self) -> Path:
+        """The file it was started with (`--config`), which it watches for edits."""
+        return self.workdir / "switchyard.toml"
+
     def client(self, **kw: Any) -> openai.OpenAI:
         kw.setdefault("api_key", CLIENT_KEY)
         kw.setdefault("max_retries", 0)
         kw.setdefault("timeout", 30)
         return openai.OpenAI(base_url=self.base_url, **kw)
 
+    def http(self, key: str | None = None, *, keepalive: bool = True, **kw: Any) -> httpx.Client:
+        """Plain HTTP to the gateway's root, sending `key` (if any) as a Bearer token.
+        `keepalive=False`: a new connection per request."""
+        headers = dict(kw.pop("headers", {}))
+        if key is not None:
+            headers["authorization"] = f"Bearer {key}"
+        kw.setdefault("timeout", 30)
+        if not keepalive:
+            kw.setdefault("limits", httpx.Limits(max_keepalive_connections=0))
+        return httpx.Client(base_url=self.root, headers=headers, **kw)
 
-def start_gateway(
+    def admin(self, **kw: Any) -> httpx.Client:
+        """Plain HTTP with the admin key, for `/admin/*`."""
+        return self.http(ADMIN_KEY, **kw)
+
+
+def write_config(
     workdir: Path,
     endpoints: dict[str, Any],
     *,
     top_config: str = "",
     extra_config: str = "",
-    extra_env: dict[str, str] | None = None,
-) -> Gateway:
-    """`top_config` goes before the first table (top-level keys such as `data_dir`),
-    `extra_config` after the standard providers and aliases; both may use the
-    `{alpha}`, `{beta}`, `{gamma}` and `{refused}` placeholders (gamma: a second OpenAI
-    fake that the standard config leaves alone, for tests that script two upstreams). `extra_env` is added to the
-    gateway's environment. Its SWITCHYARD_HOME is `workdir/home`."""
+    admin_key: bool = True,
+) -> Path:
+    """Writes `workdir/switchyard.toml`: the standard config with `top_config` before the first
+    table and `extra_config` after everything else (see `start_gateway`)."""
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "home").mkdir(exist_ok=True)
     cfg = workdir / "switchyard.toml"
@@ -254,8 +285,18 @@ def start_gateway(
     }
     head, _, rest = CONFIG_TEMPLATE.partition("\n")
     cfg.write_text(
-        head + "\n" + top_config.format(**urls) + rest.format(**urls) + "\n" + extra_config.format(**urls)
+        head
+        + "\n"
+        + top_config.format(**urls)
+        + rest.format(**urls)
+        + (ADMIN_KEY_CONFIG if admin_key else "")
+        + "\n"
+        + extra_config.format(**urls)
     )
+    return cfg
+
+
+def gateway_env(workdir: Path, extra_env: dict[str, str] | None = None) -> dict[str, str]:
     env = {
         **os.environ,
         "SWITCHYARD_HOME": str(workdir / "home"),
@@ -266,14 +307,39 @@ def start_gateway(
     # The gateway must use only its configured keys, never an ambient one.
     for k in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL"):
         env.pop(k, None)
+    return env
+
+
+def start_gateway(
+    workdir: Path,
+    endpoints: dict[str, Any],
+    *,
+    top_config: str = "",
+    extra_config: str = "",
+    extra_env: dict[str, str] | None = None,
+    admin_key: bool = True,
+    listen: str = "127.0.0.1:0",
+) -> Gateway:
+    """`top_config` goes before the first table (top-level keys such as `data_dir`),
+    `extra_config` after the standard providers, aliases and the admin key (`admin_key=False`
+    leaves it out); both may use the `{alpha}`, `{beta}`, `{gamma}` and `{refused}`
+    placeholders (gamma: a second OpenAI fake that the standard config leaves alone, for tests
+    that script two upstreams). `extra_env` is added to the gateway's environment. Its
+    SWITCHYARD_HOME is `workdir/home`. `listen` is passed as `--listen`; a wildcard address is
+    reached through 127.0.0.1."""
+    cfg = write_config(
+        workdir, endpoints, top_config=top_config, extra_config=extra_config, admin_key=admin_key
+    )
+    env = gateway_env(workdir, extra_env)
     proc = Proc(
         "switchyard",
-        [str(GATEWAY_BIN), "serve", "--config", str(cfg), "--listen", "127.0.0.1:0"],
+        [str(GATEWAY_BIN), "serve", "--config", str(cfg), "--listen", listen],
         env,
         keep_stdin=False,
     )
     line = proc.wait_for_line(lambda l: URL_RE.search(l) is not None, "ready line with a URL")
     url = URL_RE.search(line).group(0).rstrip("/.,;")  # type: ignore[union-attr]
+    url = url.replace("://0.0.0.0:", "://127.0.0.1:").replace("://[::]:", "://127.0.0.1:")
     if not url.endswith("/v1"):
         url = url + "/v1"
     return Gateway(proc, url, workdir)
@@ -345,6 +411,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
             rep.sections.append(("switchyard log", s.gateway.proc.log()))
             if ("fresh_client" in item.funcargs or "fresh_gateway" in item.funcargs) and s.extra:
                 rep.sections.append(("fresh switchyard log", s.extra[-1].proc.log()))
+            # Gateways a module started for itself.
+            for name, value in item.funcargs.items():
+                if isinstance(value, Gateway) and value is not s.gateway:
+                    rep.sections.append((f"switchyard log ({name})", value.proc.log()))
     return rep
 
 
@@ -404,8 +474,16 @@ def fresh_client(fresh_gateway: Any) -> Any:
 
 @pytest.fixture
 def gateway_http(stack: Stack) -> Any:
-    """Plain HTTP to the gateway, for what the SDK hides (raw SSE, raw JSON)."""
+    """Plain HTTP to the gateway, for what the SDK hides (raw SSE, raw JSON). Sends the
+    client key, which opens `/v1` but not `/admin` (use `admin_http`)."""
     with httpx.Client(
         base_url=stack.gateway.root, timeout=30, headers={"authorization": f"Bearer {CLIENT_KEY}"}
     ) as h:
+        yield h
+
+
+@pytest.fixture
+def admin_http(stack: Stack) -> Any:
+    """Plain HTTP to the shared gateway with the admin key."""
+    with stack.gateway.admin() as h:
         yield h

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import socket
+from dataclasses import dataclass
 from typing import Any, Iterable
 
 import openai
@@ -11,6 +14,16 @@ from pydantic import BaseModel
 CLIENT_KEY = "sk-client-secret"  # what the SDK clients send to the gateway
 ALPHA_KEY = "sk-alpha-test"  # what the gateway must send to alpha (env ALPHA_KEY)
 BETA_KEY = "sk-beta-test"  # what the gateway must send to beta (env BETA_KEY)
+# The admin client key every test gateway knows (`[[keys]] name = "compat-admin"` in the
+# standard config, which holds only its SHA-256). Shaped like a real one: `sk-sy-` + 43
+# base64url characters.
+ADMIN_KEY = "sk-sy-compat-admin-W2GD-nTgCfaXBLyKL-HgTD8qrMAcja"
+ADMIN_KEY_NAME = "compat-admin"
+
+
+def key_hash(token: str) -> str:
+    """How `[[keys]]` entries store a client key: `sha256:` and 64 hex digits."""
+    return "sha256:" + hashlib.sha256(token.encode()).hexdigest()
 
 ALPHA = "alpha/gpt-4o-mini"
 BETA = "beta/claude-sonnet-4-5"
@@ -191,3 +204,98 @@ def anthropic_raw_stream(blocks: list[dict[str, Any]], stop_reason: str = "end_t
     )
     events.append(anthropic_sse("message_stop", {}))
     return {"raw": {"status": 200, "content_type": "text/event-stream", "events": events}}
+
+
+# --------------------------------------------------------------------------- raw HTTP
+
+
+@dataclass
+class RawResponse:
+    """A response read off a raw socket: what the server sent, not what a client library made of it."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        values = self.all(name)
+        return ", ".join(values) if values else None
+
+    def all(self, name: str) -> list[str]:
+        return [v for k, v in self.headers if k.lower() == name.lower()]
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+    def __repr__(self) -> str:
+        return f"RawResponse({self.status}, {self.headers!r}, {self.body[:400]!r})"
+
+
+def raw_http(
+    host: str,
+    port: int,
+    request_line: str,
+    headers: list[tuple[str, str]] | None = None,
+    body: bytes = b"",
+    timeout: float = 15,
+) -> RawResponse:
+    """Sends exactly this request line and these headers (no Host unless given, repeated names
+    kept, nothing normalised) with `Connection: close`, and reads the whole answer."""
+    head = request_line + "\r\n"
+    for k, v in headers or []:
+        head += f"{k}: {v}\r\n"
+    if body:
+        head += f"Content-Length: {len(body)}\r\n"
+    head += "Connection: close\r\n\r\n"
+    with socket.create_connection((host, port), timeout=timeout) as s:
+        s.sendall(head.encode("latin-1") + body)
+        data = b""
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            data += chunk
+    return parse_raw_response(data)
+
+
+def parse_raw_response(data: bytes) -> RawResponse:
+    head, sep, rest = data.partition(b"\r\n\r\n")
+    assert sep, f"no complete HTTP response head in {data[:300]!r}"
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ", 2)[1])
+    headers = []
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        headers.append((k.strip(), v.strip()))
+    names = {k.lower(): v for k, v in headers}
+    if names.get("transfer-encoding", "").lower() == "chunked":
+        body = b""
+        while rest:
+            size_line, _, rest = rest.partition(b"\r\n")
+            size = int(size_line.split(b";")[0], 16)
+            if size == 0:
+                break
+            body += rest[:size]
+            rest = rest[size + 2 :]
+    elif "content-length" in names:
+        body = rest[: int(names["content-length"])]
+    else:
+        body = rest
+    return RawResponse(status, headers, body)
+
+
+def openai_error(r: Any) -> dict[str, Any]:
+    """The `error` object of an OpenAI-shaped error body, checked for its four fields."""
+    body = r.json()
+    assert set(body) == {"error"}, f"not an OpenAI error body: {body}"
+    err = body["error"]
+    assert {"message", "type", "param", "code"} <= set(err), f"OpenAI errors carry message, type, param and code: {err}"
+    assert isinstance(err["message"], str) and err["message"], err
+    return err

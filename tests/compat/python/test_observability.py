@@ -22,7 +22,7 @@ import openai
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from helpers import ALPHA, BETA, CLIENT_KEY, header, user
+from helpers import ADMIN_KEY, ALPHA, BETA, CLIENT_KEY, header, user
 
 REQUEST_ID = "x-switchyard-request-id"
 UNKNOWN_MODEL = "no-such-model"
@@ -235,7 +235,8 @@ def test_secrets_never_reach_the_log_the_output_or_the_admin_api(fresh_gateway, 
 
     wait_for_rows_written(gw, sent)
     admin: dict[str, str] = {}
-    with httpx.Client(base_url=gw.root, timeout=10, headers={"authorization": f"Bearer {client_canary}"}) as h:
+    # The admin API needs the admin key; the client canary opens `/v1` only.
+    with gw.admin(timeout=10) as h:
         ids: list[str] = []
         cursor = None
         while True:
@@ -274,6 +275,7 @@ def test_secrets_never_reach_the_log_the_output_or_the_admin_api(fresh_gateway, 
         "client key (random part)": client_token,
         "upstream key": upstream_canary,
         "upstream key (random part)": upstream_token,
+        "admin key": ADMIN_KEY,
     }
     leaks = []
     roots = [root for root in (data_dir, gw.workdir / "home") if root.exists()]

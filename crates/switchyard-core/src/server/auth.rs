@@ -86,16 +86,39 @@ const CREDENTIAL_PARAMS: &[&str] = &[
     "access_token",
 ];
 
-pub async fn guard(State(state): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
+pub async fn guard(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let has_body = req.headers().contains_key(header::CONTENT_LENGTH)
+        || req.headers().contains_key(header::TRANSFER_ENCODING);
+    let mut response = check(state, req, next).await;
+    if has_body && response.extensions().get::<Refused>().is_some() {
+        // The body was never read, so the connection cannot carry another request: say so,
+        // rather than let the client find a closed socket on its next one.
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
+}
+
+/// Marks the answers of refused requests.
+#[derive(Debug, Clone, Copy)]
+struct Refused;
+
+fn refused(mut response: Response) -> Response {
+    response.extensions_mut().insert(Refused);
+    response
+}
+
+async fn check(state: Arc<AppState>, mut req: Request, next: Next) -> Response {
     let runtime = state.runtime.load();
     let config = &runtime.config;
     let host = match request_host(&req, config) {
         Ok(host) => host,
-        Err(response) => return *response,
+        Err(response) => return refused(*response),
     };
     let origin = match check_origin(req.headers(), &host, config) {
         Ok(origin) => origin,
-        Err(response) => return *response,
+        Err(response) => return refused(*response),
     };
     if req.method() == Method::OPTIONS
         && req
@@ -118,15 +141,15 @@ pub async fn guard(State(state): State<Arc<AppState>>, mut req: Request, next: N
                 .any(|c| name.eq_ignore_ascii_case(c))
         });
         if has_credential {
-            return unauthorized(
+            return refused(unauthorized(
                 "invalid_api_key",
                 "Keys are not accepted in the URL; send `Authorization: Bearer KEY` instead.",
-            );
+            ));
         }
     }
     let token = match presented_token(req.headers()) {
         Ok(token) => token,
-        Err(response) => return *response,
+        Err(response) => return refused(*response),
     };
     let key = token.as_deref().and_then(|t| find_key(&config.keys, t));
     let keys_required = config.keys_required() || !peer_loopback;
@@ -134,10 +157,10 @@ pub async fn guard(State(state): State<Arc<AppState>>, mut req: Request, next: N
         // Clients need *some* key and often send a placeholder ("sk-xxx", "ollama"): that is
         // fine while keys are optional. One of our own keys that does not match is not.
         if keys_required || token.starts_with(KEY_PREFIX) {
-            return unauthorized(
+            return refused(unauthorized(
                 "invalid_api_key",
                 "The key is not valid: it was revoked, mistyped, or belongs to another gateway.",
-            );
+            ));
         }
     }
     let scope = scope(req.method(), req.uri().path());
@@ -158,7 +181,7 @@ pub async fn guard(State(state): State<Arc<AppState>>, mut req: Request, next: N
         }
     };
     if let Err(denied) = allowed {
-        return match denied {
+        return refused(match denied {
             Denied::NoKey => unauthorized(
                 "missing_api_key",
                 match scope {
@@ -185,7 +208,7 @@ pub async fn guard(State(state): State<Arc<AppState>>, mut req: Request, next: N
             )
             .with_code("insufficient_role")
             .into_response(),
-        };
+        });
     }
     req.extensions_mut().insert(Caller {
         key: key.map(|k| Arc::new(k.clone())),
@@ -399,7 +422,11 @@ fn presented_token(headers: &HeaderMap) -> Result<Option<String>, Box<Response>>
         )));
     }
     if let Some(value) = first {
-        let text = value.to_str().unwrap_or_default();
+        let text = value.to_str().unwrap_or_default().trim();
+        // `Bearer ` with nothing after it reaches us as `Bearer`: no token.
+        if text.is_empty() || text.eq_ignore_ascii_case("bearer") {
+            return Ok(None);
+        }
         let token = match text.split_once(' ') {
             Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
             _ => {

@@ -11,6 +11,8 @@ mod middleware;
 mod models;
 mod recording;
 mod routes;
+mod sessions;
+mod ui;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -67,6 +69,8 @@ pub struct AppState {
     pub recorder: Recorder,
     /// The request log, when logging is on.
     pub store: Option<Store>,
+    /// The database, for what is kept whether or not requests are logged (playground sessions).
+    pub db: Option<Store>,
     /// Cancelled when the shutdown grace period is over: requests still running end now, and
     /// still get their rows in the log.
     pub hard_stop: CancellationToken,
@@ -274,13 +278,15 @@ impl Gateway {
         recorder: Recorder,
         store: Option<Store>,
     ) -> Result<(Router, Arc<AppState>), StartError> {
-        Self::router_with_file(config, recorder, store, None)
+        let db = store.clone();
+        Self::router_with_file(config, recorder, store, db, None)
     }
 
     fn router_with_file(
         config: Config,
         recorder: Recorder,
         store: Option<Store>,
+        db: Option<Store>,
         config_file: Option<Arc<ConfigFile>>,
     ) -> Result<(Router, Arc<AppState>), StartError> {
         let breakers = Arc::new(Breakers::default());
@@ -313,6 +319,7 @@ impl Gateway {
             metrics: Metrics::default(),
             recorder,
             store,
+            db,
             hard_stop: CancellationToken::new(),
         });
         let router = routes::routes(&state)
@@ -348,10 +355,11 @@ impl Gateway {
         {
             return Err(StartError::NotLoopback(addr));
         }
+        // The database also keeps playground sessions, so it is opened even with logging off.
+        let db = Store::open(&config.data_dir).await?;
         let (store, recorder, writer) = if config.log.enabled {
-            let store = Store::open(&config.data_dir).await?;
-            let (recorder, writer) = store.start_writer(config.log.settings.clone());
-            (Some(store), recorder, Some(writer))
+            let (recorder, writer) = db.start_writer(config.log.settings.clone());
+            (Some(db.clone()), recorder, Some(writer))
         } else {
             (None, Recorder::disabled(), None)
         };
@@ -360,7 +368,7 @@ impl Gateway {
         let loaded = file.as_ref().and_then(|f| f.stamp());
         // Reading provider keys may block on D-Bus.
         let (router, state) = tokio::task::spawn_blocking(move || {
-            Self::router_with_file(config, recorder, store, file)
+            Self::router_with_file(config, recorder, store, Some(db), file)
         })
         .await
         .map_err(|e| StartError::Config(format!("start-up failed: {e}")))??;

@@ -82,11 +82,15 @@ pub async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     .into_response()
 }
 
-pub async fn root() -> Response {
+pub async fn root(req: axum::extract::Request) -> Response {
+    if super::ui::wants_html(&req) {
+        return axum::response::Redirect::to("/ui/").into_response();
+    }
     axum::Json(json!({
         "name": "switchyard",
         "version": env!("CARGO_PKG_VERSION"),
         "openai_base_url": "/v1",
+        "ui": "/ui/",
     }))
     .into_response()
 }

@@ -7,6 +7,7 @@ use axum::routing::{get, post, put};
 
 use super::{
     AppState, admin, admin_config as cfg, chat, embeddings, middleware, models, recording,
+    sessions, ui,
 };
 
 pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
@@ -70,11 +71,21 @@ pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
             "/settings",
             get(cfg::get_settings).patch(cfg::update_settings),
         )
+        .route("/sessions", get(sessions::list).post(sessions::create))
+        .route(
+            "/sessions/{id}",
+            get(sessions::get)
+                .patch(sessions::update)
+                .delete(sessions::delete),
+        )
         .fallback(middleware::not_found)
         .method_not_allowed_fallback(middleware::method_not_allowed);
     Router::new()
         .route("/", get(models::root))
         .route("/healthz", get(models::healthz))
+        .route("/ui", get(ui::serve))
+        .route("/ui/", get(ui::serve))
+        .route("/ui/{*path}", get(ui::serve))
         .route("/metrics", get(admin::metrics))
         .route("/statsz", get(admin::statsz))
         .nest("/v1", v1)

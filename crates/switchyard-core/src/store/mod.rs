@@ -3,6 +3,7 @@
 //! a Postgres one can be added as another [`Backend`] variant without touching callers.
 
 mod media;
+mod sessions;
 mod sqlite;
 mod writer;
 
@@ -62,6 +63,30 @@ enum Backend {
 pub struct Store {
     backend: Backend,
     data_dir: PathBuf,
+}
+
+/// A playground chat session; `params` and `messages` are the UI's own JSON.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Session {
+    pub id: String,
+    pub title: String,
+    pub model: Option<String>,
+    pub system: Option<String>,
+    pub params: serde_json::Value,
+    pub messages: serde_json::Value,
+    /// Unix milliseconds.
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SessionSummary {
+    pub id: String,
+    pub title: String,
+    pub model: Option<String>,
+    pub message_count: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
 }
 
 /// Filters for listing requests; every field optional.
@@ -251,6 +276,36 @@ impl Store {
     pub async fn get_request(&self, id: &str) -> Result<Option<RequestDetail>, StoreError> {
         match &self.backend {
             Backend::Sqlite(s) => s.get_request(id).await,
+        }
+    }
+
+    /// Sessions, newest first; `query` matches titles and message text.
+    pub async fn list_sessions(
+        &self,
+        query: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<SessionSummary>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => sessions::list(s.reader(), query, limit).await,
+        }
+    }
+
+    pub async fn get_session(&self, id: &str) -> Result<Option<Session>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => sessions::get(s.reader(), id).await,
+        }
+    }
+
+    /// Saves the whole session, creating it or replacing it.
+    pub async fn put_session(&self, session: &Session) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => sessions::put(s.writer(), session).await,
+        }
+    }
+
+    pub async fn delete_session(&self, id: &str) -> Result<bool, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => sessions::delete(s.writer(), id).await,
         }
     }
 

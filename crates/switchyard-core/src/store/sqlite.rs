@@ -46,6 +46,14 @@ fn options(path: &Path) -> Result<SqliteConnectOptions, StoreError> {
 }
 
 impl SqliteStore {
+    pub(super) fn reader(&self) -> &SqlitePool {
+        &self.reader
+    }
+
+    pub(super) fn writer(&self) -> &SqlitePool {
+        &self.writer
+    }
+
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
         let open_err = |e: sqlx::Error| StoreError::Open {
             path: path.to_owned(),

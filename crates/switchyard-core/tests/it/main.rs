@@ -17,5 +17,6 @@ mod harness;
 mod log;
 mod models;
 mod providers;
+mod sessions;
 mod shutdown;
 mod streaming;

@@ -1,0 +1,91 @@
+//! The built-in UI at `/ui/`, embedded at build time (see `build.rs`). Paths are looked up in a
+//! static table, never on disk, so nothing outside the built UI can be served. Client-side
+//! routes (`/ui/peek`) get `index.html`; missing files with an extension are 404s.
+
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+
+mod assets {
+    include!(concat!(env!("OUT_DIR"), "/ui_assets.rs"));
+}
+
+fn find(path: &str) -> Option<&'static [u8]> {
+    assets::ASSETS
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, bytes)| *bytes)
+}
+
+fn content_type(path: &str) -> &'static str {
+    match path.rsplit_once('.').map(|(_, ext)| ext) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js" | "mjs") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("json" | "map") => "application/json",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("ico") => "image/x-icon",
+        Some("woff2") => "font/woff2",
+        Some("woff") => "font/woff",
+        Some("txt") => "text/plain; charset=utf-8",
+        Some("webmanifest") => "application/manifest+json",
+        _ => "application/octet-stream",
+    }
+}
+
+fn file(path: &str, bytes: &'static [u8]) -> Response {
+    let mut response = (StatusCode::OK, bytes).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type(path)),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(if path.starts_with("assets/") {
+            // Vite names these by content hash.
+            "public, max-age=31536000, immutable"
+        } else {
+            "no-cache"
+        }),
+    );
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    response
+}
+
+pub async fn serve(req: Request) -> Response {
+    let path = req.uri().path();
+    let Some(rest) = path.strip_prefix("/ui/") else {
+        return Redirect::permanent("/ui/").into_response();
+    };
+    if let Some(bytes) = find(rest) {
+        return file(rest, bytes);
+    }
+    let last = rest.rsplit('/').next().unwrap_or_default();
+    if last.contains('.') && rest != "index.html" {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    }
+    match find("index.html") {
+        Some(bytes) => file("index.html", bytes),
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            "The UI was not built into this binary. Build it with `make frontend` (or `make run`), then rebuild.\n",
+        )
+            .into_response(),
+    }
+}
+
+/// `GET /`: browsers go to the UI; API clients get a short JSON description.
+pub fn wants_html(req: &Request) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"))
+}
