@@ -294,3 +294,71 @@ async fn a_key_in_the_keychain_is_used_upstream_and_shows_up_nowhere_else() {
     );
     assert_eq!(store.get("provider.up").unwrap(), None);
 }
+
+#[test]
+fn a_dotenv_import_adds_known_providers_with_their_keys_in_the_secrets_file() {
+    let home = tempfile::tempdir().unwrap();
+    let config = write_config(home.path(), "[secrets]\nbackend = \"file\"\n");
+    let env = home.path().join("keys.env");
+    std::fs::write(
+        &env,
+        "# from my shell\nexport OPENAI_API_KEY=\"sk-openai-canary-1\"\nGROQ_API_KEY=gsk-canary-2 # groq\nUNRELATED=1\n",
+    )
+    .unwrap();
+    let c = config.to_str().unwrap();
+    let e = env.to_str().unwrap();
+    let dry = cli(
+        home.path(),
+        &["providers", "import", "-f", e, "--dry-run", "--config", c],
+    );
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    assert!(
+        stderr(&dry).contains("would add: openai"),
+        "{}",
+        stderr(&dry)
+    );
+    assert!(!std::fs::read_to_string(&config).unwrap().contains("openai"));
+
+    let out = cli(
+        home.path(),
+        &["providers", "import", "-f", e, "--config", c],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let list = cli_json(home.path(), &["providers", "list", "--json", "--config", c]);
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert_eq!(names, vec!["openai", "groq"]);
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["key_status"] == "set"),
+        "{list}"
+    );
+    assert_eq!(list[0]["api_key"], "keychain:provider.openai");
+
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(!text.contains("canary"), "{text}");
+    let secrets = home.path().join("secrets.toml");
+    let stored = std::fs::read_to_string(&secrets).unwrap();
+    assert!(stored.contains("sk-openai-canary-1") && stored.contains("gsk-canary-2"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&secrets).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    let again = cli(
+        home.path(),
+        &["providers", "import", "-f", e, "--config", c],
+    );
+    assert!(
+        stderr(&again).contains("configured already"),
+        "{}",
+        stderr(&again)
+    );
+}
