@@ -210,6 +210,17 @@ async fn check(state: Arc<AppState>, mut req: Request, next: Next) -> Response {
             .into_response(),
         });
     }
+    if matches!(scope, Scope::Model { .. })
+        && state.paused.load(std::sync::atomic::Ordering::Relaxed)
+    {
+        return ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server_error",
+            "Switchyard is paused; resume it from the tray menu.",
+        )
+        .with_code("gateway_paused")
+        .into_response();
+    }
     req.extensions_mut().insert(Caller {
         key: key.map(|k| Arc::new(k.clone())),
     });

@@ -62,6 +62,9 @@ pub struct AppState {
     pub listen: std::sync::OnceLock<SocketAddr>,
     /// Serialises reloads so that generations are installed in order.
     reload_lock: tokio::sync::Mutex<()>,
+    /// Paused by the user (the desktop tray): `/v1` answers 503 until resumed; the UI and the
+    /// admin API keep working.
+    pub paused: std::sync::atomic::AtomicBool,
     /// Why the last reload from disk was refused, while the file stays invalid.
     pub reload_error: std::sync::Mutex<Option<String>>,
     pub started: Instant,
@@ -314,6 +317,7 @@ impl Gateway {
             config_file,
             listen: std::sync::OnceLock::new(),
             reload_lock: tokio::sync::Mutex::new(()),
+            paused: std::sync::atomic::AtomicBool::new(false),
             reload_error: std::sync::Mutex::new(None),
             started: Instant::now(),
             metrics: Metrics::default(),
@@ -478,6 +482,28 @@ impl GatewayHandle {
 
     pub fn state(&self) -> &Arc<AppState> {
         &self.state
+    }
+
+    /// Pauses or resumes the model API: while paused, `/v1` answers 503 with a clear message.
+    /// Requests already running finish.
+    pub fn set_paused(&self, paused: bool) {
+        self.state
+            .paused
+            .store(paused, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn is_paused(&self) -> bool {
+        self.state.paused.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Requests logged since local midnight (UTC midnight where the offset is unknown).
+    pub async fn requests_since(&self, since_ms: i64) -> Option<i64> {
+        let store = self.state.store.as_ref()?;
+        let stats = store
+            .stats("today", since_ms, crate::record::now_ms() + 1)
+            .await
+            .ok()?;
+        Some(stats.total.requests)
     }
 
     /// Replaces the live config. Requests already running finish on the one they started with.

@@ -460,3 +460,25 @@ async fn hostile_hosts_and_origins_are_refused_and_configured_origins_get_cors()
             .is_none()
     );
 }
+
+#[tokio::test]
+async fn a_paused_gateway_refuses_model_calls_and_keeps_its_ui_and_admin_api() {
+    let h = start("").await;
+    h.gateway.set_paused(true);
+    let (status, _, body) = h.chat(chat_body("alpha/gpt-4o-mini")).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (503, Some("gateway_paused"))
+    );
+    assert_eq!(h.admin("/admin/settings").await.0, 200);
+    assert_eq!(h.alpha.request_count(), 0);
+    h.gateway.set_paused(false);
+    let (status, _, _) = h.chat(chat_body("alpha/gpt-4o-mini")).await;
+    assert_eq!(status, 200);
+    h.wait_for_rows(1).await;
+    assert_eq!(
+        h.gateway.requests_since(0).await,
+        Some(1),
+        "the tray's count: the refused call never reached the log"
+    );
+}
