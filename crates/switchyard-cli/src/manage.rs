@@ -499,11 +499,15 @@ fn import(target: &Target, file: &PathBuf, dry_run: bool) -> Result<ExitCode, Fa
     }
     store.probe().map_err(|e| Failure::Message(e.to_string()))?;
     let mut planned = Vec::new();
+    let mut taken: Vec<String> = config.providers.iter().map(|p| p.name.clone()).collect();
     for (preset, value) in &additions {
-        let reference = onboarding::store_provider_key(&store, preset.id, value)
+        // The name first: the key is stored under the entry of the provider it belongs to.
+        let name = onboarding::free_name(&taken, preset.id);
+        taken.push(name.clone());
+        let reference = onboarding::store_provider_key(&store, &name, value)
             .map_err(|e| Failure::Message(e.to_string()))?;
         planned.push(onboarding::Addition {
-            name: preset.id.to_owned(),
+            name,
             preset,
             base_url: None,
             key: Some(reference),

@@ -33,8 +33,11 @@ pub struct Survey {
     pub runtimes: Vec<FoundRuntime>,
     /// Provider keys present in the environment (names only, never values).
     pub env_keys: Vec<FoundKey>,
-    /// Presets that are already configured, so nothing is offered twice.
+    /// Presets that are already configured (by preset, or by their URL in a hand-written
+    /// entry), so nothing is offered twice.
     pub configured_presets: Vec<String>,
+    /// Provider names already taken.
+    pub provider_names: Vec<String>,
 }
 
 pub async fn survey(config: &Config) -> Survey {
@@ -49,10 +52,15 @@ pub async fn survey_with(
     probes: &[(&'static str, String)],
     env: impl Fn(&str) -> Option<String>,
 ) -> Survey {
-    let configured_presets: Vec<String> = config
-        .providers
+    let configured_presets: Vec<String> = catalog::presets()
         .iter()
-        .filter_map(|p| p.preset.clone())
+        .filter(|preset| {
+            config.providers.iter().any(|p| {
+                p.preset.as_deref() == Some(preset.id)
+                    || p.base_url.trim_end_matches('/') == preset.base_url.trim_end_matches('/')
+            })
+        })
+        .map(|preset| preset.id.to_owned())
         .collect();
     let runtimes = discovery::find_local_runtimes(probes).await;
     let env_keys = discovery::find_env_keys(env);
@@ -60,6 +68,7 @@ pub async fn survey_with(
         runtimes,
         env_keys,
         configured_presets,
+        provider_names: config.providers.iter().map(|p| p.name.clone()).collect(),
     }
 }
 
@@ -80,9 +89,8 @@ pub fn preset_entry(
     fields
 }
 
-/// A free provider name based on `wanted` (`openai`, then `openai-2`…).
-pub fn free_name(doc: &ConfigDoc, wanted: &str) -> String {
-    let taken = doc.names("providers");
+/// A name based on `wanted` that is not in `taken` (`openai`, then `openai-2`…).
+pub fn free_name(taken: &[String], wanted: &str) -> String {
     if !taken.iter().any(|n| n == wanted) {
         return wanted.to_owned();
     }
@@ -101,17 +109,16 @@ pub struct Addition {
     pub key: Option<SecretRef>,
 }
 
-/// Adds each provider to the document; returns the names used.
+/// Adds each provider to the document under its planned name; returns the names.
 pub fn add_all(doc: &mut ConfigDoc, additions: &[Addition]) -> Result<Vec<String>, EditError> {
     let mut names = Vec::with_capacity(additions.len());
     for a in additions {
-        let name = free_name(doc, &a.name);
         doc.insert_entry(
             "providers",
-            &name,
+            &a.name,
             &preset_entry(a.preset, a.base_url.as_deref(), a.key.as_ref()),
         )?;
-        names.push(name);
+        names.push(a.name.clone());
     }
     Ok(names)
 }
@@ -124,14 +131,22 @@ pub fn plan(
     store: Option<&SecretStore>,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<Vec<Addition>, SecretError> {
-    let mut out = Vec::new();
+    let mut out: Vec<Addition> = Vec::new();
+    // Names are settled before any key is stored, so a key never lands under another
+    // provider's entry.
+    let mut taken = survey.provider_names.clone();
+    let mut name_for = |id: &str| {
+        let name = free_name(&taken, id);
+        taken.push(name.clone());
+        name
+    };
     for r in &survey.runtimes {
         if survey.configured_presets.iter().any(|p| p == r.preset) {
             continue;
         }
         if let Some(preset) = catalog::preset(r.preset) {
             out.push(Addition {
-                name: preset.id.to_owned(),
+                name: name_for(preset.id),
                 preset,
                 base_url: Some(r.base_url.clone()),
                 key: None,
@@ -147,15 +162,16 @@ pub fn plan(
         let Some(preset) = catalog::preset(k.preset) else {
             continue;
         };
+        let name = name_for(preset.id);
         let key = match store {
             Some(store) => match env(k.env_var) {
-                Some(value) => store_provider_key(store, preset.id, &Sensitive::new(value))?,
+                Some(value) => store_provider_key(store, &name, &Sensitive::new(value))?,
                 None => continue,
             },
             None => SecretRef::Env(k.env_var.to_owned()),
         };
         out.push(Addition {
-            name: preset.id.to_owned(),
+            name,
             preset,
             base_url: None,
             key: Some(key),

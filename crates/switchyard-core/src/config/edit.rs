@@ -296,6 +296,21 @@ impl ConfigFile {
         let result = change(&mut doc)?;
         let new_text = doc.text();
         let config = Config::from_file_text(&new_text, &self.path).map_err(EditError::Invalid)?;
+        // Valid TOML the gateway cannot run (an unreadable CA file, say) is refused too.
+        let unusable: Vec<ConfigIssue> = config
+            .providers
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| {
+                crate::providers::check(p).err().map(|message| ConfigIssue {
+                    path: format!("providers[{i}]"),
+                    message,
+                })
+            })
+            .collect();
+        if !unusable.is_empty() {
+            return Err(EditError::Invalid(unusable));
+        }
         write_atomically(&self.path, new_text.as_bytes())
             .map_err(|e| EditError::Io(format!("cannot write {}: {e}", self.path.display())))?;
         Ok((result, config))

@@ -516,10 +516,7 @@ fn validate(raw: raw::RawConfig) -> Result<Config, Vec<ConfigIssue>> {
             None => ProxySetting::System,
             Some("direct") => ProxySetting::Direct,
             Some(url) => match reqwest::Url::parse(url) {
-                Ok(u)
-                    if matches!(u.scheme(), "http" | "https" | "socks5" | "socks5h")
-                        && u.host().is_some() =>
-                {
+                Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
                     ProxySetting::Url(url.to_owned())
                 }
                 _ => {

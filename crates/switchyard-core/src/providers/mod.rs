@@ -387,6 +387,12 @@ fn auth_header(
     Ok(Some((name, value)))
 }
 
+/// Whether the gateway can run this provider's settings (its CA file, its proxy) — checked
+/// before a config change is written.
+pub fn check(config: &ProviderConfig) -> Result<(), String> {
+    http_client(config).map(drop)
+}
+
 /// The provider's own HTTP client: its connect timeout, TLS policy and proxy.
 fn http_client(config: &ProviderConfig) -> Result<reqwest::Client, String> {
     install_crypto_provider();

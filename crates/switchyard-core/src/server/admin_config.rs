@@ -102,6 +102,8 @@ async fn change<R>(
         )
         .with_code("apply_failed")
     })?;
+    // Providers that list no models and were just added or enabled: read their lists.
+    refresh_soon(state);
     Ok(result)
 }
 
@@ -255,7 +257,7 @@ async fn take_key(
     config: &Config,
     provider: &str,
     fields: &mut Map<String, Value>,
-) -> Result<Option<(SecretStore, String)>> {
+) -> Result<Option<KeyUndo>> {
     let Some(value) = fields.remove("api_key") else {
         return Ok(None);
     };
@@ -273,17 +275,56 @@ async fn take_key(
             let name = provider.to_owned();
             let key = Sensitive::new(s.trim().to_owned());
             let saved = store.clone();
-            let reference = blocking(move || onboarding::store_provider_key(&saved, &name, &key))
-                .await?
-                .map_err(secret_error)?;
+            let (previous, reference) = blocking(move || {
+                let previous = saved.get(&onboarding::key_entry_name(&name))?;
+                onboarding::store_provider_key(&saved, &name, &key).map(|r| (previous, r))
+            })
+            .await?
+            .map_err(secret_error)?;
             fields.insert("api_key".into(), json!(reference.to_string()));
-            Ok(Some((store, onboarding::key_entry_name(provider))))
+            Ok(Some(KeyUndo {
+                store,
+                entry: onboarding::key_entry_name(provider),
+                previous,
+            }))
         }
         _ => Err(bad(
             "api_key must be the key, or a reference like \"env:VAR\"",
             "api_key",
         )),
     }
+}
+
+/// What a stored key replaced, to put back when the change that brought it is refused.
+struct KeyUndo {
+    store: SecretStore,
+    entry: String,
+    previous: Option<Sensitive>,
+}
+
+impl KeyUndo {
+    async fn undo(self) {
+        let _ = blocking(move || match &self.previous {
+            Some(old) => self.store.set(&self.entry, old).map(|()| true),
+            None => self.store.delete(&self.entry),
+        })
+        .await;
+    }
+}
+
+/// Runs a change that came with a new key; a refused change leaves the old key in place.
+async fn change_with_key<R>(
+    state: &Arc<AppState>,
+    undo: Option<KeyUndo>,
+    f: impl FnOnce(&mut ConfigDoc) -> Result<R, EditError>,
+) -> Result<R> {
+    let result = change(state, f).await;
+    if result.is_err()
+        && let Some(undo) = undo
+    {
+        undo.undo().await;
+    }
+    result
 }
 
 pub async fn create_provider(
@@ -311,15 +352,12 @@ pub async fn create_provider(
         .with_param("name")
         .with_code("conflict"));
     }
-    let stored = take_key(&config, &name, &mut fields).await?;
-    let result = change(&state, |doc| doc.insert_entry("providers", &name, &fields)).await;
-    if let Err(e) = result {
-        // Nothing half-written: a key saved for a provider that was refused goes too.
-        if let Some((store, entry)) = stored {
-            let _ = blocking(move || store.delete(&entry)).await;
-        }
-        return Err(e);
-    }
+    // Nothing half-written: a key saved for a provider that is refused goes too.
+    let undo = take_key(&config, &name, &mut fields).await?;
+    change_with_key(&state, undo, |doc| {
+        doc.insert_entry("providers", &name, &fields)
+    })
+    .await?;
     refresh_soon(&state);
     let view = live_provider(&state, &name);
     Ok((StatusCode::CREATED, Json(view)).into_response())
@@ -335,8 +373,11 @@ pub async fn update_provider(
     if config.provider(&name).is_none() {
         return Err(not_found("provider", &name));
     }
-    take_key(&config, &name, &mut fields).await?;
-    change(&state, |doc| doc.update_entry("providers", &name, &fields)).await?;
+    let undo = take_key(&config, &name, &mut fields).await?;
+    change_with_key(&state, undo, |doc| {
+        doc.update_entry("providers", &name, &fields)
+    })
+    .await?;
     let view = live_provider(&state, &name);
     Ok(Json(view).into_response())
 }
@@ -378,8 +419,11 @@ pub async fn set_provider_key(
     if config.provider(&name).is_none() {
         return Err(not_found("provider", &name));
     }
-    take_key(&config, &name, &mut fields).await?;
-    change(&state, |doc| doc.update_entry("providers", &name, &fields)).await?;
+    let undo = take_key(&config, &name, &mut fields).await?;
+    change_with_key(&state, undo, |doc| {
+        doc.update_entry("providers", &name, &fields)
+    })
+    .await?;
     let view = live_provider(&state, &name);
     Ok(Json(view).into_response())
 }
@@ -733,9 +777,10 @@ pub async fn update_settings(
     JsonBody(body): JsonBody<Value>,
 ) -> Result<Response> {
     let fields = object(body, "the settings")?;
-    let restart = fields.contains_key("listen")
-        || fields.contains_key("log")
-        || fields.contains_key("data_dir");
+    // Bound once at start: the socket, the log writer, the body limit layer, the breakers.
+    let restart = ["listen", "log", "data_dir", "limits", "circuit_breaker"]
+        .iter()
+        .any(|k| fields.contains_key(*k));
     change(&state, |doc| doc.update_settings(&fields)).await?;
     let config = state.runtime.load().config.clone();
     let mut view = settings_view(&state, &config);

@@ -127,9 +127,14 @@ impl AppState {
             let Some(pc) = runtime.config.provider(&p.name) else {
                 continue;
             };
+            let known = self
+                .discovered
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .contains_key(&p.name);
             let wanted = match only {
                 Some(name) => name == p.name,
-                None => pc.enabled && (!missing_only || pc.models.is_empty()),
+                None => pc.enabled && (!missing_only || (pc.models.is_empty() && !known)),
             };
             if !wanted || pc.list_style == crate::config::ModelListStyle::None {
                 continue;
@@ -440,6 +445,10 @@ async fn watch_config(
             Ok(config) => match state.apply(config).await {
                 Ok(()) => {
                     tracing::info!("{}: changes applied", file.path().display());
+                    let discover = state.clone();
+                    tokio::spawn(async move {
+                        discover.refresh_models(None, true).await;
+                    });
                     *state
                         .reload_error
                         .lock()

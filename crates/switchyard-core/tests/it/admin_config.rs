@@ -320,3 +320,58 @@ async fn capabilities_can_be_overridden_and_say_where_they_come_from() {
         assert!(ids.contains(&wanted), "{wanted} in {ids:?}");
     }
 }
+
+#[tokio::test]
+async fn a_refused_change_keeps_the_old_key_and_the_old_file() {
+    let h = start("[secrets]\nbackend = \"file\"\n").await;
+    let (status, body) = h
+        .admin_send(
+            Method::PUT,
+            "/admin/providers/alpha/key",
+            Some(json!({"api_key": "sk-first-key"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let before = std::fs::read(h.config_path()).unwrap();
+    let secrets = h.config_path().with_file_name("secrets.toml");
+    let (status, body) = h
+        .admin_send(
+            Method::PATCH,
+            "/admin/providers/alpha",
+            Some(json!({"api_key": "sk-second-key", "base_url": "ftp://nope"})),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    let stored = std::fs::read_to_string(&secrets).unwrap();
+    assert!(
+        stored.contains("sk-first-key") && !stored.contains("sk-second-key"),
+        "{stored}"
+    );
+
+    // Valid TOML the gateway could not run is refused before it is written.
+    let (status, body) = h
+        .admin_send(
+            Method::PATCH,
+            "/admin/providers/alpha",
+            Some(json!({"tls": {"ca_file": "/nonexistent/ca.pem"}})),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["param"], "providers[0]");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("ca.pem")
+    );
+    assert_eq!(std::fs::read(h.config_path()).unwrap(), before);
+    let (status, _, _) = h
+        .chat(json!({"model": "alpha/gpt-4o-mini", "messages": user("x")}))
+        .await;
+    assert_eq!(status, 200);
+    let sent = h.alpha.requests();
+    assert_eq!(
+        sent.last().unwrap().header("authorization"),
+        Some("Bearer sk-first-key")
+    );
+}
