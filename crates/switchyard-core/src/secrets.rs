@@ -1,7 +1,7 @@
 //! Secret references (`env:VAR`, `keychain:NAME`), the [`SecretStore`] that keeps `keychain:`
 //! entries (the OS keychain, or a file only its owner can read), and the [`Sensitive`] wrapper
 //! that keeps resolved values out of `Debug` output, errors and logs. Config and storage hold
-//! references only. This is the only module that may import `keyring`.
+//! references only. This is the only module that may import the keyring crates.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -137,8 +137,8 @@ pub enum SecretBackend {
 /// Every method is blocking: the keychain is a D-Bus round trip on Linux, the file backend is
 /// file I/O. Async callers use `tokio::task::spawn_blocking`. Cloning is an `Arc` bump.
 ///
-/// The OS keychain is connected once per process, on first use (that is how `keyring` works):
-/// if none answered then, the process has to be restarted after one is started.
+/// The OS keychain is connected on first use; when none answers, the next use (two seconds
+/// later at the earliest) tries again, so a keychain that starts after us is found.
 #[derive(Clone)]
 pub struct SecretStore {
     backend: Arc<SecretBackend>,
@@ -266,11 +266,14 @@ fn check_name(name: &str) -> Result<(), SecretError> {
     }
 }
 
-/// The OS keychain through `keyring`. Every error is rebuilt from its parts, because some
-/// `keyring` errors carry the secret's bytes and must never be printed whole.
+/// The OS keychain through `keyring-core`. Every error is rebuilt from its parts, because some
+/// of its errors carry the secret's bytes and must never be printed whole.
 mod keychain {
     use super::{FALLBACK_HINT, PROBE_NAME, SERVICE, SecretError, Sensitive};
-    use keyring::{Entry, Error};
+    use std::sync::Mutex;
+    use std::time::{Duration, Instant};
+
+    use keyring_core::{Entry, Error};
 
     #[cfg(target_os = "macos")]
     pub(super) const KIND: &str = "macOS Keychain";
@@ -307,7 +310,78 @@ mod keychain {
         }
     }
 
+    /// Whether the platform store is installed, or when it last failed to start. Unlike a
+    /// store fixed at first use, a keychain that comes up after us (a desktop session's
+    /// keyring daemon, started after an app launched at login) is picked up on a later call.
+    static STORE: Mutex<Option<Result<(), (Instant, String)>>> = Mutex::new(None);
+    const RETRY_AFTER: Duration = Duration::from_secs(2);
+
+    fn ensure_store() -> Result<(), SecretError> {
+        let mut state = STORE
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match &*state {
+            Some(Ok(())) => return Ok(()),
+            Some(Err((at, why))) if at.elapsed() < RETRY_AFTER => return Err(no_keychain(why)),
+            _ => {}
+        }
+        match platform_store() {
+            Ok(store) => {
+                keyring_core::set_default_store(store);
+                *state = Some(Ok(()));
+                Ok(())
+            }
+            Err(e) => {
+                let why = match &e {
+                    Error::PlatformFailure(cause) | Error::NoStorageAccess(cause) => {
+                        cause.to_string()
+                    }
+                    Error::NotSupportedByStore(what) | Error::Invalid(_, what) => what.clone(),
+                    _ => "the keychain store did not start".to_owned(),
+                };
+                *state = Some(Err((Instant::now(), why.clone())));
+                Err(no_keychain(&why))
+            }
+        }
+    }
+
+    #[cfg(all(
+        unix,
+        not(any(target_os = "macos", target_os = "ios", target_os = "android"))
+    ))]
+    fn platform_store() -> Result<std::sync::Arc<keyring_core::CredentialStore>, Error> {
+        let store: std::sync::Arc<keyring_core::CredentialStore> =
+            zbus_secret_service_keyring_store::Store::new()?;
+        Ok(store)
+    }
+
+    #[cfg(target_os = "macos")]
+    fn platform_store() -> Result<std::sync::Arc<keyring_core::CredentialStore>, Error> {
+        let store: std::sync::Arc<keyring_core::CredentialStore> =
+            apple_native_keyring_store::keychain::Store::new()?;
+        Ok(store)
+    }
+
+    #[cfg(target_os = "windows")]
+    fn platform_store() -> Result<std::sync::Arc<keyring_core::CredentialStore>, Error> {
+        let store: std::sync::Arc<keyring_core::CredentialStore> =
+            windows_native_keyring_store::Store::new()?;
+        Ok(store)
+    }
+
+    #[cfg(not(any(
+        target_os = "macos",
+        target_os = "windows",
+        all(unix, not(any(target_os = "ios", target_os = "android")))
+    )))]
+    fn platform_store() -> Result<std::sync::Arc<keyring_core::CredentialStore>, Error> {
+        Err(Error::NotSupportedByStore(
+            "this platform has no supported keychain".into(),
+        ))
+    }
+
     fn entry(name: &str) -> Result<Entry, SecretError> {
+        ensure_store()?;
         Entry::new(SERVICE, name).map_err(|e| error(name, e))
     }
 
@@ -324,16 +398,7 @@ mod keychain {
 
     fn error(name: &str, e: Error) -> SecretError {
         match e {
-            // The store is created once, on first use; its own error says why it failed.
-            Error::NoDefaultStore => match Entry::store_status() {
-                Err(Error::PlatformFailure(cause) | Error::NoStorageAccess(cause)) => {
-                    no_keychain(&cause.to_string())
-                }
-                Err(Error::NotSupportedByStore(what) | Error::Invalid(_, what)) => {
-                    no_keychain(what)
-                }
-                _ => no_keychain("the keychain store did not start"),
-            },
+            Error::NoDefaultStore => no_keychain("the keychain store did not start"),
             Error::PlatformFailure(cause) => SecretError::Unavailable(format!(
                 "the OS keychain failed on entry {name} ({cause}); if it keeps failing, \
                  {FALLBACK_HINT}"
@@ -365,7 +430,7 @@ mod keychain {
                 SecretError::Invalid(format!("keychain entry {name}: {attr} {reason}"))
             }
             Error::NotSupportedByStore(what) => no_keychain(&what),
-            // `keyring::Error` is non-exhaustive and a new variant may carry secret bytes.
+            // `keyring_core::Error` is non-exhaustive and a new variant may carry secret bytes.
             _ => SecretError::Unavailable(format!(
                 "the OS keychain failed on entry {name} with an error this build does not know"
             )),
