@@ -260,3 +260,59 @@ pub async fn statsz(State(state): State<Arc<AppState>>) -> Response {
     )
     .into_response()
 }
+
+/// `GET /admin/media/{file}`: an image a captured body referred to as `media:FILE`. Names are
+/// checked against the shape the log writes (`req_…-req-0.png`), never resolved as paths.
+pub async fn media(
+    State(state): State<Arc<AppState>>,
+    Path(file): Path<String>,
+) -> Result<Response, ApiError> {
+    let store = store(&state)?;
+    let valid = !file.is_empty()
+        && file.len() <= 128
+        && !file.starts_with('.')
+        && !file.contains("..")
+        && file
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    let content_type = match file.rsplit_once('.').map(|(_, ext)| ext) {
+        Some("png") => "image/png",
+        Some("jpeg" | "jpg") => "image/jpeg",
+        Some("gif") => "image/gif",
+        Some("webp") => "image/webp",
+        _ => "application/octet-stream",
+    };
+    let missing = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            format!("No media file {file:?} (it may have been removed with its request)."),
+        )
+        .with_code("not_found")
+    };
+    if !valid {
+        return Err(missing());
+    }
+    let path = store.data_dir().join("media").join(&file);
+    let bytes = tokio::fs::read(&path).await.map_err(|_| missing())?;
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (
+                header::HeaderName::from_static("x-content-type-options"),
+                HeaderValue::from_static("nosniff"),
+            ),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("sandbox"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, max-age=86400"),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}

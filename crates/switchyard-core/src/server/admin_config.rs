@@ -735,7 +735,12 @@ pub async fn revoke_key(
 fn settings_view(state: &AppState, c: &Config) -> Value {
     let ms = |d: std::time::Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
     json!({
-        "listen": c.listen.to_string(),
+        "listen": state
+            .configured_listen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .unwrap_or(c.listen)
+            .to_string(),
         "listening_on": state.listen.get().map(ToString::to_string),
         "data_dir": c.data_dir.display().to_string(),
         "config_file": state.config_file.as_ref().map(|f| f.path().display().to_string()),

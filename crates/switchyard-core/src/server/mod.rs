@@ -60,6 +60,8 @@ pub struct AppState {
     pub config_file: Option<Arc<ConfigFile>>,
     /// The address actually bound, which a reload cannot change.
     pub listen: std::sync::OnceLock<SocketAddr>,
+    /// `listen` as the config file has it now (applied at the next start).
+    pub configured_listen: std::sync::Mutex<Option<SocketAddr>>,
     /// Serialises reloads so that generations are installed in order.
     reload_lock: tokio::sync::Mutex<()>,
     /// Paused by the user (the desktop tray): `/v1` answers 503 until resumed; the UI and the
@@ -89,6 +91,10 @@ impl AppState {
     /// with. Provider keys are read here, off the async threads.
     pub async fn apply(self: &Arc<Self>, mut config: Config) -> Result<(), String> {
         let _guard = self.reload_lock.lock().await;
+        *self
+            .configured_listen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(config.listen);
         if let Some(listen) = self.listen.get() {
             // The socket is bound once; a changed `listen` waits for a restart.
             config.listen = *listen;
@@ -321,6 +327,7 @@ impl Gateway {
             discovered: std::sync::Mutex::default(),
             config_file,
             listen: std::sync::OnceLock::new(),
+            configured_listen: std::sync::Mutex::new(None),
             reload_lock: tokio::sync::Mutex::new(()),
             paused: std::sync::atomic::AtomicBool::new(false),
             reload_error: std::sync::Mutex::new(None),

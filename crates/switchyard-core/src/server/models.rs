@@ -91,6 +91,7 @@ pub async fn root(req: axum::extract::Request) -> Response {
         "version": env!("CARGO_PKG_VERSION"),
         "openai_base_url": "/v1",
         "ui": "/ui/",
+        "endpoints": ["/v1/chat/completions", "/v1/embeddings", "/v1/models"],
     }))
     .into_response()
 }

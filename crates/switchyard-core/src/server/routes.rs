@@ -71,6 +71,7 @@ pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
             "/settings",
             get(cfg::get_settings).patch(cfg::update_settings),
         )
+        .route("/media/{file}", get(admin::media))
         .route("/sessions", get(sessions::list).post(sessions::create))
         .route(
             "/sessions/{id}",

@@ -442,6 +442,20 @@ async fn images_go_to_files_and_body_capture_can_be_switched_off() {
     );
     let saved = std::fs::read(h.home.path().join("media").join(&file)).unwrap();
     assert!(saved.starts_with(b"\x89PNG"));
+    // Peek shows it through the admin API, and only files of the log's own shape.
+    let served = h
+        .client
+        .get(format!("{}/admin/media/{file}", h.root()))
+        .bearer_auth(crate::harness::ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(served.headers()["content-type"], "image/png");
+    assert_eq!(served.bytes().await.unwrap().as_ref(), saved.as_slice());
+    for bad in ["..%2fswitchyard.db", "%2e%2e", ".hidden", "a%2fb.png"] {
+        let (status, _) = h.admin(&format!("/admin/media/{bad}")).await;
+        assert_eq!(status, 404, "{bad}");
+    }
 
     let h = start("[log]\ncapture_bodies = false").await;
     let r = h

@@ -1,0 +1,105 @@
+import { describe, expect, it } from "vitest";
+import type { ChatMessage, ModelCard } from "../../api/types";
+import {
+  beforeAnswer,
+  buildRequest,
+  chatModels,
+  cleanParams,
+  editAt,
+  groupModels,
+  imagesOf,
+  matchesQuery,
+  textOf,
+  titleFrom,
+  userMessage,
+} from "./conversation";
+
+const card = (id: string, extra: Partial<ModelCard> = {}, caps: object = {}): ModelCard =>
+  ({
+    id,
+    object: "model",
+    owned_by: id.split("/")[0],
+    provider: id.includes("/") ? id.split("/")[0] : null,
+    capabilities: { chat: true, embeddings: false, vision: false, tools: false, reasoning: false, ...caps },
+    ...extra,
+  }) as ModelCard;
+
+describe("conversation", () => {
+  it("builds user messages with images as content parts", () => {
+    expect(userMessage("hi", [])).toEqual({ role: "user", content: "hi" });
+    const m = userMessage("what is this?", ["data:image/png;base64,AAAA"]);
+    expect(m.content).toEqual([
+      { type: "text", text: "what is this?" },
+      { type: "image_url", image_url: { url: "data:image/png;base64,AAAA" } },
+    ]);
+    expect(textOf(m.content)).toBe("what is this?");
+    expect(imagesOf(m.content)).toEqual(["data:image/png;base64,AAAA"]);
+  });
+
+  it("sends only what the API takes: system first, no reasoning or meta, no failed answers", () => {
+    const messages: ChatMessage[] = [
+      { role: "user", content: "one" },
+      { role: "assistant", content: "", meta: { error: "boom" } },
+      { role: "user", content: "two" },
+      { role: "assistant", content: "answer", reasoning: "because", meta: { request_id: "req_1", latency_ms: 5 } },
+    ];
+    expect(buildRequest("m", "be brief", messages, { temperature: 0.2, max_tokens: 0 })).toEqual({
+      model: "m",
+      messages: [
+        { role: "system", content: "be brief" },
+        { role: "user", content: "one" },
+        { role: "user", content: "two" },
+        { role: "assistant", content: "answer" },
+      ],
+      temperature: 0.2,
+    });
+    expect(buildRequest("m", "  ", [], {}).messages).toEqual([]);
+  });
+
+  it("leaves unset parameters out", () => {
+    expect(cleanParams({ temperature: Number.NaN, top_p: 1, seed: 4.4, stop: ["", "END"], reasoning_effort: "high" })).toEqual({
+      top_p: 1,
+      seed: 4,
+      stop: ["END"],
+      reasoning_effort: "high",
+    });
+  });
+
+  it("titles a session from the first message", () => {
+    expect(titleFrom("  hello\n there ")).toBe("hello there");
+    expect(titleFrom("")).toBe("New chat");
+    const long = titleFrom("word ".repeat(30), 20);
+    expect(long.endsWith("…")).toBe(true);
+    expect(long.length).toBeLessThanOrEqual(21);
+  });
+
+  it("regenerates and edits by cutting the conversation", () => {
+    const messages: ChatMessage[] = [
+      { role: "user", content: [{ type: "text", text: "a" }, { type: "image_url", image_url: { url: "data:x" } }] },
+      { role: "assistant", content: "b" },
+      { role: "user", content: "c" },
+      { role: "assistant", content: "d" },
+    ];
+    expect(beforeAnswer(messages, 3)).toHaveLength(3);
+    const edited = editAt(messages, 0, "a2");
+    expect(edited).toHaveLength(1);
+    expect(edited[0].content).toEqual([
+      { type: "text", text: "a2" },
+      { type: "image_url", image_url: { url: "data:x" } },
+    ]);
+    expect(editAt(messages, 1, "x")).toBe(messages);
+  });
+
+  it("lists chat models, aliases first, then by provider, and searches them", () => {
+    const models = [
+      card("alpha/gpt-4o-mini"),
+      card("alpha/text-embedding-3-small", {}, { chat: false, embeddings: true }),
+      card("beta/claude"),
+      card("smart", { targets: ["alpha/gpt-4o-mini"], provider: null, owned_by: "switchyard" }),
+    ];
+    const chat = chatModels(models);
+    expect(chat.map((m) => m.id)).toEqual(["alpha/gpt-4o-mini", "beta/claude", "smart"]);
+    expect(groupModels(chat).map((g) => g.group)).toEqual(["Aliases", "alpha", "beta"]);
+    expect(chat.filter((m) => matchesQuery(m, "alpha 4o")).map((m) => m.id)).toEqual(["alpha/gpt-4o-mini"]);
+  });
+});

@@ -1,0 +1,107 @@
+// The playground's conversation as data: what is sent upstream, what is saved in a session,
+// titles, and the edits (regenerate, edit and resend). Pure functions, tested beside.
+
+import type { ChatMessage, ChatParams, ContentPart, ModelCard } from "../../api/types";
+
+/** The text of a message, images left out. */
+export function textOf(content: ChatMessage["content"]): string {
+  if (typeof content === "string") return content;
+  return content
+    .filter((p): p is Extract<ContentPart, { type: "text" }> => p.type === "text")
+    .map((p) => p.text)
+    .join("\n");
+}
+
+export function imagesOf(content: ChatMessage["content"]): string[] {
+  if (typeof content === "string") return [];
+  return content.filter((p): p is Extract<ContentPart, { type: "image_url" }> => p.type === "image_url").map((p) => p.image_url.url);
+}
+
+/** A user message: plain text, or OpenAI content parts when it carries images. */
+export function userMessage(text: string, images: string[]): ChatMessage {
+  if (!images.length) return { role: "user", content: text };
+  const parts: ContentPart[] = [];
+  if (text) parts.push({ type: "text", text });
+  for (const url of images) parts.push({ type: "image_url", image_url: { url } });
+  return { role: "user", content: parts };
+}
+
+/** Parameters as the API takes them: unset ones are left out, so the provider's defaults apply. */
+export function cleanParams(p: ChatParams): ChatParams {
+  const out: ChatParams = {};
+  if (isNum(p.temperature)) out.temperature = p.temperature;
+  if (isNum(p.top_p)) out.top_p = p.top_p;
+  if (isNum(p.max_tokens) && p.max_tokens > 0) out.max_tokens = Math.round(p.max_tokens);
+  if (isNum(p.seed)) out.seed = Math.round(p.seed);
+  if (p.reasoning_effort) out.reasoning_effort = p.reasoning_effort;
+  const stop = (p.stop ?? []).filter((s) => s.length > 0);
+  if (stop.length) out.stop = stop.slice(0, 4);
+  return out;
+}
+
+const isNum = (n: unknown): n is number => typeof n === "number" && Number.isFinite(n);
+
+/** The chat request for `messages` (the UI's own fields — reasoning, meta, failed answers —
+ * stay home). */
+export function buildRequest(model: string, system: string | null, messages: ChatMessage[], params: ChatParams): Record<string, unknown> {
+  const wire: Record<string, unknown>[] = [];
+  if (system && system.trim()) wire.push({ role: "system", content: system });
+  for (const m of messages) {
+    // An answer that failed or was stopped before it began says nothing to the model.
+    if (m.role === "assistant" && !textOf(m.content) && !m.tool_calls?.length) continue;
+    const w: Record<string, unknown> = { role: m.role, content: m.content };
+    if (m.tool_calls?.length) w.tool_calls = m.tool_calls;
+    wire.push(w);
+  }
+  return { model, messages: wire, ...cleanParams(params) };
+}
+
+/** A session title from the first thing the user said. */
+export function titleFrom(text: string, max = 60): string {
+  const line = text.replace(/\s+/g, " ").trim();
+  if (!line) return "New chat";
+  if (line.length <= max) return line;
+  const cut = line.slice(0, max);
+  const space = cut.lastIndexOf(" ");
+  return `${(space > max / 2 ? cut.slice(0, space) : cut).trimEnd()}…`;
+}
+
+/** The messages to send again to regenerate the answer at `index` (the answer and everything
+ * after it go). */
+export function beforeAnswer(messages: ChatMessage[], index: number): ChatMessage[] {
+  return messages.slice(0, index);
+}
+
+/** Replaces the user message at `index` with new text (keeping its images) and drops what
+ * followed it. */
+export function editAt(messages: ChatMessage[], index: number, text: string): ChatMessage[] {
+  const old = messages[index];
+  if (!old || old.role !== "user") return messages;
+  return [...messages.slice(0, index), userMessage(text, imagesOf(old.content))];
+}
+
+/** Models the playground can chat with: everything that outputs text (aliases too). */
+export function chatModels(models: ModelCard[]): ModelCard[] {
+  return models.filter((m) => m.capabilities?.chat !== false && !(m.capabilities?.embeddings && !m.capabilities?.chat));
+}
+
+export function acceptsImages(model: ModelCard | undefined): boolean {
+  return !!model?.capabilities?.vision;
+}
+
+/** Aliases first, then by provider; each group in the order the gateway lists them. */
+export function groupModels(models: ModelCard[]): { group: string; models: ModelCard[] }[] {
+  const groups = new Map<string, ModelCard[]>();
+  for (const m of models) {
+    const g = m.targets ? "Aliases" : (m.provider ?? m.owned_by ?? "Other");
+    groups.set(g, [...(groups.get(g) ?? []), m]);
+  }
+  const out = [...groups.entries()].map(([group, ms]) => ({ group, models: ms }));
+  return out.sort((a, b) => (a.group === "Aliases" ? -1 : b.group === "Aliases" ? 1 : 0));
+}
+
+export function matchesQuery(m: ModelCard, q: string): boolean {
+  const needle = q.trim().toLowerCase();
+  if (!needle) return true;
+  return needle.split(/\s+/).every((w) => m.id.toLowerCase().includes(w) || (m.display_name ?? "").toLowerCase().includes(w));
+}
