@@ -8,27 +8,42 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CONFIG ?=
 SERVE_ARGS := $(if $(CONFIG),--config $(CONFIG),)
 
-.PHONY: run serve test lint unit compat bench build deps deps-rust deps-node deps-python deps-keyring check-config clean
+.PHONY: run serve test lint unit compat bench build deps deps-rust deps-node deps-python deps-keyring check-config clean \
+	bundle desktop-test deps-desktop
 
-## run: start Switchyard (the headless gateway until the desktop app lands)
-run: serve
+# The desktop app (src-tauri). The UI build (`frontend`) comes first: the core embeds
+# frontend/dist when it is compiled. Its system libraries (Linux): webkit2gtk, the tray, librsvg for icons, xdo, libsecret; and
+# for its tests, an X server, the WebDriver for WebKitGTK, a Secret Service, and X tools.
+DESKTOP_PKGS := libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev \
+	libsecret-1-dev build-essential pkg-config
+DESKTOP_TEST_PKGS := xvfb webkit2gtk-driver dbus-x11 gnome-keyring libsecret-tools xdotool imagemagick
+# Pinned, installed into target/tools so every machine and CI gets the same ones.
+TAURI_DRIVER := target/tools/bin/tauri-driver
+TAURI_DRIVER_VERSION := 2.1.0
+TAURI_CLI := target/tools/bin/cargo-tauri
+TAURI_CLI_VERSION := 2.12.4
+
+## run: build the UI and the desktop app, then start it (the gateway runs inside it, on 127.0.0.1:7137)
+run: deps-rust deps-desktop frontend
+	$(CARGO) run --release --locked -p switchyard-desktop
 
 ## serve: run the headless gateway on 127.0.0.1:7137 (CONFIG=path to pick a config file)
-serve: deps-rust
+serve: deps-rust frontend
 	$(CARGO) run --release -p switchyard-cli --bin switchyard -- serve $(SERVE_ARGS)
 
-## test: formatting, lints, Rust tests, then the official-SDK compatibility suites
-test: deps lint unit compat
+## test: formatting, lints, Rust tests, the official-SDK compatibility suites, the UI in a browser, then the desktop app
+# (deps-desktop first: the workspace's lints and tests compile src-tauri, which links webkit2gtk)
+test: deps deps-desktop lint unit compat ui-test desktop-test
 
-lint: deps-rust
+lint: deps-rust deps-desktop
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
 # The keychain tests need a Secret Service: with-keyring.sh starts a throwaway one when there is none.
-unit: deps-rust deps-keyring
+unit: deps-rust deps-desktop deps-keyring frontend
 	bash scripts/with-keyring.sh $(CARGO) test --workspace --locked
 
-build: deps-rust
+build: deps-rust frontend
 	$(CARGO) build --workspace --bins --locked
 
 compat: build deps-node deps-python deps-keyring
@@ -36,10 +51,61 @@ compat: build deps-node deps-python deps-keyring
 	SWITCHYARD_FAKE_BIN=$(CURDIR)/target/debug/switchyard-fake \
 	bash scripts/with-keyring.sh bash tests/compat/run.sh
 
+.PHONY: deps-frontend frontend deps-chromium ui-test
+
+# What the built UI depends on: when none of it is newer than frontend/dist, the build is skipped.
+FRONTEND_INPUTS := frontend/src frontend/public frontend/index.html frontend/package.json \
+  frontend/package-lock.json frontend/vite.config.ts frontend/tsconfig.json
+
+## frontend: build the UI into frontend/dist, which the gateway embeds and serves at /ui/
+frontend: deps-frontend
+	@if [ -f frontend/dist/index.html ] && [ -z "$$(find $(FRONTEND_INPUTS) -newer frontend/dist/index.html 2>/dev/null | head -n 1)" ]; then \
+	  echo "frontend/dist is up to date"; \
+	else \
+	  cd frontend && npm run build; \
+	fi
+
+## ui-test: the UI's Vitest suite, then the browser suite (Chromium) against the debug binaries
+ui-test: build frontend deps-chromium deps-keyring
+	SWITCHYARD_BIN=$(CURDIR)/target/debug/switchyard \
+	SWITCHYARD_FAKE_BIN=$(CURDIR)/target/debug/switchyard-fake \
+	bash scripts/with-keyring.sh bash tests/ui/run.sh
+
+# Node 20.19+ and npm (Vite's floor), then `npm ci` in frontend/ and tests/ui/ when node_modules
+# is missing or older than the lock file.
+deps-frontend: deps-node
+	@node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' || { \
+	  echo "The UI needs Node.js 20.19 or newer (found $$(node --version)): install a newer Node, then run make again." >&2; exit 1; }
+	@for dir in frontend tests/ui; do \
+	  if [ -f $$dir/package.json ] && { [ ! -f $$dir/node_modules/.package-lock.json ] || [ $$dir/package-lock.json -nt $$dir/node_modules/.package-lock.json ]; }; then \
+	    (cd $$dir && npm ci --no-audit --no-fund); \
+	  fi; \
+	done
+
+# A Chromium for the browser tests: Debian's package on Linux. Elsewhere (macOS) the tests use an
+# installed Google Chrome; SWITCHYARD_CHROMIUM=/path/to/chrome picks any other browser binary.
+deps-chromium:
+	@if [ "$$(uname -s)" = Linux ] && [ -z "$${SWITCHYARD_CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then \
+	  $(MAKE) --no-print-directory apt PKGS="chromium"; \
+	fi
+
 ## bench: the gateway against direct calls to a fake upstream; prints added latency and RSS
 bench: deps-rust
 	$(CARGO) build --release --locked -p switchyard-cli -p switchyard-testkit --bins
 	target/release/switchyard-bench --gateway-bin target/release/switchyard $(BENCH_ARGS)
+
+## bundle: the Linux package (.deb, with the icons from icons/) in target/release/bundle/deb/
+# No AppImage: Tauri's AppImage bundler downloads linuxdeploy and the AppImage runtime from
+# GitHub, and neither is packaged by Debian.
+bundle: deps-rust deps-desktop frontend
+	@[ -x $(TAURI_CLI) ] || $(CARGO) install tauri-cli --version $(TAURI_CLI_VERSION) --locked --root target/tools
+	cd src-tauri && ../$(TAURI_CLI) build --bundles deb
+	@ls -l target/release/bundle/deb/*.deb
+
+## desktop-test: the desktop app in a real window under Xvfb, driven by WebDriver, with a throwaway Secret Service
+desktop-test: deps-rust deps-desktop deps-python deps-keyring frontend
+	$(CARGO) build --locked -p switchyard-desktop -p switchyard-testkit --bins
+	xvfb-run -a -s "-screen 0 1280x860x24" bash scripts/with-keyring.sh bash tests/desktop/run.sh
 
 check-config: deps-rust
 	$(CARGO) run -q -p switchyard-cli --bin switchyard -- check-config $(CONFIG)
@@ -67,6 +133,19 @@ deps-keyring:
 	  command -v gnome-keyring-daemon >/dev/null && command -v dbus-run-session >/dev/null \
 	    && command -v dbus-send >/dev/null \
 	    || $(MAKE) --no-print-directory apt PKGS="gnome-keyring dbus-x11 libsecret-tools"; \
+	fi
+
+# The desktop app's system libraries and test tools (Linux, Debian/Ubuntu), and tauri-driver.
+deps-desktop:
+	@if [ "$$(uname -s)" = Linux ] && command -v dpkg-query >/dev/null; then \
+	  missing=""; \
+	  for p in $(DESKTOP_PKGS) $(DESKTOP_TEST_PKGS); do \
+	    dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	  done; \
+	  [ -z "$$missing" ] || $(MAKE) --no-print-directory apt PKGS="$$missing"; \
+	fi
+	@if [ "$$(uname -s)" = Linux ] && [ ! -x $(TAURI_DRIVER) ]; then \
+	  $(CARGO) install tauri-driver --version $(TAURI_DRIVER_VERSION) --locked --root target/tools; \
 	fi
 
 # Installs system packages with the platform's package manager.
