@@ -381,6 +381,10 @@ test('peek finds the chat request with its bodies, attempts and token flow', asy
   assert.ok(image, 'a logged request carries the image');
   await page.goto(`${stack.gateway.ui}peek/${image.id}`);
   await page.getByRole('tab', { name: /Media \(1\)/ }).click();
+  // The image itself, fetched from /admin/media and decoded by the browser.
+  const shown = page.getByRole('img', { name: image.media[0] }).first();
+  await shown.waitFor();
+  await page.waitForFunction((el) => el.complete && el.naturalWidth > 0, await shown.elementHandle());
   await page.getByText(image.media[0]).first().waitFor();
   assertNoPageErrors(page);
   await page.context().close();

@@ -33,13 +33,19 @@ export function MediaImage({ src, dataDir, size = 160 }: { src: string; dataDir?
     return () => URL.revokeObjectURL(u);
   }, [blob.data]);
   if (inline) return <img src={src} alt="Image from the request" style={{ maxWidth: size, maxHeight: size, borderRadius: 6 }} />;
-  if (url) return <img src={url} alt={name ?? ""} style={{ maxWidth: size, maxHeight: size, borderRadius: 6 }} />;
+  if (url)
+    return (
+      <figure style={{ margin: 0 }}>
+        <img src={url} alt={name ?? ""} style={{ maxWidth: size, maxHeight: size, borderRadius: 6 }} />
+        <figcaption className="small muted mono">{name}</figcaption>
+      </figure>
+    );
   return (
     <div className="small muted" style={{ border: "1px dashed var(--border-strong)", borderRadius: 6, padding: 8, maxWidth: 320 }}>
       <div className="mono">{name}</div>
       {blob.isError && (
         <div>
-          Stored in the data folder{dataDir ? <> at <span className="mono">{`${dataDir}/media/${name}`}</span></> : ""}; this gateway does not serve stored images to the UI yet.
+          Stored in the data folder{dataDir ? <> at <span className="mono">{`${dataDir}/media/${name}`}</span></> : ""}; it could not be loaded (it may have been removed with old requests).
         </div>
       )}
     </div>
