@@ -3,6 +3,7 @@
 //! config file holds their hashes. HTTP concerns (headers, Origin, CORS) live in `server::auth`.
 
 use std::fmt;
+use std::sync::Arc;
 
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
@@ -152,7 +153,7 @@ pub fn display_prefix(token: &str) -> String {
 
 /// Finds the key a token belongs to. Every configured hash is compared, in constant time, so
 /// neither the answer's timing nor its position in the list says anything about the token.
-pub fn find_key<'a>(keys: &'a [ClientKey], token: &str) -> Option<&'a ClientKey> {
+pub fn find_key<'a>(keys: &'a [Arc<ClientKey>], token: &str) -> Option<&'a Arc<ClientKey>> {
     let presented = KeyHash::of(token);
     let mut found = None;
     for key in keys {
@@ -186,8 +187,8 @@ mod tests {
         assert!(a.expose().starts_with(KEY_PREFIX));
         assert_eq!(a.expose().len(), KEY_PREFIX.len() + 43);
         let keys = vec![
-            key("cursor", a.expose(), None),
-            key("cline", b.expose(), None),
+            Arc::new(key("cursor", a.expose(), None)),
+            Arc::new(key("cline", b.expose(), None)),
         ];
         assert_eq!(find_key(&keys, b.expose()).map(|k| &*k.name), Some("cline"));
         assert!(find_key(&keys, &a.expose().to_uppercase()).is_none());

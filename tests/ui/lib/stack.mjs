@@ -5,13 +5,14 @@
 // <repo>/target/debug/{switchyard,switchyard-fake}. Browser: $SWITCHYARD_CHROMIUM, else
 // /usr/bin/chromium (Debian) or the installed Google Chrome (macOS).
 
-import { spawn } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { Fake, Proc, requireBin } from '../../lib/processes.mjs';
+
+export { Fake };
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const REPO = path.resolve(here, '../../..');
@@ -19,7 +20,6 @@ export const GATEWAY_BIN = process.env.SWITCHYARD_BIN || path.join(REPO, 'target
 export const FAKE_BIN = process.env.SWITCHYARD_FAKE_BIN || path.join(REPO, 'target/debug/switchyard-fake');
 export const SCREENSHOTS = path.join(REPO, 'tests/ui/screenshots');
 
-const START_TIMEOUT_MS = 30_000;
 const URL_RE = /http:\/\/[^\s"'<>]+/;
 
 export function chromiumPath() {
@@ -39,124 +39,7 @@ export function chromiumPath() {
   return found;
 }
 
-const live = new Set();
-process.on('exit', () => {
-  for (const child of live) {
-    try {
-      child.kill('SIGTERM');
-    } catch {
-      // already gone
-    }
-  }
-});
 
-class Proc {
-  constructor(name, argv, { env, keepStdin }) {
-    this.name = name;
-    this.lines = [];
-    this.stderr = [];
-    this.waiters = [];
-    this.child = spawn(argv[0], argv.slice(1), { env, stdio: [keepStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
-    live.add(this.child);
-    this.exited = new Promise((resolve) => {
-      this.child.on('exit', (code, signal) => {
-        live.delete(this.child);
-        this.exitStatus = signal ?? code;
-        resolve();
-        this.#notify();
-      });
-      this.child.on('error', (err) => {
-        this.spawnError = err;
-        live.delete(this.child);
-        resolve();
-        this.#notify();
-      });
-    });
-    readline.createInterface({ input: this.child.stdout }).on('line', (line) => {
-      this.lines.push(line);
-      this.#notify();
-    });
-    readline.createInterface({ input: this.child.stderr }).on('line', (line) => {
-      this.stderr.push(line);
-      if (this.stderr.length > 500) this.stderr.shift();
-    });
-  }
-
-  #notify() {
-    for (const w of [...this.waiters]) w();
-  }
-
-  log() {
-    return `--- ${this.name} stdout ---\n${this.lines.slice(-40).join('\n')}\n--- ${this.name} stderr ---\n${this.stderr.slice(-80).join('\n')}`;
-  }
-
-  waitForLine(pred, what) {
-    return new Promise((resolve, reject) => {
-      let seen = 0;
-      const done = (fn, v) => {
-        clearTimeout(timer);
-        this.waiters = this.waiters.filter((w) => w !== check);
-        fn(v);
-      };
-      const check = () => {
-        while (seen < this.lines.length) {
-          const line = this.lines[seen++];
-          if (pred(line)) return done(resolve, line);
-        }
-        if (this.spawnError) return done(reject, new Error(`${this.name}: ${this.spawnError.message}`));
-        if (this.exitStatus !== undefined) return done(reject, new Error(`${this.name} exited (${this.exitStatus}) before ${what}\n${this.log()}`));
-      };
-      const timer = setTimeout(() => done(reject, new Error(`${this.name}: no ${what} within ${START_TIMEOUT_MS} ms\n${this.log()}`)), START_TIMEOUT_MS);
-      this.waiters.push(check);
-      check();
-    });
-  }
-
-  async stop() {
-    if (this.exitStatus === undefined && !this.spawnError) {
-      this.child.kill('SIGTERM');
-      const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
-      await this.exited;
-      clearTimeout(timer);
-    }
-    this.child.stdin?.destroy();
-  }
-}
-
-/** Control handle for one fake upstream (its /__testkit endpoints). */
-export class Fake {
-  constructor(baseURL) {
-    this.baseURL = baseURL;
-    this.root = baseURL.replace(/\/+$/, '').replace(/\/v1$/, '');
-  }
-
-  async #call(method, route, body) {
-    const res = await fetch(this.root + route, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!res.ok) throw new Error(`fake ${method} ${route}: ${res.status} ${await res.text()}`);
-    return res.text();
-  }
-
-  /** Queue scripted answers (FIFO, one per model request). */
-  script(...scripts) {
-    return this.#call('POST', '/__testkit/script', scripts.length === 1 ? scripts[0] : scripts);
-  }
-
-  reset() {
-    return this.#call('POST', '/__testkit/reset');
-  }
-}
-
-function requireBin(bin, what) {
-  try {
-    accessSync(bin, constants.X_OK);
-  } catch {
-    throw new Error(`${what} not found at ${bin}: build it (make build) or set SWITCHYARD_BIN / SWITCHYARD_FAKE_BIN`);
-  }
-}
 
 /** A gateway on a free port, with its own home and config. */
 export async function startGateway(dir, config, extraEnv = {}) {
@@ -219,8 +102,8 @@ export async function startStack() {
       dir,
       endpoints,
       gateway,
-      alpha: new Fake(endpoints.openai[0]),
-      spare: new Fake(endpoints.openai[1]),
+      alpha: new Fake('alpha', endpoints.openai[0]),
+      spare: new Fake('spare', endpoints.openai[1]),
       /** Another gateway on the same fakes (e.g. an empty one for onboarding). */
       async extraGateway(name, config, env) {
         const g = await startGateway(path.join(dir, name), config, env);

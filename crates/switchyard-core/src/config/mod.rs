@@ -31,7 +31,7 @@ pub struct Config {
     pub limits: Limits,
     pub access: AccessConfig,
     pub secrets: crate::secrets::SecretBackend,
-    pub keys: Vec<crate::access::ClientKey>,
+    pub keys: Vec<std::sync::Arc<crate::access::ClientKey>>,
 }
 
 /// Who may talk to the gateway, and from which pages.
@@ -828,7 +828,8 @@ fn validate(raw: raw::RawConfig) -> Result<Config, Vec<ConfigIssue>> {
         }
     };
 
-    let mut keys: Vec<crate::access::ClientKey> = Vec::with_capacity(raw.keys.len());
+    let mut keys: Vec<std::sync::Arc<crate::access::ClientKey>> =
+        Vec::with_capacity(raw.keys.len());
     for (i, k) in raw.keys.into_iter().enumerate() {
         let at = |field: &str| format!("keys[{i}].{field}");
         if !valid_name(&k.name) {
@@ -863,14 +864,14 @@ fn validate(raw: raw::RawConfig) -> Result<Config, Vec<ConfigIssue>> {
         if keys.iter().any(|o| o.hash == hash) {
             push(at("hash"), "the same key is listed twice".into());
         }
-        keys.push(crate::access::ClientKey {
+        keys.push(std::sync::Arc::new(crate::access::ClientKey {
             name: k.name,
             hash,
             role,
             models: k.models,
             prefix: k.prefix,
             created: k.created,
-        });
+        }));
     }
     if !listen.ip().is_loopback() && !keys.iter().any(|k| k.role >= crate::access::Role::User) {
         push(

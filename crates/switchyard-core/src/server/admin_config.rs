@@ -621,7 +621,7 @@ pub async fn delete_alias(
 
 // ---- client keys ----
 
-fn key_view(k: &access::ClientKey) -> Value {
+fn key_view(k: &std::sync::Arc<access::ClientKey>) -> Value {
     json!({
         "name": k.name,
         "role": k.role,

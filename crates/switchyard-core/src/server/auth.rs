@@ -221,9 +221,7 @@ async fn check(state: Arc<AppState>, mut req: Request, next: Next) -> Response {
         .with_code("gateway_paused")
         .into_response();
     }
-    req.extensions_mut().insert(Caller {
-        key: key.map(|k| Arc::new(k.clone())),
-    });
+    req.extensions_mut().insert(Caller { key: key.cloned() });
     let mut response = next.run(req).await;
     if let Some(origin) = origin {
         cors_headers(response.headers_mut(), &origin);
