@@ -40,6 +40,9 @@ pub struct RequestRecord {
     pub tokens: Option<TokenCounts>,
     pub cost_usd: Option<f64>,
     pub attempts: Vec<Attempt>,
+    /// The tool loop's steps (model rounds, tool calls, results), when one ran.
+    #[serde(skip)]
+    pub steps: Vec<serde_json::Value>,
     #[serde(skip)]
     pub request_body: Option<Bytes>,
     #[serde(skip)]
@@ -132,6 +135,7 @@ pub struct DraftInner {
     pub tokens: Option<TokenCounts>,
     pub price: Option<Price>,
     pub attempts: Vec<Attempt>,
+    pub steps: Vec<serde_json::Value>,
     pub request_body: Option<Bytes>,
     pub response_body: Option<Bytes>,
     /// The response body ended in an error the status does not show (a mid-stream failure).

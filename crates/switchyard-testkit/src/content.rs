@@ -16,6 +16,9 @@ pub(crate) struct ParsedRequest {
     pub stream: bool,
     pub include_usage: bool,
     pub last_user_text: String,
+    /// The content of the last message when it is a tool result (OpenAI `role: "tool"`, or an
+    /// Anthropic user turn of `tool_result` blocks): a fake model "reads" it back.
+    pub last_tool_result: Option<String>,
     pub body_len: usize,
 }
 
@@ -50,6 +53,12 @@ impl ParsedRequest {
                 ..Self::default()
             };
         };
+        let last_tool_result = wire
+            .messages
+            .as_deref()
+            .unwrap_or_default()
+            .last()
+            .and_then(tool_result_text);
         let last_user_text = wire
             .messages
             .as_deref()
@@ -68,9 +77,28 @@ impl ParsedRequest {
                 .and_then(|o| o.include_usage)
                 .unwrap_or(false),
             last_user_text,
+            last_tool_result,
             body_len: body.len(),
         }
     }
+}
+
+/// The text of a tool-result message, or `None` for any other message.
+fn tool_result_text(m: &WireMessage) -> Option<String> {
+    if m.role == "tool" {
+        return Some(content_text(&m.content));
+    }
+    let parts = m.content.as_array()?;
+    let results: Vec<String> = parts
+        .iter()
+        .filter(|p| p.get("type").and_then(|t| t.as_str()) == Some("tool_result"))
+        .map(|p| match p.get("content") {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(c) => content_text(c),
+            None => String::new(),
+        })
+        .collect();
+    (m.role == "user" && !results.is_empty()).then(|| results.join("\n"))
 }
 
 /// The text of a message `content`: a string, or the `text` of its text parts joined by spaces.
@@ -133,7 +161,10 @@ impl<'a> Resolved<'a> {
     ) -> Self {
         let text: Cow<'a, str> = match &reply.text {
             Some(t) => Cow::Borrowed(t.as_str()),
-            None => Cow::Owned(format!("You said: {}", req.last_user_text)),
+            None => Cow::Owned(match &req.last_tool_result {
+                Some(result) => format!("Tool said: {result}"),
+                None => format!("You said: {}", req.last_user_text),
+            }),
         };
         let reasoning = reply.reasoning.as_deref();
         let tools: Vec<ResolvedTool<'a>> = reply

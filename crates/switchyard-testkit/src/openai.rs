@@ -353,6 +353,49 @@ struct EmbeddingsRequest {
     encoding_format: Option<String>,
 }
 
+/// A 2x2 PNG (red, green / blue, white), the image every fake generation returns.
+pub(crate) const FAKE_PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x02, 0x08, 0x02, 0x00, 0x00, 0x00, 0xfd, 0xd4, 0x9a,
+    0x73, 0x00, 0x00, 0x00, 0x12, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8, 0xcf, 0xc0, 0xc0,
+    0x00, 0xc2, 0x0c, 0xff, 0x81, 0x00, 0x00, 0x1f, 0xee, 0x05, 0xfb, 0x0b, 0xd9, 0x68, 0x8b, 0x00,
+    0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
+/// `POST /v1/images/generations`: `n` copies of [`FAKE_PNG`], as `b64_json` (or a data URL in
+/// `url` when `response_format` is `url`), with the prompt echoed as `revised_prompt`.
+pub(crate) fn images_body(body: &[u8]) -> Result<Vec<u8>, String> {
+    use base64::Engine as _;
+    let req: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| format!("invalid images request: {e}"))?;
+    let prompt = req
+        .get("prompt")
+        .and_then(serde_json::Value::as_str)
+        .filter(|p| !p.is_empty())
+        .ok_or("prompt: required")?;
+    let n = req
+        .get("n")
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(1);
+    if !(1..=10).contains(&n) {
+        return Err("n: must be between 1 and 10".into());
+    }
+    let b64 = base64::engine::general_purpose::STANDARD.encode(FAKE_PNG);
+    let as_url = req
+        .get("response_format")
+        .and_then(serde_json::Value::as_str)
+        == Some("url");
+    let item = if as_url {
+        serde_json::json!({"url": format!("data:image/png;base64,{b64}"), "revised_prompt": prompt})
+    } else {
+        serde_json::json!({"b64_json": b64, "revised_prompt": prompt})
+    };
+    let data: Vec<serde_json::Value> = (0..n).map(|_| item.clone()).collect();
+    Ok(json_vec(
+        &serde_json::json!({"created": 1_700_000_000, "data": data}),
+    ))
+}
+
 /// Dimension of the fake embeddings.
 pub(crate) const EMBEDDING_DIM: usize = 8;
 

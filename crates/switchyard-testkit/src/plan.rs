@@ -17,6 +17,8 @@ pub(crate) enum Endpoint {
     Chat,
     /// OpenAI embeddings.
     Embeddings,
+    /// OpenAI image generation.
+    Images,
 }
 
 /// What the server does with one request.
@@ -201,6 +203,11 @@ fn answer(
         |message: &str| error_response(ctx.dialect, 400, message, None, ctx.request_index);
     if endpoint == Endpoint::Embeddings {
         return openai::embeddings_body(body)
+            .map(Answer::Whole)
+            .map_err(|m| bad_request(&m));
+    }
+    if endpoint == Endpoint::Images {
+        return openai::images_body(body)
             .map(Answer::Whole)
             .map_err(|m| bad_request(&m));
     }

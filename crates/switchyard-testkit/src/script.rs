@@ -110,7 +110,8 @@ impl Default for Script {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Reply {
-    /// `None` => `"You said: {text of the last user message}"`.
+    /// `None` => `"You said: {text of the last user message}"`, or `"Tool said: {result}"` when
+    /// the conversation ends with a tool result.
     pub text: Option<String>,
     /// Reasoning text emitted before the content.
     pub reasoning: Option<String>,

@@ -383,6 +383,7 @@ fn route(dialect: Dialect, method: &str, path: &str) -> Route {
         (Dialect::OpenAi, "POST", "/chat/completions")
         | (Dialect::Anthropic, "POST", "/messages") => Route::Model(Endpoint::Chat),
         (Dialect::OpenAi, "POST", "/embeddings") => Route::Model(Endpoint::Embeddings),
+        (Dialect::OpenAi, "POST", "/images/generations") => Route::Model(Endpoint::Images),
         (Dialect::Anthropic, "POST", "/messages/count_tokens") => Route::CountTokens,
         _ => Route::NotFound,
     }

@@ -499,6 +499,9 @@ pub struct ModelCard {
     pub targets: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub capabilities: Option<Value>,
+    /// For an assistant: its model, MCP servers or tools, and iteration budget.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assistant: Option<Value>,
 }
 
 // ---- errors ----

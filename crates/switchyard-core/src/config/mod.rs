@@ -3,6 +3,7 @@
 //! (`aliases[0].targets[1]: unknown provider "x"`). Secrets are references here, never values.
 
 pub mod edit;
+pub mod mcp;
 pub mod raw;
 
 use std::fmt;
@@ -32,6 +33,8 @@ pub struct Config {
     pub access: AccessConfig,
     pub secrets: crate::secrets::SecretBackend,
     pub keys: Vec<std::sync::Arc<crate::access::ClientKey>>,
+    pub mcp_servers: Vec<mcp::McpServerConfig>,
+    pub assistants: Vec<mcp::AssistantConfig>,
 }
 
 /// Who may talk to the gateway, and from which pages.
@@ -250,6 +253,8 @@ impl Default for Config {
             access: AccessConfig::default(),
             secrets: crate::secrets::SecretBackend::Keychain,
             keys: Vec::new(),
+            mcp_servers: Vec::new(),
+            assistants: Vec::new(),
         }
     }
 }
@@ -319,6 +324,13 @@ impl Config {
                 && file.is_relative()
             {
                 *file = dir.join(&*file);
+            }
+            for s in &mut config.mcp_servers {
+                if let mcp::McpTransport::Stdio { cwd: Some(cwd), .. } = &mut s.transport
+                    && cwd.is_relative()
+                {
+                    *cwd = dir.join(&*cwd);
+                }
             }
             for p in &mut config.providers {
                 if let Some(ca) = &mut p.tls.ca_file
@@ -882,6 +894,11 @@ fn validate(raw: raw::RawConfig) -> Result<Config, Vec<ConfigIssue>> {
         );
     }
 
+    let mcp_servers = mcp::validate_servers(raw.mcp_servers, &mut push);
+    let alias_taken = |name: &str| aliases.iter().any(|a| a.name == name);
+    let assistants =
+        mcp::validate_assistants(raw.assistants, &mcp_servers, &alias_taken, &mut push);
+
     if issues.is_empty() {
         Ok(Config {
             listen,
@@ -896,6 +913,8 @@ fn validate(raw: raw::RawConfig) -> Result<Config, Vec<ConfigIssue>> {
             access,
             secrets,
             keys,
+            mcp_servers,
+            assistants,
         })
     } else {
         Err(issues)

@@ -30,6 +30,10 @@ pub struct RawConfig {
     /// never stored.
     #[serde(default)]
     pub keys: Vec<RawClientKey>,
+    #[serde(default)]
+    pub mcp_servers: Vec<RawMcpServer>,
+    #[serde(default)]
+    pub assistants: Vec<RawAssistant>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -185,4 +189,43 @@ pub struct RawLimits {
 
 fn yes() -> bool {
     true
+}
+
+/// `[[mcp_servers]]`: a server whose tools assistants and agent mode can use.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMcpServer {
+    pub name: String,
+    /// `stdio`, `http` (streamable HTTP) or `sse`; default: `stdio` with a command, `http` with a url.
+    pub transport: Option<String>,
+    pub command: Option<String>,
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// Environment for a stdio server; values may be `keychain:NAME` or `env:VAR` references.
+    #[serde(default)]
+    pub env: std::collections::BTreeMap<String, String>,
+    pub cwd: Option<String>,
+    pub url: Option<String>,
+    /// Headers for an HTTP server; values may be references as for `env`.
+    #[serde(default)]
+    pub headers: std::collections::BTreeMap<String, String>,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    #[serde(default)]
+    pub disabled_tools: Vec<String>,
+    pub call_timeout_ms: Option<u64>,
+}
+
+/// `[[assistants]]`: a model plus a system prompt and MCP tools, served as a model id.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAssistant {
+    pub name: String,
+    pub description: Option<String>,
+    pub model: String,
+    pub system: Option<String>,
+    #[serde(default)]
+    pub servers: Vec<String>,
+    pub tools: Option<Vec<String>>,
+    pub max_iterations: Option<u32>,
 }

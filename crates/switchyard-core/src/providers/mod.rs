@@ -79,6 +79,7 @@ impl Provider {
         let urls = Urls {
             chat: url("/chat/completions")?,
             embeddings: url("/embeddings")?,
+            images: url("/images/generations")?,
             messages: url(messages)?,
         };
         Ok(Self {
@@ -105,11 +106,13 @@ impl Provider {
             return Ok(Cow::Borrowed(match endpoint {
                 Endpoint::Chat => &self.urls.chat,
                 Endpoint::Embeddings => &self.urls.embeddings,
+                Endpoint::Images => &self.urls.images,
             }));
         };
         let path = match endpoint {
             Endpoint::Chat => "chat/completions",
             Endpoint::Embeddings => "embeddings",
+            Endpoint::Images => "images/generations",
         };
         let mut url = reqwest::Url::parse(&self.base_url)
             .map_err(|e| UpstreamError::Config(format!("bad base_url: {e}")))?;
@@ -190,6 +193,22 @@ impl Provider {
         }
     }
 
+    /// `POST /images/generations` with an OpenAI-shaped body; the answer as JSON.
+    pub async fn images_generate(
+        &self,
+        body: &serde_json::Value,
+        model: &str,
+    ) -> Result<serde_json::Value, UpstreamError> {
+        match self.kind {
+            ProviderKind::OpenAi => openai::images_generate(self, body, model).await,
+            ProviderKind::Anthropic => Err(UpstreamError::Unsupported {
+                message: "Anthropic does not generate images; use an OpenAI-compatible image model"
+                    .into(),
+                param: Some("model".into()),
+            }),
+        }
+    }
+
     /// POSTs a JSON body and returns the response once it has a success status.
     async fn post_json(
         &self,
@@ -222,6 +241,7 @@ impl Provider {
 struct Urls {
     chat: reqwest::Url,
     embeddings: reqwest::Url,
+    images: reqwest::Url,
     messages: reqwest::Url,
 }
 
@@ -363,6 +383,7 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 enum Endpoint {
     Chat,
     Embeddings,
+    Images,
 }
 
 fn auth_header(

@@ -181,6 +181,27 @@ pub async fn embeddings(
     Ok(response)
 }
 
+pub async fn images_generate(
+    p: &Provider,
+    body: &serde_json::Value,
+    model: &str,
+) -> Result<serde_json::Value, UpstreamError> {
+    let mut body = body.clone();
+    body["model"] = serde_json::Value::String(model.to_owned());
+    let bytes = serde_json::to_vec(&body).map_err(|e| UpstreamError::Protocol(e.to_string()))?;
+    let response = p
+        .post_json(
+            &*p.openai_url(model, Endpoint::Images)?,
+            bytes,
+            headers(p)?,
+            ProviderKind::OpenAi,
+        )
+        .await?;
+    let body = read_body(response).await?;
+    serde_json::from_slice(&body)
+        .map_err(|e| UpstreamError::Protocol(format!("the answer is not JSON: {e}")))
+}
+
 /// Converts an embedding to the encoding the client asked for, whatever the upstream returned:
 /// the OpenAI SDKs ask for base64 by default and the Node SDK decodes it unconditionally.
 pub fn encode_as(

@@ -165,6 +165,30 @@ impl Runtime {
                 }),
             );
         }
+        for a in &config.assistants {
+            let base = cards.iter().find(|c| c.id == a.model).cloned();
+            cards.push(ModelCard {
+                id: a.name.clone(),
+                object: "model",
+                created,
+                owned_by: "switchyard".to_owned(),
+                kind: "model",
+                display_name: a.name.clone(),
+                created_at: crate::record::utc_timestamp(
+                    i64::try_from(created).unwrap_or(0) * 1000,
+                ),
+                capabilities: base.and_then(|c| c.capabilities),
+                provider: None,
+                targets: None,
+                assistant: Some(serde_json::json!({
+                    "model": a.model,
+                    "description": a.description,
+                    "servers": a.servers,
+                    "tools": a.tools,
+                    "max_iterations": a.max_iterations,
+                })),
+            });
+        }
         let list = ModelList {
             object: "list",
             first_id: cards.first().map(|c| c.id.clone()),
@@ -237,6 +261,7 @@ fn model_card(
         capabilities: Some(matrix.to_json()),
         provider: Some(provider.name.clone()),
         targets: None,
+        assistant: None,
     }
 }
 
@@ -258,5 +283,6 @@ fn alias_card(
         capabilities: first.and_then(|c| c.capabilities.clone()),
         provider: None,
         targets: Some(targets),
+        assistant: None,
     }
 }

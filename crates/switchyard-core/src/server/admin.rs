@@ -253,12 +253,16 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
 }
 
 pub async fn statsz(State(state): State<Arc<AppState>>) -> Response {
-    Json(
-        state
-            .metrics
-            .summary(&state.recorder.counters, &state.circuits()),
-    )
-    .into_response()
+    let mut summary = state
+        .metrics
+        .summary(&state.recorder.counters, &state.circuits());
+    if let serde_json::Value::Object(map) = &mut summary {
+        map.insert(
+            "mcp_servers".into(),
+            serde_json::to_value(state.mcp.status()).unwrap_or_default(),
+        );
+    }
+    Json(summary).into_response()
 }
 
 /// `GET /admin/media/{file}`: an image a captured body referred to as `media:FILE`. Names are

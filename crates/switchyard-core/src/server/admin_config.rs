@@ -52,11 +52,11 @@ fn edit_error(e: EditError) -> ApiError {
     }
 }
 
-fn bad(message: impl Into<String>, param: &str) -> ApiError {
+pub(super) fn bad(message: impl Into<String>, param: &str) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, "invalid_request_error", message).with_param(param)
 }
 
-fn not_found(what: &str, name: &str) -> ApiError {
+pub(super) fn not_found(what: &str, name: &str) -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "invalid_request_error",
@@ -65,7 +65,7 @@ fn not_found(what: &str, name: &str) -> ApiError {
     .with_code("not_found")
 }
 
-fn secret_error(e: crate::secrets::SecretError) -> ApiError {
+pub(super) fn secret_error(e: crate::secrets::SecretError) -> ApiError {
     ApiError::new(
         StatusCode::SERVICE_UNAVAILABLE,
         "server_error",
@@ -75,7 +75,7 @@ fn secret_error(e: crate::secrets::SecretError) -> ApiError {
 }
 
 /// Runs a change against the config file, then installs the result.
-async fn change<R>(
+pub(super) async fn change<R>(
     state: &Arc<AppState>,
     f: impl FnOnce(&mut ConfigDoc) -> Result<R, EditError>,
 ) -> Result<R> {
@@ -107,14 +107,16 @@ async fn change<R>(
     Ok(result)
 }
 
-fn object(body: Value, what: &str) -> Result<Map<String, Value>> {
+pub(super) fn object(body: Value, what: &str) -> Result<Map<String, Value>> {
     match body {
         Value::Object(map) => Ok(map),
         _ => Err(bad(format!("{what} must be a JSON object"), "")),
     }
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+pub(super) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T> {
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| ApiError::internal(e.to_string()))

@@ -71,6 +71,8 @@ pub fn scope(method: &Method, path: &str) -> Scope {
         _ if path.starts_with("/v1/") => Scope::Model {
             read: read && (path == "/v1/models" || path.starts_with("/v1/models/")),
         },
+        // The built-in MCP server: its tools run models, so it is a model route.
+        "/mcp" => Scope::Model { read: false },
         _ => Scope::Admin { read },
     }
 }
@@ -133,6 +135,17 @@ async fn check(state: Arc<AppState>, mut req: Request, next: Next) -> Response {
         .get::<ConnectInfo<SocketAddr>>()
         // In-process callers (tests, the desktop shell's own requests) have no socket.
         .is_none_or(|c| is_loopback_peer(c.0));
+    if !peer_loopback && req.uri().path() == "/mcp" {
+        return refused(
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                "permission_error",
+                "The MCP endpoint only answers programs on this machine.",
+            )
+            .with_code("mcp_loopback_only")
+            .into_response(),
+        );
+    }
     if let Some(query) = req.uri().query() {
         let has_credential = query.split('&').any(|pair| {
             let name = pair.split('=').next().unwrap_or_default();

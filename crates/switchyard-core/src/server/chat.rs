@@ -24,13 +24,33 @@ pub async fn chat_completions(
     axum::extract::State(state): axum::extract::State<Arc<AppState>>,
     caller: Option<axum::Extension<super::auth::Caller>>,
     draft: Draft,
-    JsonBody(req): JsonBody<ChatRequest>,
+    JsonBody(mut req): JsonBody<ChatRequest>,
 ) -> Response {
     if let Some(axum::Extension(caller)) = &caller
         && let Err(e) = caller.check_model(&req.model)
     {
         draft.update(|d| d.requested_model = Some(req.model.clone()));
         return fail(&draft, e);
+    }
+    match super::agent::plan(&state, &mut req) {
+        Ok(Some(plan)) => {
+            draft.update(|d| {
+                d.requested_model = Some(req.model.clone());
+                d.stream = req.is_stream();
+            });
+            if let Err(e) = validate(&req) {
+                return fail(&draft, e);
+            }
+            return match super::agent::run(&state, req, plan, &draft).await {
+                Ok(response) => response,
+                Err(e) => fail(&draft, e),
+            };
+        }
+        Ok(None) => {}
+        Err(e) => {
+            draft.update(|d| d.requested_model = Some(req.model.clone()));
+            return fail(&draft, e);
+        }
     }
     match chat(&state, req, &draft).await {
         Ok(response) => response,

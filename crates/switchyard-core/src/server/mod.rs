@@ -3,10 +3,13 @@
 
 mod admin;
 mod admin_config;
+mod admin_mcp;
+pub mod agent;
 pub mod auth;
 mod chat;
 mod embeddings;
 mod extract;
+mod mcp_tools;
 mod middleware;
 mod models;
 mod recording;
@@ -79,6 +82,12 @@ pub struct AppState {
     /// Cancelled when the shutdown grace period is over: requests still running end now, and
     /// still get their rows in the log.
     pub hard_stop: CancellationToken,
+    /// The MCP servers the tool loop uses.
+    pub mcp: crate::mcp::McpHub,
+    /// Agent-mode tool calls waiting for the user's approval.
+    pub approvals: agent::Approvals,
+    /// Ends the `/mcp` endpoint's sessions and streams at shutdown.
+    pub mcp_stop: CancellationToken,
 }
 
 impl AppState {
@@ -116,6 +125,10 @@ impl AppState {
                 tracing::warn!(provider = %p.name, "{problem}; its requests will fail until it is set");
             }
         }
+        self.mcp.apply(
+            &runtime.config.mcp_servers,
+            Some(runtime.config.secret_store()),
+        );
         self.runtime.store(Arc::new(runtime));
         Ok(())
     }
@@ -314,6 +327,7 @@ impl Gateway {
         {
             tracing::warn!("{e}");
         }
+        let mcp = crate::mcp::McpHub::new(&config.mcp_servers, secrets.clone());
         let runtime = Runtime::build(config, breakers.clone(), &secrets, &Default::default())
             .map_err(StartError::Config)?;
         for p in &runtime.providers {
@@ -337,6 +351,9 @@ impl Gateway {
             store,
             db,
             hard_stop: CancellationToken::new(),
+            mcp,
+            approvals: agent::Approvals::default(),
+            mcp_stop: CancellationToken::new(),
         });
         let router = routes::routes(&state)
             .fallback(middleware::not_found)
@@ -531,6 +548,8 @@ impl GatewayHandle {
     /// then drops whatever is left, and finally drains the request log.
     pub async fn shutdown(self, grace: Duration) -> std::io::Result<()> {
         self.stop.cancel();
+        // `/mcp` streams would otherwise hold the graceful shutdown open.
+        self.state.mcp_stop.cancel();
         let mut task = self.task;
         let served = match tokio::time::timeout(grace, &mut task).await {
             Ok(Ok(result)) => result,
@@ -555,6 +574,8 @@ impl GatewayHandle {
                 Ok(())
             }
         };
+        // Stdio servers are stopped (their whole process group) before we go.
+        self.state.mcp.shutdown().await;
         if let Some(writer) = self.writer {
             writer.close().await;
         }

@@ -142,6 +142,7 @@ impl Ticket {
             tokens: d.tokens,
             cost_usd,
             attempts: d.attempts,
+            steps: d.steps,
             request_body: d.request_body,
             response_body: d.response_body,
         };

@@ -6,8 +6,8 @@ use axum::Router;
 use axum::routing::{get, post, put};
 
 use super::{
-    AppState, admin, admin_config as cfg, chat, embeddings, middleware, models, recording,
-    sessions, ui,
+    AppState, admin, admin_config as cfg, admin_mcp as mcp, chat, embeddings, mcp_tools,
+    middleware, models, recording, sessions, ui,
 };
 
 pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
@@ -72,6 +72,31 @@ pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
             get(cfg::get_settings).patch(cfg::update_settings),
         )
         .route("/media/{file}", get(admin::media))
+        .route(
+            "/mcp/servers",
+            get(mcp::list_servers).post(mcp::create_server),
+        )
+        .route(
+            "/mcp/servers/{name}",
+            get(mcp::get_server)
+                .patch(mcp::update_server)
+                .delete(mcp::delete_server),
+        )
+        .route("/mcp/servers/{name}/tools", get(mcp::server_tools))
+        .route("/mcp/servers/{name}/tools/{tool}", put(mcp::set_tool))
+        .route("/mcp/servers/{name}/restart", post(mcp::restart_server))
+        .route("/mcp/tools", get(mcp::all_tools))
+        .route(
+            "/assistants",
+            get(mcp::list_assistants).post(mcp::create_assistant),
+        )
+        .route(
+            "/assistants/{name}",
+            get(mcp::get_assistant)
+                .patch(mcp::update_assistant)
+                .delete(mcp::delete_assistant),
+        )
+        .route("/agent/approvals/{id}", post(mcp::answer_approval))
         .route("/sessions", get(sessions::list).post(sessions::create))
         .route(
             "/sessions/{id}",
@@ -89,6 +114,7 @@ pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/ui/{*path}", get(ui::serve))
         .route("/metrics", get(admin::metrics))
         .route("/statsz", get(admin::statsz))
+        .route("/mcp", mcp_tools::service(state))
         .nest("/v1", v1)
         .nest("/admin", admin)
 }

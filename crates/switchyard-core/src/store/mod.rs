@@ -150,6 +150,8 @@ pub struct RequestDetail {
     pub response_truncated: bool,
     /// Files under the data folder's `media/` holding images cut out of the bodies.
     pub media: Vec<String>,
+    /// The tool loop's steps, in order: model rounds, tool calls and their results.
+    pub steps: Vec<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

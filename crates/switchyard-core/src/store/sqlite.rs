@@ -153,11 +153,13 @@ impl SqliteStore {
             q.build().persistent(false).execute(&mut *tx).await?;
             let with_bodies: Vec<&PreparedRow> = chunk
                 .iter()
-                .filter(|r| r.request_body.is_some() || r.response_body.is_some())
+                .filter(|r| {
+                    r.request_body.is_some() || r.response_body.is_some() || r.steps.is_some()
+                })
                 .collect();
             if !with_bodies.is_empty() {
                 let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
-                    "INSERT INTO request_bodies (id, request_body, response_body, request_truncated, response_truncated, media) ",
+                    "INSERT INTO request_bodies (id, request_body, response_body, request_truncated, response_truncated, media, steps) ",
                 );
                 q.push_values(with_bodies, |mut b, row| {
                     b.push_bind(request_key(&row.record.id).unwrap_or_default())
@@ -167,7 +169,8 @@ impl SqliteStore {
                         .push_bind(row.response_truncated)
                         .push_bind(
                             serde_json::to_string(&row.media).unwrap_or_else(|_| "[]".into()),
-                        );
+                        )
+                        .push_bind(row.steps.clone().unwrap_or_else(|| "[]".into()));
                 });
                 // Not cached: every batch size would be another large prepared statement kept alive.
                 q.build().persistent(false).execute(&mut *tx).await?;
@@ -243,7 +246,7 @@ impl SqliteStore {
         let row = sqlx::query(AssertSqlSafe(format!(
             "SELECT {SUMMARY_COLUMNS}, r.attempts, b.request_body, b.response_body, \
              COALESCE(b.request_truncated, 0) AS request_truncated, COALESCE(b.response_truncated, 0) AS response_truncated, \
-             COALESCE(b.media, '[]') AS media FROM requests r LEFT JOIN request_bodies b ON b.id = r.id WHERE r.id = ?"
+             COALESCE(b.media, '[]') AS media, COALESCE(b.steps, '[]') AS steps FROM requests r LEFT JOIN request_bodies b ON b.id = r.id WHERE r.id = ?"
         )))
         .bind(key)
         .fetch_optional(&self.reader)
@@ -255,7 +258,9 @@ impl SqliteStore {
         };
         let attempts: String = row.try_get("attempts")?;
         let media: String = row.try_get("media")?;
+        let steps: String = row.try_get("steps")?;
         Ok(Some(RequestDetail {
+            steps: serde_json::from_str(&steps).unwrap_or_default(),
             summary: summary(&row)?,
             attempts: serde_json::from_str(&attempts).unwrap_or_default(),
             request_body: body("request_body")?,

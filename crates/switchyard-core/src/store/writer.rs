@@ -29,6 +29,8 @@ pub struct PreparedRow {
     pub request_truncated: bool,
     pub response_truncated: bool,
     pub media: Vec<String>,
+    /// The tool loop's steps as a JSON array, or `None`.
+    pub steps: Option<String>,
 }
 
 /// Owns the writer task. [`WriterHandle::close`] drains the queue and waits for the last commit.
@@ -221,7 +223,11 @@ fn prepare(
         "res",
         &mut media,
     );
+    let steps = (!record.steps.is_empty())
+        .then(|| serde_json::to_string(&std::mem::take(&mut record.steps)).ok())
+        .flatten();
     PreparedRow {
+        steps,
         record,
         request_body,
         response_body,

@@ -1,0 +1,824 @@
+//! The MCP client fabric: one [`McpHub`] holds a session per configured server, started on first
+//! use, restarted with backoff after it dies, and stopped cleanly at shutdown. Tools are offered
+//! to models as `server__tool`. The only module that imports `rmcp`; everything it hands out is
+//! plain JSON and our own types. [`serve`] is the gateway's own MCP endpoint.
+
+pub mod serve;
+mod shell;
+mod sse;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, ClientCapabilities, ClientConfig, Implementation,
+};
+use rmcp::service::{NotificationContext, RunningService};
+use rmcp::{ClientHandler, Peer, RoleClient, ServiceExt as _};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::config::mcp::{McpServerConfig, McpTransport, McpValue, TOOL_SEPARATOR};
+use crate::secrets::SecretStore;
+
+pub use shell::{login_shell_path, merge_paths};
+
+/// How long a server may take to start and answer `initialize` (first `npx` runs are slow).
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long `tools/list` may take.
+const LIST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Backoff after a failed start or a death: 1 s, 2 s, 4 s … up to a minute.
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+/// A tool an MCP server offers, as models see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ToolInfo {
+    /// `server__tool`: what models call.
+    pub name: String,
+    pub server: String,
+    /// The name the server knows it by.
+    pub tool: String,
+    pub description: Option<String>,
+    pub input_schema: Value,
+    pub enabled: bool,
+}
+
+impl ToolInfo {
+    /// The tool as an OpenAI `tools[]` entry.
+    pub fn to_openai(&self) -> Value {
+        serde_json::json!({
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": self.description.clone().unwrap_or_default(),
+                "parameters": self.input_schema,
+            }
+        })
+    }
+}
+
+/// What a tool call gave back.
+#[derive(Debug, Clone, Serialize)]
+pub struct ToolOutcome {
+    /// The text fed back to the model: text blocks joined, else the structured result.
+    pub text: String,
+    pub is_error: bool,
+    /// The result's content blocks and structured content, as the server sent them.
+    pub raw: Value,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum McpError {
+    #[error("no MCP server is named {0:?}")]
+    UnknownServer(String),
+    #[error("{0:?} is not a tool name of the form server__tool")]
+    NotATool(String),
+    #[error("MCP server {0:?} is disabled")]
+    Disabled(String),
+    #[error("tool {0:?} is disabled")]
+    ToolDisabled(String),
+    #[error("MCP server {server:?} could not start: {message}")]
+    Start { server: String, message: String },
+    #[error("MCP server {server:?}: {message}")]
+    Call { server: String, message: String },
+    #[error("tool {tool:?} did not answer within {secs} s")]
+    Timeout { tool: String, secs: u64 },
+    #[error("the gateway is shutting down")]
+    ShuttingDown,
+}
+
+/// A server's state, for `/statsz`, the admin API and the UI.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServerStatus {
+    pub name: String,
+    pub transport: &'static str,
+    pub enabled: bool,
+    /// `idle` (not started yet), `starting`, `running`, `failed`, `exited` or `disabled`.
+    pub state: &'static str,
+    pub error: Option<String>,
+    /// Seconds until the next start is allowed after a failure.
+    pub retry_in_s: Option<u64>,
+    pub tools: Option<usize>,
+    pub restarts: u32,
+    pub pid: Option<u32>,
+    /// What the server called itself in `initialize`.
+    pub server_info: Option<Value>,
+}
+
+/// All MCP servers the gateway knows. Cheap to clone.
+#[derive(Clone)]
+pub struct McpHub {
+    inner: Arc<HubInner>,
+}
+
+impl std::fmt::Debug for McpHub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("McpHub").finish_non_exhaustive()
+    }
+}
+
+struct HubInner {
+    slots: Mutex<HashMap<String, Arc<Slot>>>,
+    secrets: Mutex<SecretStore>,
+    http: reqwest::Client,
+    closing: AtomicBool,
+}
+
+struct Slot {
+    /// Swapped in place when only tool switches or the timeout change.
+    config: arc_swap::ArcSwap<McpServerConfig>,
+    /// Held while starting, so concurrent first calls start one process.
+    live: tokio::sync::Mutex<Option<Live>>,
+    status: Mutex<SlotStatus>,
+    tools: Mutex<Option<Arc<Vec<ToolInfo>>>>,
+    /// Set by `notifications/tools/list_changed`.
+    tools_stale: AtomicBool,
+    restarts: AtomicU32,
+}
+
+struct Live {
+    service: RunningService<RoleClient, HubClient>,
+    peer: Peer<RoleClient>,
+    pid: Option<u32>,
+}
+
+#[derive(Default)]
+struct SlotStatus {
+    starting: bool,
+    error: Option<String>,
+    failures: u32,
+    retry_at: Option<Instant>,
+    pid: Option<u32>,
+    server_info: Option<Value>,
+    ever_started: bool,
+}
+
+/// Our side of each session: names us, and hears when the tool list changes.
+struct HubClient {
+    slot: Weak<Slot>,
+}
+
+impl ClientHandler for HubClient {
+    async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
+        if let Some(slot) = self.slot.upgrade() {
+            tracing::info!(server = %slot.cfg().name, "MCP server says its tools changed");
+            slot.tools_stale.store(true, Ordering::Release);
+        }
+    }
+
+    fn get_info(&self) -> ClientConfig {
+        ClientConfig::new(
+            ClientCapabilities::default(),
+            Implementation::new("switchyard", env!("CARGO_PKG_VERSION")),
+        )
+    }
+}
+
+impl McpHub {
+    pub fn new(servers: &[McpServerConfig], secrets: SecretStore) -> Self {
+        crate::providers::install_crypto_provider();
+        let hub = Self {
+            inner: Arc::new(HubInner {
+                slots: Mutex::new(HashMap::new()),
+                secrets: Mutex::new(secrets),
+                http: reqwest::Client::builder()
+                    .connect_timeout(Duration::from_secs(10))
+                    .tcp_nodelay(true)
+                    .build()
+                    .unwrap_or_default(),
+                closing: AtomicBool::new(false),
+            }),
+        };
+        hub.apply(servers, None);
+        hub
+    }
+
+    /// Takes a new config: unchanged servers keep their sessions; changed, disabled and removed
+    /// ones are stopped (in the background) and start afresh on next use.
+    pub fn apply(&self, servers: &[McpServerConfig], secrets: Option<SecretStore>) {
+        if let Some(s) = secrets {
+            *lock(&self.inner.secrets) = s;
+        }
+        let mut stopped = Vec::new();
+        {
+            let mut slots = lock(&self.inner.slots);
+            let mut next = HashMap::with_capacity(servers.len());
+            for config in servers {
+                let keep = slots
+                    .remove(&config.name)
+                    .filter(|old| same_session(&old.cfg(), config));
+                let slot = match keep {
+                    Some(old) => {
+                        // At most the tool switches or the timeout changed: keep the session.
+                        if *old.cfg() != *config {
+                            old.config.store(Arc::new(config.clone()));
+                            old.tools_stale.store(true, Ordering::Release);
+                        }
+                        old
+                    }
+                    None => Arc::new(Slot::new(config.clone())),
+                };
+                next.insert(config.name.clone(), slot);
+            }
+            stopped.extend(slots.drain().map(|(_, s)| s));
+            *slots = next;
+        }
+        for slot in stopped {
+            tokio::spawn(async move { slot.stop().await });
+        }
+    }
+
+    fn slot(&self, name: &str) -> Result<Arc<Slot>, McpError> {
+        lock(&self.inner.slots)
+            .get(name)
+            .cloned()
+            .ok_or_else(|| McpError::UnknownServer(name.to_owned()))
+    }
+
+    pub fn server_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = lock(&self.inner.slots).keys().cloned().collect();
+        names.sort();
+        names
+    }
+
+    pub fn status(&self) -> Vec<ServerStatus> {
+        let mut slots: Vec<Arc<Slot>> = lock(&self.inner.slots).values().cloned().collect();
+        slots.sort_by_key(|s| s.cfg().name.clone());
+        slots.iter().map(|s| s.status()).collect()
+    }
+
+    pub fn server_status(&self, name: &str) -> Result<ServerStatus, McpError> {
+        Ok(self.slot(name)?.status())
+    }
+
+    /// A server's tools, starting it if needed. Disabled tools are listed with `enabled: false`.
+    pub async fn tools(&self, server: &str) -> Result<Arc<Vec<ToolInfo>>, McpError> {
+        let slot = self.slot(server)?;
+        if !slot.cfg().enabled {
+            return Err(McpError::Disabled(server.to_owned()));
+        }
+        slot.tools(&self.inner).await
+    }
+
+    /// The enabled tools of these servers (all enabled servers when `None`), fetched
+    /// concurrently. A server that cannot start is reported, not fatal: the others still serve.
+    pub async fn tools_of(
+        &self,
+        servers: Option<&[String]>,
+    ) -> (Vec<ToolInfo>, Vec<(String, McpError)>) {
+        let slots: Vec<Arc<Slot>> = {
+            let all = lock(&self.inner.slots);
+            match servers {
+                Some(names) => names.iter().filter_map(|n| all.get(n).cloned()).collect(),
+                None => all.values().cloned().collect(),
+            }
+        };
+        let jobs = slots
+            .into_iter()
+            .filter(|s| s.cfg().enabled)
+            .map(|slot| async move {
+                let name = slot.cfg().name.clone();
+                (name, slot.tools(&self.inner).await)
+            });
+        let mut tools = Vec::new();
+        let mut failed = Vec::new();
+        for (name, result) in futures_util::future::join_all(jobs).await {
+            match result {
+                Ok(list) => tools.extend(list.iter().filter(|t| t.enabled).cloned()),
+                Err(e) => failed.push((name, e)),
+            }
+        }
+        tools.sort_by(|a, b| a.name.cmp(&b.name));
+        (tools, failed)
+    }
+
+    /// Calls `server__tool`. Dropping the future cancels the call: the server is sent
+    /// `notifications/cancelled`.
+    pub async fn call(&self, qualified: &str, arguments: Value) -> Result<ToolOutcome, McpError> {
+        let (server, tool) = split_tool_name(qualified)?;
+        let slot = self.slot(server)?;
+        if !slot.cfg().enabled {
+            return Err(McpError::Disabled(server.to_owned()));
+        }
+        if !slot.cfg().tool_enabled(tool) {
+            return Err(McpError::ToolDisabled(qualified.to_owned()));
+        }
+        let peer = slot.connect(&self.inner).await?;
+        let mut params = CallToolRequestParams::new(tool.to_owned());
+        match arguments {
+            Value::Object(map) => params = params.with_arguments(map),
+            Value::Null => {}
+            other => {
+                return Err(McpError::Call {
+                    server: server.to_owned(),
+                    message: format!("tool arguments must be a JSON object, not {other}"),
+                });
+            }
+        }
+        let timeout = slot.cfg().call_timeout;
+        let answer = tokio::time::timeout(timeout, peer.call_tool_once(params))
+            .await
+            .map_err(|_| McpError::Timeout {
+                tool: qualified.to_owned(),
+                secs: timeout.as_secs(),
+            })?;
+        match answer {
+            Ok(CallToolResponse::Complete(result)) => {
+                let raw = serde_json::to_value(&result).unwrap_or(Value::Null);
+                Ok(outcome(raw))
+            }
+            Ok(_) => Err(McpError::Call {
+                server: server.to_owned(),
+                message: "the server asked for more input or started a task, which the gateway does not support".into(),
+            }),
+            Err(e) => {
+                if peer.is_transport_closed() {
+                    slot.died(format!("the session closed: {e}"));
+                }
+                Err(McpError::Call {
+                    server: server.to_owned(),
+                    message: e.to_string(),
+                })
+            }
+        }
+    }
+
+    /// Stops a server's session now (it starts again on next use) and clears its backoff.
+    pub async fn restart(&self, server: &str) -> Result<(), McpError> {
+        let slot = self.slot(server)?;
+        slot.stop().await;
+        *lock(&slot.status) = SlotStatus::default();
+        Ok(())
+    }
+
+    /// Stops every session: stdio servers get their stdin closed, then SIGTERM, then SIGKILL
+    /// (the whole process group, so `npx` leaves no children behind).
+    pub async fn shutdown(&self) {
+        self.inner.closing.store(true, Ordering::Release);
+        let slots: Vec<Arc<Slot>> = lock(&self.inner.slots).values().cloned().collect();
+        futures_util::future::join_all(slots.iter().map(|s| s.stop())).await;
+    }
+}
+
+impl Slot {
+    fn cfg(&self) -> Arc<McpServerConfig> {
+        self.config.load_full()
+    }
+
+    fn new(config: McpServerConfig) -> Self {
+        Self {
+            config: arc_swap::ArcSwap::from_pointee(config),
+            live: tokio::sync::Mutex::new(None),
+            status: Mutex::new(SlotStatus::default()),
+            tools: Mutex::new(None),
+            tools_stale: AtomicBool::new(false),
+            restarts: AtomicU32::new(0),
+        }
+    }
+
+    fn status(&self) -> ServerStatus {
+        let st = lock(&self.status);
+        let running = self
+            .live
+            .try_lock()
+            .ok()
+            .map(|l| l.as_ref().map(|l| !l.peer.is_transport_closed()));
+        let state = if !self.cfg().enabled {
+            "disabled"
+        } else if st.starting || running.is_none() {
+            "starting"
+        } else if running == Some(Some(true)) {
+            "running"
+        } else if st.error.is_some() {
+            "failed"
+        } else if running == Some(Some(false)) {
+            "exited"
+        } else {
+            "idle"
+        };
+        let retry_in_s = st
+            .retry_at
+            .and_then(|t| t.checked_duration_since(Instant::now()))
+            .map(|d| d.as_secs() + 1);
+        ServerStatus {
+            name: self.cfg().name.clone(),
+            transport: self.cfg().transport.kind(),
+            enabled: self.cfg().enabled,
+            state,
+            error: st.error.clone(),
+            retry_in_s,
+            tools: lock(&self.tools).as_ref().map(|t| t.len()),
+            restarts: self.restarts.load(Ordering::Relaxed),
+            pid: if state == "running" { st.pid } else { None },
+            server_info: st.server_info.clone(),
+        }
+    }
+
+    fn died(&self, why: String) {
+        let mut st = lock(&self.status);
+        st.error = Some(why);
+    }
+
+    /// The live session's peer, starting (or restarting) the server if needed.
+    async fn connect(self: &Arc<Self>, hub: &HubInner) -> Result<Peer<RoleClient>, McpError> {
+        if hub.closing.load(Ordering::Acquire) {
+            return Err(McpError::ShuttingDown);
+        }
+        let mut live = self.live.lock().await;
+        if let Some(l) = live.as_ref() {
+            if !l.peer.is_transport_closed() {
+                return Ok(l.peer.clone());
+            }
+            tracing::warn!(server = %self.cfg().name, "MCP server exited; restarting");
+            let mut st = lock(&self.status);
+            st.error.get_or_insert_with(|| "the server exited".into());
+            st.failures = st.failures.max(1);
+            st.retry_at.get_or_insert_with(Instant::now);
+        }
+        if let Some(mut old) = live.take() {
+            let _ = old.service.close().await;
+        }
+        {
+            let st = lock(&self.status);
+            if let (Some(at), Some(error)) = (st.retry_at, &st.error)
+                && at > Instant::now()
+            {
+                let wait = at.saturating_duration_since(Instant::now()).as_secs() + 1;
+                return Err(McpError::Start {
+                    server: self.cfg().name.clone(),
+                    message: format!("{error} (next try in {wait} s)"),
+                });
+            }
+        }
+        lock(&self.status).starting = true;
+        let started = tokio::time::timeout(START_TIMEOUT, self.start(hub)).await;
+        let mut st = lock(&self.status);
+        st.starting = false;
+        let result = match started {
+            Ok(r) => r,
+            Err(_) => Err(format!(
+                "it did not finish starting within {} s",
+                START_TIMEOUT.as_secs()
+            )),
+        };
+        match result {
+            Ok(l) => {
+                if st.ever_started {
+                    self.restarts.fetch_add(1, Ordering::Relaxed);
+                }
+                st.ever_started = true;
+                st.error = None;
+                st.failures = 0;
+                st.retry_at = None;
+                st.pid = l.pid;
+                st.server_info = l
+                    .service
+                    .peer_info()
+                    .and_then(|i| serde_json::to_value(&i.server_info).ok());
+                let peer = l.peer.clone();
+                *live = Some(l);
+                self.tools_stale.store(true, Ordering::Release);
+                tracing::info!(server = %self.cfg().name, "MCP server started");
+                Ok(peer)
+            }
+            Err(message) => {
+                st.failures += 1;
+                let backoff =
+                    Duration::from_secs(1u64 << (st.failures - 1).min(6)).min(MAX_BACKOFF);
+                st.retry_at = Some(Instant::now() + backoff);
+                st.error = Some(message.clone());
+                tracing::warn!(server = %self.cfg().name, error = %message, "MCP server failed to start");
+                Err(McpError::Start {
+                    server: self.cfg().name.clone(),
+                    message,
+                })
+            }
+        }
+    }
+
+    async fn start(self: &Arc<Self>, hub: &HubInner) -> Result<Live, String> {
+        let handler = HubClient {
+            slot: Arc::downgrade(self),
+        };
+        let secrets = lock(&hub.secrets).clone();
+        match &self.cfg().transport {
+            McpTransport::Stdio {
+                command,
+                args,
+                env,
+                cwd,
+            } => {
+                let env = resolve_values(env, &secrets).await?;
+                let path = shell::child_path().await;
+                let mut cmd = tokio::process::Command::new(resolve_command(command, &path));
+                cmd.args(args);
+                if let Some(p) = &path {
+                    cmd.env("PATH", p);
+                }
+                for (k, v) in &env {
+                    cmd.env(k, v);
+                }
+                if let Some(dir) = cwd {
+                    cmd.current_dir(dir);
+                }
+                let mut wrap = process_wrap::tokio::CommandWrap::from(cmd);
+                #[cfg(unix)]
+                wrap.wrap(process_wrap::tokio::ProcessGroup::leader());
+                #[cfg(windows)]
+                wrap.wrap(process_wrap::tokio::JobObject);
+                wrap.wrap(process_wrap::tokio::KillOnDrop);
+                let (proc, stderr) = rmcp::transport::TokioChildProcess::builder(wrap)
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .map_err(|e| format!("cannot run {command:?}: {e}"))?;
+                let pid = proc.id();
+                let tail = Arc::new(Mutex::new(String::new()));
+                if let Some(stderr) = stderr {
+                    tokio::spawn(keep_stderr(self.cfg().name.clone(), stderr, tail.clone()));
+                }
+                match handler.serve(proc).await {
+                    Ok(service) => Ok(Live {
+                        peer: service.peer().clone(),
+                        service,
+                        pid,
+                    }),
+                    Err(e) => {
+                        // Give the stderr reader a moment: the reason is usually there.
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        let said = lock(&tail).trim().to_owned();
+                        Err(if said.is_empty() {
+                            format!("{e}")
+                        } else {
+                            format!("{e}; it said: {said}")
+                        })
+                    }
+                }
+            }
+            McpTransport::Http { url, headers } => {
+                let headers = header_map(&resolve_values(headers, &secrets).await?)?;
+                let config = rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig::with_uri(url.as_str())
+                    .custom_headers(headers);
+                let transport = rmcp::transport::StreamableHttpClientTransport::with_client(
+                    hub.http.clone(),
+                    config,
+                );
+                let service = handler.serve(transport).await.map_err(|e| format!("{e}"))?;
+                Ok(Live {
+                    peer: service.peer().clone(),
+                    service,
+                    pid: None,
+                })
+            }
+            McpTransport::Sse { url, headers } => {
+                let headers = resolve_values(headers, &secrets).await?;
+                let transport = sse::SseTransport::connect(hub.http.clone(), url, &headers).await?;
+                let service = handler.serve(transport).await.map_err(|e| format!("{e}"))?;
+                Ok(Live {
+                    peer: service.peer().clone(),
+                    service,
+                    pid: None,
+                })
+            }
+        }
+    }
+
+    async fn tools(self: &Arc<Self>, hub: &HubInner) -> Result<Arc<Vec<ToolInfo>>, McpError> {
+        let peer = self.connect(hub).await?;
+        if !self.tools_stale.load(Ordering::Acquire)
+            && let Some(t) = lock(&self.tools).clone()
+        {
+            return Ok(t);
+        }
+        self.tools_stale.store(false, Ordering::Release);
+        let listed = tokio::time::timeout(LIST_TIMEOUT, peer.list_all_tools())
+            .await
+            .map_err(|_| McpError::Call {
+                server: self.cfg().name.clone(),
+                message: format!(
+                    "tools/list did not answer within {} s",
+                    LIST_TIMEOUT.as_secs()
+                ),
+            })?
+            .map_err(|e| McpError::Call {
+                server: self.cfg().name.clone(),
+                message: e.to_string(),
+            })?;
+        let list: Vec<ToolInfo> = listed
+            .into_iter()
+            .map(|t| ToolInfo {
+                name: format!("{}{TOOL_SEPARATOR}{}", self.cfg().name, t.name),
+                server: self.cfg().name.clone(),
+                enabled: self.cfg().tool_enabled(&t.name),
+                tool: t.name.into_owned(),
+                description: t.description.map(|d| d.into_owned()),
+                input_schema: Value::Object((*t.input_schema).clone()),
+            })
+            .collect();
+        let list = Arc::new(list);
+        *lock(&self.tools) = Some(list.clone());
+        Ok(list)
+    }
+
+    async fn stop(&self) {
+        let taken = self.live.lock().await.take();
+        if let Some(mut l) = taken {
+            match l.service.close_with_timeout(Duration::from_secs(8)).await {
+                Ok(Some(_)) => {}
+                Ok(None) => {
+                    tracing::warn!(server = %self.cfg().name, "MCP server was slow to stop")
+                }
+                Err(e) => {
+                    tracing::warn!(server = %self.cfg().name, error = %e, "MCP server stop failed")
+                }
+            }
+            tracing::info!(server = %self.cfg().name, "MCP server stopped");
+        }
+    }
+}
+
+/// Whether two configs can share one running session (only tool switches differ).
+fn same_session(a: &McpServerConfig, b: &McpServerConfig) -> bool {
+    a.transport == b.transport && a.enabled && b.enabled
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// `server__tool` → (`server`, `tool`). Tool names may themselves contain `__`.
+pub fn split_tool_name(qualified: &str) -> Result<(&str, &str), McpError> {
+    qualified
+        .split_once(TOOL_SEPARATOR)
+        .filter(|(s, t)| !s.is_empty() && !t.is_empty())
+        .ok_or_else(|| McpError::NotATool(qualified.to_owned()))
+}
+
+/// A tool result as text for the model: text blocks joined, images and resources named,
+/// and the structured result when there is nothing else.
+fn outcome(raw: Value) -> ToolOutcome {
+    let is_error = raw.get("isError").and_then(Value::as_bool).unwrap_or(false);
+    let mut parts = Vec::new();
+    for block in raw
+        .get("content")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        match block.get("type").and_then(Value::as_str) {
+            Some("text") => {
+                if let Some(t) = block.get("text").and_then(Value::as_str) {
+                    parts.push(t.to_owned());
+                }
+            }
+            Some("image" | "audio") => parts.push(format!(
+                "[{} {}]",
+                block.get("type").and_then(Value::as_str).unwrap_or("media"),
+                block.get("mimeType").and_then(Value::as_str).unwrap_or("")
+            )),
+            Some("resource") => {
+                let r = block.get("resource");
+                match r.and_then(|r| r.get("text")).and_then(Value::as_str) {
+                    Some(t) => parts.push(t.to_owned()),
+                    None => parts.push(format!(
+                        "[resource {}]",
+                        r.and_then(|r| r.get("uri"))
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                    )),
+                }
+            }
+            Some("resource_link") => parts.push(format!(
+                "[link {}]",
+                block.get("uri").and_then(Value::as_str).unwrap_or("")
+            )),
+            _ => {}
+        }
+    }
+    let mut text = parts.join("\n");
+    if text.is_empty()
+        && let Some(s) = raw.get("structuredContent")
+    {
+        text = s.to_string();
+    }
+    ToolOutcome {
+        text,
+        is_error,
+        raw,
+    }
+}
+
+async fn resolve_values(
+    values: &[(String, McpValue)],
+    secrets: &SecretStore,
+) -> Result<Vec<(String, String)>, String> {
+    let values = values.to_vec();
+    let secrets = secrets.clone();
+    // Keychain lookups may block on D-Bus.
+    tokio::task::spawn_blocking(move || {
+        values
+            .into_iter()
+            .map(|(k, v)| match v {
+                McpValue::Literal(s) => Ok((k, s)),
+                McpValue::Secret(r) => r
+                    .resolve_with(&secrets)
+                    .map(|s| (k.clone(), s.expose().to_owned()))
+                    .map_err(|e| format!("{k}: {e}")),
+            })
+            .collect()
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}
+
+fn header_map(
+    values: &[(String, String)],
+) -> Result<HashMap<http::HeaderName, http::HeaderValue>, String> {
+    values
+        .iter()
+        .map(|(k, v)| {
+            let name = http::HeaderName::try_from(k.as_str())
+                .map_err(|_| format!("{k:?} is not a header name"))?;
+            let mut value = http::HeaderValue::try_from(v.as_str())
+                .map_err(|_| format!("the value of header {k} is not valid in a header"))?;
+            value.set_sensitive(true);
+            Ok((name, value))
+        })
+        .collect()
+}
+
+/// A bare command name looked up on the PATH the child will get (the login shell's), so that
+/// `npx` installed by nvm or Homebrew is found even when the app was started from the tray.
+fn resolve_command(command: &str, path: &Option<String>) -> std::path::PathBuf {
+    let as_path = std::path::Path::new(command);
+    if as_path.components().count() > 1 {
+        return as_path.to_owned();
+    }
+    if let Some(path) = path {
+        for dir in std::env::split_paths(path) {
+            let candidate = dir.join(command);
+            if candidate.is_file() {
+                return candidate;
+            }
+            #[cfg(windows)]
+            for ext in ["exe", "cmd", "bat"] {
+                let c = candidate.with_extension(ext);
+                if c.is_file() {
+                    return c;
+                }
+            }
+        }
+    }
+    as_path.to_owned()
+}
+
+/// Logs what a stdio server writes to stderr and keeps its last lines for error messages.
+async fn keep_stderr(
+    server: String,
+    stderr: tokio::process::ChildStderr,
+    tail: Arc<Mutex<String>>,
+) {
+    use tokio::io::AsyncBufReadExt as _;
+    let mut lines = tokio::io::BufReader::new(stderr).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        tracing::debug!(server = %server, "{line}");
+        let mut t = lock(&tail);
+        t.push_str(&line);
+        t.push('\n');
+        if t.len() > 2000 {
+            let cut = t.len() - 1500;
+            let cut = (cut..t.len()).find(|i| t.is_char_boundary(*i)).unwrap_or(0);
+            t.drain(..cut);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tool_names_split_at_the_first_separator() -> Result<(), McpError> {
+        assert_eq!(split_tool_name("time__get_now")?, ("time", "get_now"));
+        assert_eq!(split_tool_name("fs__read__file")?, ("fs", "read__file"));
+        assert!(split_tool_name("plain").is_err());
+        assert!(split_tool_name("__x").is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn results_become_text_for_the_model() {
+        let o = outcome(serde_json::json!({
+            "content": [{"type": "text", "text": "12:00"}, {"type": "image", "mimeType": "image/png", "data": "AA"}],
+            "isError": false
+        }));
+        assert_eq!(o.text, "12:00\n[image image/png]");
+        assert!(!o.is_error);
+        let o = outcome(
+            serde_json::json!({"content": [], "structuredContent": {"a": 1}, "isError": true}),
+        );
+        assert_eq!(o.text, r#"{"a":1}"#);
+        assert!(o.is_error);
+    }
+}

@@ -1,0 +1,424 @@
+//! The admin API over MCP servers, their tools, assistants and agent-mode approvals. Changes
+//! go through the config file like every other admin change (see `admin_config`). Secret values
+//! given as `{"secret": "…"}` in `env` or `headers` go to the secret store and the file gets a
+//! `keychain:` reference.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+use super::admin_config::{bad, blocking, change, not_found, object, secret_error};
+use super::{AppState, JsonBody};
+use crate::config::mcp::{AssistantConfig, McpServerConfig, McpTransport};
+use crate::error::ApiError;
+use crate::secrets::Sensitive;
+
+type Result<T, E = ApiError> = std::result::Result<T, E>;
+
+fn server_view(state: &AppState, s: &McpServerConfig) -> Value {
+    let pairs = |list: &[(String, crate::config::mcp::McpValue)]| {
+        list.iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.display())))
+            .collect::<Map<String, Value>>()
+    };
+    let mut view = json!({
+        "name": s.name,
+        "transport": s.transport.kind(),
+        "enabled": s.enabled,
+        "disabled_tools": s.disabled_tools,
+        "call_timeout_ms": u64::try_from(s.call_timeout.as_millis()).unwrap_or(u64::MAX),
+    });
+    match &s.transport {
+        McpTransport::Stdio {
+            command,
+            args,
+            env,
+            cwd,
+        } => {
+            view["command"] = json!(command);
+            view["args"] = json!(args);
+            view["env"] = Value::Object(pairs(env));
+            view["cwd"] = json!(cwd.as_ref().map(|c| c.display().to_string()));
+        }
+        McpTransport::Http { url, headers } | McpTransport::Sse { url, headers } => {
+            view["url"] = json!(url);
+            view["headers"] = Value::Object(pairs(headers));
+        }
+    }
+    view["status"] = state
+        .mcp
+        .server_status(&s.name)
+        .ok()
+        .and_then(|st| serde_json::to_value(st).ok())
+        .unwrap_or(Value::Null);
+    view
+}
+
+fn live_server(state: &AppState, name: &str) -> Value {
+    let config = state.runtime.load().config.clone();
+    config
+        .mcp_servers
+        .iter()
+        .find(|s| s.name == name)
+        .map_or(Value::Null, |s| server_view(state, s))
+}
+
+fn find_server(state: &AppState, name: &str) -> Result<McpServerConfig> {
+    state
+        .runtime
+        .load()
+        .config
+        .mcp_servers
+        .iter()
+        .find(|s| s.name == name)
+        .cloned()
+        .ok_or_else(|| not_found("MCP server", name))
+}
+
+pub async fn list_servers(State(state): State<Arc<AppState>>) -> Response {
+    let config = state.runtime.load().config.clone();
+    let list: Vec<Value> = config
+        .mcp_servers
+        .iter()
+        .map(|s| server_view(&state, s))
+        .collect();
+    Json(json!({ "data": list })).into_response()
+}
+
+pub async fn get_server(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+) -> Result<Response> {
+    let s = find_server(&state, &name)?;
+    Ok(Json(server_view(&state, &s)).into_response())
+}
+
+/// Moves `{"secret": "…"}` values of `env` and `headers` into the secret store, leaving
+/// `keychain:` references in `fields`.
+async fn take_secrets(
+    state: &AppState,
+    server: &str,
+    fields: &mut Map<String, Value>,
+) -> Result<Vec<String>> {
+    let mut to_store: Vec<(String, Sensitive)> = Vec::new();
+    for table in ["env", "headers"] {
+        let Some(Value::Object(map)) = fields.get_mut(table) else {
+            continue;
+        };
+        for (key, value) in map.iter_mut() {
+            if let Value::Object(obj) = value {
+                let Some(Value::String(secret)) = obj.get("secret") else {
+                    return Err(bad(
+                        format!("{table}.{key}: a value is a string or {{\"secret\": \"…\"}}"),
+                        &format!("{table}.{key}"),
+                    ));
+                };
+                let safe: String = key
+                    .chars()
+                    .map(|c| {
+                        if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                            c
+                        } else {
+                            '_'
+                        }
+                    })
+                    .collect();
+                let entry = format!("mcp.{server}.{safe}");
+                to_store.push((entry.clone(), Sensitive::new(secret.clone())));
+                *value = Value::String(format!("keychain:{entry}"));
+            }
+        }
+    }
+    if to_store.is_empty() {
+        return Ok(Vec::new());
+    }
+    let store = state.secret_store();
+    let names: Vec<String> = to_store.iter().map(|(n, _)| n.clone()).collect();
+    blocking(move || {
+        for (name, value) in &to_store {
+            store.set(name, value)?;
+        }
+        Ok::<_, crate::secrets::SecretError>(())
+    })
+    .await?
+    .map_err(secret_error)?;
+    Ok(names)
+}
+
+/// Removes stored secrets again when the change that brought them was refused.
+async fn forget_secrets(state: &AppState, names: Vec<String>) {
+    if names.is_empty() {
+        return;
+    }
+    let store = state.secret_store();
+    let _ = blocking(move || {
+        for n in &names {
+            let _ = store.delete(n);
+        }
+    })
+    .await;
+}
+
+pub async fn create_server(
+    State(state): State<Arc<AppState>>,
+    JsonBody(body): JsonBody<Value>,
+) -> Result<Response> {
+    let mut fields = object(body, "the MCP server")?;
+    let Some(Value::String(name)) = fields.remove("name") else {
+        return Err(bad("an MCP server needs a name", "name"));
+    };
+    if !crate::config::mcp::valid_server_name(&name) {
+        return Err(bad(
+            format!(
+                "{name:?} must be 1-48 letters, digits, '-' or '_', without \"__\" (it joins server and tool names)"
+            ),
+            "name",
+        ));
+    }
+    let stored = take_secrets(&state, &name, &mut fields).await?;
+    if let Err(e) = change(&state, |doc| {
+        doc.insert_entry("mcp_servers", &name, &fields)
+    })
+    .await
+    {
+        forget_secrets(&state, stored).await;
+        return Err(e);
+    }
+    Ok((StatusCode::CREATED, Json(live_server(&state, &name))).into_response())
+}
+
+pub async fn update_server(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    JsonBody(body): JsonBody<Value>,
+) -> Result<Response> {
+    let mut fields = object(body, "the change")?;
+    find_server(&state, &name)?;
+    let stored = take_secrets(&state, &name, &mut fields).await?;
+    if let Err(e) = change(&state, |doc| {
+        doc.update_entry("mcp_servers", &name, &fields)
+    })
+    .await
+    {
+        forget_secrets(&state, stored).await;
+        return Err(e);
+    }
+    Ok(Json(live_server(&state, &name)).into_response())
+}
+
+pub async fn delete_server(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+) -> Result<Response> {
+    let server = find_server(&state, &name)?;
+    change(&state, |doc| {
+        doc.remove_entry("mcp_servers", &name);
+        Ok(())
+    })
+    .await?;
+    // Secrets this API stored for the server go with it.
+    let prefix = format!("keychain:mcp.{name}.");
+    let owned: Vec<String> = match &server.transport {
+        McpTransport::Stdio { env, .. } => env.clone(),
+        McpTransport::Http { headers, .. } | McpTransport::Sse { headers, .. } => headers.clone(),
+    }
+    .into_iter()
+    .filter_map(|(_, v)| {
+        v.display()
+            .strip_prefix(&prefix)
+            .map(|rest| format!("mcp.{name}.{rest}"))
+    })
+    .collect();
+    forget_secrets(&state, owned).await;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+fn mcp_error(e: &crate::mcp::McpError) -> ApiError {
+    use crate::mcp::McpError as E;
+    let (status, code) = match e {
+        E::UnknownServer(_) | E::NotATool(_) => (StatusCode::NOT_FOUND, "not_found"),
+        E::Disabled(_) | E::ToolDisabled(_) => (StatusCode::CONFLICT, "disabled"),
+        E::Timeout { .. } => (StatusCode::GATEWAY_TIMEOUT, "mcp_timeout"),
+        E::ShuttingDown => (StatusCode::SERVICE_UNAVAILABLE, "shutting_down"),
+        E::Start { .. } | E::Call { .. } => (StatusCode::BAD_GATEWAY, "mcp_server_error"),
+    };
+    let kind = if status.is_server_error() {
+        "server_error"
+    } else {
+        "invalid_request_error"
+    };
+    ApiError::new(status, kind, e.to_string()).with_code(code)
+}
+
+/// `GET /admin/mcp/servers/{name}/tools`: starts the server if needed.
+pub async fn server_tools(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+) -> Result<Response> {
+    find_server(&state, &name)?;
+    let tools = state.mcp.tools(&name).await.map_err(|e| mcp_error(&e))?;
+    Ok(Json(json!({ "data": *tools })).into_response())
+}
+
+/// `PUT /admin/mcp/servers/{name}/tools/{tool}` with `{"enabled": bool}`.
+pub async fn set_tool(
+    State(state): State<Arc<AppState>>,
+    Path((name, tool)): Path<(String, String)>,
+    JsonBody(body): JsonBody<Value>,
+) -> Result<Response> {
+    let server = find_server(&state, &name)?;
+    let Some(enabled) = body.get("enabled").and_then(Value::as_bool) else {
+        return Err(bad(
+            "send {\"enabled\": true} or {\"enabled\": false}",
+            "enabled",
+        ));
+    };
+    let mut disabled = server.disabled_tools.clone();
+    disabled.retain(|t| *t != tool);
+    if !enabled {
+        disabled.push(tool.clone());
+    }
+    let mut fields = Map::new();
+    fields.insert("disabled_tools".into(), json!(disabled));
+    change(&state, |doc| {
+        doc.update_entry("mcp_servers", &name, &fields)
+    })
+    .await?;
+    Ok(Json(json!({ "server": name, "tool": tool, "enabled": enabled })).into_response())
+}
+
+pub async fn restart_server(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+) -> Result<Response> {
+    find_server(&state, &name)?;
+    state.mcp.restart(&name).await.map_err(|e| mcp_error(&e))?;
+    Ok(Json(live_server(&state, &name)).into_response())
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct ToolsQuery {
+    /// Comma-separated server names; all enabled servers when absent.
+    servers: Option<String>,
+}
+
+/// `GET /admin/mcp/tools`: every enabled tool of the enabled servers (starting them), plus the
+/// servers that could not start. What agent mode offers.
+pub async fn all_tools(
+    State(state): State<Arc<AppState>>,
+    Query(q): Query<ToolsQuery>,
+) -> Response {
+    let names: Option<Vec<String>> = q.servers.map(|s| {
+        s.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    });
+    let (tools, failed) = state.mcp.tools_of(names.as_deref()).await;
+    let errors: Vec<Value> = failed
+        .iter()
+        .map(|(server, e)| json!({ "server": server, "error": e.to_string() }))
+        .collect();
+    Json(json!({ "data": tools, "errors": errors })).into_response()
+}
+
+// ---- assistants ----
+
+fn assistant_view(a: &AssistantConfig) -> Value {
+    json!({
+        "name": a.name,
+        "description": a.description,
+        "model": a.model,
+        "system": a.system,
+        "servers": a.servers,
+        "tools": a.tools,
+        "max_iterations": a.max_iterations,
+    })
+}
+
+fn find_assistant(state: &AppState, name: &str) -> Result<AssistantConfig> {
+    state
+        .runtime
+        .load()
+        .config
+        .assistants
+        .iter()
+        .find(|a| a.name == name)
+        .cloned()
+        .ok_or_else(|| not_found("assistant", name))
+}
+
+pub async fn list_assistants(State(state): State<Arc<AppState>>) -> Response {
+    let config = state.runtime.load().config.clone();
+    let list: Vec<Value> = config.assistants.iter().map(assistant_view).collect();
+    Json(json!({ "data": list })).into_response()
+}
+
+pub async fn get_assistant(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+) -> Result<Response> {
+    Ok(Json(assistant_view(&find_assistant(&state, &name)?)).into_response())
+}
+
+pub async fn create_assistant(
+    State(state): State<Arc<AppState>>,
+    JsonBody(body): JsonBody<Value>,
+) -> Result<Response> {
+    let mut fields = object(body, "the assistant")?;
+    let Some(Value::String(name)) = fields.remove("name") else {
+        return Err(bad("an assistant needs a name", "name"));
+    };
+    change(&state, |doc| doc.insert_entry("assistants", &name, &fields)).await?;
+    let view = assistant_view(&find_assistant(&state, &name)?);
+    Ok((StatusCode::CREATED, Json(view)).into_response())
+}
+
+pub async fn update_assistant(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    JsonBody(body): JsonBody<Value>,
+) -> Result<Response> {
+    let fields = object(body, "the change")?;
+    find_assistant(&state, &name)?;
+    change(&state, |doc| doc.update_entry("assistants", &name, &fields)).await?;
+    Ok(Json(assistant_view(&find_assistant(&state, &name)?)).into_response())
+}
+
+pub async fn delete_assistant(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+) -> Result<Response> {
+    find_assistant(&state, &name)?;
+    change(&state, |doc| {
+        doc.remove_entry("assistants", &name);
+        Ok(())
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `POST /admin/agent/approvals/{id}` with `{"approve": bool}`: answers a tool call that agent
+/// mode is holding for the user.
+pub async fn answer_approval(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<Value>,
+) -> Result<Response> {
+    let Some(approve) = body.get("approve").and_then(Value::as_bool) else {
+        return Err(bad(
+            "send {\"approve\": true} or {\"approve\": false}",
+            "approve",
+        ));
+    };
+    if state.approvals.answer(&id, approve) {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(not_found("tool call waiting for approval", &id))
+    }
+}

@@ -1,0 +1,553 @@
+//! What the gateway's own MCP server (`/mcp`) does: generate images, understand images, list
+//! models and run one chat completion, each through the gateway's routing and failover. The MCP
+//! protocol side is in `mcp::serve`.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+use super::AppState;
+use crate::api::openai::ChatRequest;
+use crate::mcp::serve::{Backend, BoxFuture, ToolReply, ToolSpec};
+use crate::record::Draft;
+use crate::routing::failover;
+
+/// Images read from a path or URL for `understand_image` may be this large.
+const MAX_IMAGE_BYTES: usize = 20 * 1024 * 1024;
+
+/// The `/mcp` route: rmcp's streamable HTTP service with our tools behind it.
+pub fn service(state: &Arc<AppState>) -> rmcp_service::Service {
+    rmcp_service::make(state)
+}
+
+/// Kept in a module of its own so the route table needs no rmcp types.
+mod rmcp_service {
+    use std::sync::Arc;
+
+    use super::{AppState, GatewayTools};
+
+    pub type Service = axum::routing::MethodRouter<Arc<AppState>>;
+
+    pub fn make(state: &Arc<AppState>) -> Service {
+        let svc = crate::mcp::serve::service(
+            Arc::new(GatewayTools {
+                state: Arc::downgrade(state),
+            }),
+            state.mcp_stop.clone(),
+        );
+        axum::routing::any_service(svc)
+    }
+}
+
+struct GatewayTools {
+    /// Weak: the state owns the router that owns this.
+    state: std::sync::Weak<AppState>,
+}
+
+impl Backend for GatewayTools {
+    fn tools(&self) -> Vec<ToolSpec> {
+        vec![
+            ToolSpec {
+                name: "generate_image",
+                description: "Generate images from a text prompt with an image model the gateway routes to. \
+                    The files are written under the gateway's data folder and their paths returned; \
+                    set inline to also get the image data.",
+                input_schema: json!({
+                    "type": "object",
+                    "properties": {
+                        "prompt": {"type": "string", "description": "What to draw."},
+                        "model": {"type": "string", "description": "An image model id; default: the first model that can generate images."},
+                        "n": {"type": "integer", "minimum": 1, "maximum": 4, "default": 1},
+                        "size": {"type": "string", "description": "e.g. 1024x1024"},
+                        "inline": {"type": "boolean", "default": false, "description": "Also return the image data in the result."}
+                    },
+                    "required": ["prompt"]
+                }),
+            },
+            ToolSpec {
+                name: "understand_image",
+                description: "Describe an image with a vision model: a description, the text in it (OCR), \
+                    the objects with their boxes in the image's own pixel coordinates, and the scene. \
+                    The image is a local file path, an http(s) URL or a data: URL.",
+                input_schema: json!({
+                    "type": "object",
+                    "properties": {
+                        "image": {"type": "string", "description": "A file path, an http(s) URL or a data: URL."},
+                        "prompt": {"type": "string", "description": "What to look for; default: describe everything."},
+                        "model": {"type": "string", "description": "A vision model id; default: the first model that accepts images."}
+                    },
+                    "required": ["image"]
+                }),
+            },
+            ToolSpec {
+                name: "list_models",
+                description: "List the models (and aliases and assistants) the gateway routes, with what each can do.",
+                input_schema: json!({"type": "object", "properties": {}}),
+            },
+            ToolSpec {
+                name: "chat",
+                description: "Ask a model for one chat completion through the gateway's routing and failover.",
+                input_schema: json!({
+                    "type": "object",
+                    "properties": {
+                        "model": {"type": "string", "description": "A model id, alias or assistant (list_models names them)."},
+                        "prompt": {"type": "string", "description": "The user message."},
+                        "system": {"type": "string"},
+                        "messages": {"type": "array", "description": "A whole conversation in OpenAI's shape, instead of prompt.", "items": {"type": "object"}},
+                        "max_tokens": {"type": "integer", "minimum": 1},
+                        "temperature": {"type": "number"}
+                    },
+                    "required": ["model"]
+                }),
+            },
+        ]
+    }
+
+    fn call(&self, name: String, arguments: Value) -> BoxFuture<ToolReply> {
+        let state = self.state.upgrade();
+        Box::pin(async move {
+            let Some(state) = state else {
+                return ToolReply::error("the gateway is shutting down");
+            };
+            let result = match name.as_str() {
+                "generate_image" => generate_image(&state, &arguments).await,
+                "understand_image" => understand_image(&state, &arguments).await,
+                "list_models" => Ok(list_models(&state)),
+                "chat" => chat(&state, &arguments).await,
+                other => Err(format!("unknown tool {other:?}")),
+            };
+            result.unwrap_or_else(ToolReply::error)
+        })
+    }
+}
+
+fn str_arg<'a>(args: &'a Value, name: &str) -> Option<&'a str> {
+    args.get(name)
+        .and_then(Value::as_str)
+        .filter(|s| !s.trim().is_empty())
+}
+
+fn list_models(state: &AppState) -> ToolReply {
+    let runtime = state.runtime.load();
+    let models: Vec<Value> = runtime
+        .models
+        .data
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.id,
+                "provider": c.provider,
+                "targets": c.targets,
+                "assistant": c.assistant,
+                "capabilities": c.capabilities,
+            })
+        })
+        .collect();
+    let text = if models.is_empty() {
+        "No models are configured.".to_owned()
+    } else {
+        runtime
+            .models
+            .data
+            .iter()
+            .map(|c| c.id.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    ToolReply {
+        text,
+        structured: Some(json!({ "models": models })),
+        ..ToolReply::default()
+    }
+}
+
+/// The first model whose capabilities have this flag (`vision`, `image_generation`).
+fn first_with(state: &AppState, flag: &str) -> Option<String> {
+    let runtime = state.runtime.load();
+    runtime
+        .models
+        .data
+        .iter()
+        .find(|c| {
+            c.assistant.is_none()
+                && c.capabilities
+                    .as_ref()
+                    .and_then(|cap| cap.get(flag))
+                    .and_then(Value::as_bool)
+                    == Some(true)
+        })
+        .map(|c| c.id.clone())
+}
+
+async fn chat_once(state: &Arc<AppState>, body: Value) -> Result<Value, String> {
+    let req: ChatRequest =
+        serde_json::from_value(body).map_err(|e| format!("not a chat request: {e}"))?;
+    let response = super::chat::chat(state, req, &Draft::default())
+        .await
+        .map_err(|e| e.message().to_owned())?;
+    let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024 * 1024)
+        .await
+        .map_err(|e| e.to_string())?;
+    serde_json::from_slice(&bytes).map_err(|e| format!("the answer is not JSON: {e}"))
+}
+
+fn answer_text(answer: &Value) -> String {
+    answer
+        .pointer("/choices/0/message/content")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+async fn chat(state: &Arc<AppState>, args: &Value) -> Result<ToolReply, String> {
+    let model = str_arg(args, "model").ok_or("model: name a model (list_models names them)")?;
+    let mut messages: Vec<Value> = match args.get("messages") {
+        Some(Value::Array(m)) if !m.is_empty() => m.clone(),
+        _ => {
+            let prompt = str_arg(args, "prompt").ok_or("give a prompt or messages")?;
+            vec![json!({"role": "user", "content": prompt})]
+        }
+    };
+    if let Some(system) = str_arg(args, "system") {
+        messages.insert(0, json!({"role": "system", "content": system}));
+    }
+    let mut body = json!({"model": model, "messages": messages});
+    for key in ["max_tokens", "temperature"] {
+        if let Some(v) = args.get(key) {
+            body[key] = v.clone();
+        }
+    }
+    let answer = chat_once(state, body).await?;
+    Ok(ToolReply {
+        text: answer_text(&answer),
+        structured: Some(json!({
+            "model": answer.get("model"),
+            "content": answer_text(&answer),
+            "finish_reason": answer.pointer("/choices/0/finish_reason"),
+            "usage": answer.get("usage"),
+        })),
+        ..ToolReply::default()
+    })
+}
+
+async fn generate_image(state: &Arc<AppState>, args: &Value) -> Result<ToolReply, String> {
+    let prompt = str_arg(args, "prompt").ok_or("prompt: say what to draw")?;
+    let model = match str_arg(args, "model") {
+        Some(m) => m.to_owned(),
+        None => first_with(state, "image_generation").ok_or(
+            "no configured model generates images; add one (e.g. gpt-image-1) or name it in `model`",
+        )?,
+    };
+    let n = args
+        .get("n")
+        .and_then(Value::as_u64)
+        .unwrap_or(1)
+        .clamp(1, 4);
+    let mut body = json!({"prompt": prompt, "n": n, "response_format": "b64_json"});
+    if let Some(size) = str_arg(args, "size") {
+        body["size"] = json!(size);
+    }
+    let runtime = state.runtime.load_full();
+    let route = runtime
+        .resolve(&model)
+        .ok_or_else(|| format!("no model is named {model:?} (list_models names them)"))?;
+    let deadline = Instant::now() + runtime.config.timeouts.total;
+    let body = &body;
+    let ok = failover::execute(&route, &runtime.config.retry, deadline, |t| {
+        t.provider.images_generate(body, &t.model)
+    })
+    .await
+    .map_err(|e| e.message().to_owned())?;
+    let answer = ok.value;
+    let dir = runtime.config.data_dir.join("images");
+    tokio::fs::create_dir_all(&dir)
+        .await
+        .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let stamp = crate::record::now_ms();
+    let mut paths = Vec::new();
+    let mut images = Vec::new();
+    let http = reqwest::Client::new();
+    for (i, item) in answer
+        .get("data")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let bytes = if let Some(b64) = item.get("b64_json").and_then(Value::as_str) {
+            base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .map_err(|e| format!("the model sent bad base64: {e}"))?
+        } else if let Some(url) = item.get("url").and_then(Value::as_str) {
+            fetch(&http, url).await?
+        } else {
+            continue;
+        };
+        let (mime, ext) = match image_info(&bytes) {
+            Some(info) => (info.mime, info.ext),
+            None => ("image/png", "png"),
+        };
+        let path = dir.join(format!("img_{stamp}_{i}.{ext}"));
+        tokio::fs::write(&path, &bytes)
+            .await
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        paths.push(path.display().to_string());
+        if args.get("inline").and_then(Value::as_bool) == Some(true) {
+            images.push((
+                base64::engine::general_purpose::STANDARD.encode(&bytes),
+                mime.to_owned(),
+            ));
+        }
+    }
+    if paths.is_empty() {
+        return Err("the model answered without any image".into());
+    }
+    Ok(ToolReply {
+        text: paths.join("\n"),
+        structured: Some(json!({ "model": ok.target.label, "paths": paths })),
+        images,
+        is_error: false,
+    })
+}
+
+async fn fetch(http: &reqwest::Client, url: &str) -> Result<Vec<u8>, String> {
+    let mut response = http
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| format!("cannot fetch {url}: {e}"))?;
+    if !response.status().is_success() {
+        return Err(format!("fetching {url} answered {}", response.status()));
+    }
+    let mut out = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
+        out.extend_from_slice(&chunk);
+        if out.len() > MAX_IMAGE_BYTES {
+            return Err(format!(
+                "{url} is larger than {} MB",
+                MAX_IMAGE_BYTES / 1024 / 1024
+            ));
+        }
+    }
+    Ok(out)
+}
+
+async fn load_image(source: &str) -> Result<Vec<u8>, String> {
+    if let Some(rest) = source.strip_prefix("data:") {
+        let (_, data) = rest
+            .split_once(";base64,")
+            .ok_or("a data: URL must be base64 (data:image/png;base64,…)")?;
+        return base64::engine::general_purpose::STANDARD
+            .decode(data.trim())
+            .map_err(|e| format!("bad base64 in the data: URL: {e}"));
+    }
+    if source.starts_with("http://") || source.starts_with("https://") {
+        return fetch(&reqwest::Client::new(), source).await;
+    }
+    let path = source.strip_prefix("file://").unwrap_or(source);
+    let meta = tokio::fs::metadata(path)
+        .await
+        .map_err(|e| format!("cannot read {path}: {e}"))?;
+    if meta.len() > MAX_IMAGE_BYTES as u64 {
+        return Err(format!(
+            "{path} is larger than {} MB",
+            MAX_IMAGE_BYTES / 1024 / 1024
+        ));
+    }
+    tokio::fs::read(path)
+        .await
+        .map_err(|e| format!("cannot read {path}: {e}"))
+}
+
+const UNDERSTAND_PROMPT: &str = "Look at the image and answer with one JSON object only, no prose: \
+{\"description\": string, \"text\": string (all text in the image, verbatim, empty if none), \
+\"objects\": [{\"label\": string, \"box\": [x, y, width, height] in pixels of the image as given}], \
+\"scene\": string}.";
+
+async fn understand_image(state: &Arc<AppState>, args: &Value) -> Result<ToolReply, String> {
+    let source = str_arg(args, "image").ok_or("image: give a file path, URL or data: URL")?;
+    let bytes = load_image(source).await?;
+    let info = image_info(&bytes)
+        .ok_or("that is not a PNG, JPEG, GIF or WebP image (or its header is damaged)")?;
+    let model = match str_arg(args, "model") {
+        Some(m) => m.to_owned(),
+        None => first_with(state, "vision").ok_or(
+            "no configured model accepts images; add a vision model or name it in `model`",
+        )?,
+    };
+    let mut prompt = UNDERSTAND_PROMPT.to_owned();
+    prompt.push_str(&format!(
+        " The image is {}x{} pixels.",
+        info.width, info.height
+    ));
+    if let Some(extra) = str_arg(args, "prompt") {
+        prompt.push_str(" Also: ");
+        prompt.push_str(extra);
+    }
+    let data_url = format!(
+        "data:{};base64,{}",
+        info.mime,
+        base64::engine::general_purpose::STANDARD.encode(&bytes)
+    );
+    let body = json!({
+        "model": model,
+        "messages": [{"role": "user", "content": [
+            {"type": "text", "text": prompt},
+            {"type": "image_url", "image_url": {"url": data_url}}
+        ]}]
+    });
+    let answer = chat_once(state, body).await?;
+    let text = answer_text(&answer);
+    let parsed = parse_json_reply(&text);
+    let field = |k: &str| parsed.as_ref().and_then(|p| p.get(k)).cloned();
+    let description = field("description")
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| text.clone());
+    let structured = json!({
+        "description": description,
+        "text": field("text").unwrap_or(json!("")),
+        "objects": field("objects").unwrap_or(json!([])),
+        "scene": field("scene").unwrap_or(json!("")),
+        "width": info.width,
+        "height": info.height,
+        "mime_type": info.mime,
+        "model": answer.get("model"),
+    });
+    Ok(ToolReply {
+        text: description,
+        structured: Some(structured),
+        ..ToolReply::default()
+    })
+}
+
+/// The JSON object in a model's reply, with or without a code fence around it.
+fn parse_json_reply(text: &str) -> Option<Value> {
+    let start = text.find('{')?;
+    let end = text.rfind('}')?;
+    serde_json::from_str::<Value>(text.get(start..=end)?)
+        .ok()
+        .filter(Value::is_object)
+}
+
+#[derive(Debug, PartialEq, Eq)]
+struct ImageInfo {
+    mime: &'static str,
+    ext: &'static str,
+    width: u32,
+    height: u32,
+}
+
+/// The type and pixel size of a PNG, JPEG, GIF or WebP image, read from its header.
+fn image_info(b: &[u8]) -> Option<ImageInfo> {
+    let be16 = |i: usize| Some(u32::from(u16::from_be_bytes([*b.get(i)?, *b.get(i + 1)?])));
+    let le16 = |i: usize| Some(u32::from(u16::from_le_bytes([*b.get(i)?, *b.get(i + 1)?])));
+    let be32 = |i: usize| {
+        Some(u32::from_be_bytes([
+            *b.get(i)?,
+            *b.get(i + 1)?,
+            *b.get(i + 2)?,
+            *b.get(i + 3)?,
+        ]))
+    };
+    let info = |mime, ext, width, height| {
+        Some(ImageInfo {
+            mime,
+            ext,
+            width,
+            height,
+        })
+    };
+    if b.starts_with(b"\x89PNG\r\n\x1a\n") {
+        return info("image/png", "png", be32(16)?, be32(20)?);
+    }
+    if b.starts_with(b"GIF87a") || b.starts_with(b"GIF89a") {
+        return info("image/gif", "gif", le16(6)?, le16(8)?);
+    }
+    if b.len() > 30 && b.starts_with(b"RIFF") && &b[8..12] == b"WEBP" {
+        let le24 = |i: usize| Some(le16(i)? | (u32::from(*b.get(i + 2)?) << 16));
+        return match &b[12..16] {
+            b"VP8X" => info("image/webp", "webp", le24(24)? + 1, le24(27)? + 1),
+            b"VP8L" => {
+                let bits = u32::from_le_bytes([b[21], b[22], b[23], b[24]]);
+                info(
+                    "image/webp",
+                    "webp",
+                    (bits & 0x3fff) + 1,
+                    ((bits >> 14) & 0x3fff) + 1,
+                )
+            }
+            b"VP8 " => info("image/webp", "webp", le16(26)? & 0x3fff, le16(28)? & 0x3fff),
+            _ => None,
+        };
+    }
+    if b.starts_with(&[0xff, 0xd8]) {
+        // Walk the segments to the first start-of-frame marker.
+        let mut i = 2;
+        while i + 9 < b.len() {
+            if b[i] != 0xff {
+                return None;
+            }
+            let marker = b[i + 1];
+            if marker == 0xff {
+                i += 1;
+                continue;
+            }
+            let len = usize::try_from(be16(i + 2)?).ok()?;
+            let sof = matches!(marker, 0xc0..=0xcf) && !matches!(marker, 0xc4 | 0xc8 | 0xcc);
+            if sof {
+                return info("image/jpeg", "jpg", be16(i + 7)?, be16(i + 5)?);
+            }
+            i += 2 + len;
+        }
+        return None;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_sizes_from_image_headers() {
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+        png.extend_from_slice(&640u32.to_be_bytes());
+        png.extend_from_slice(&480u32.to_be_bytes());
+        assert_eq!(
+            image_info(&png),
+            Some(ImageInfo {
+                mime: "image/png",
+                ext: "png",
+                width: 640,
+                height: 480
+            })
+        );
+        let gif = b"GIF89a\x20\x03\x58\x02rest";
+        assert_eq!(
+            image_info(gif).map(|i| (i.width, i.height)),
+            Some((800, 600))
+        );
+        // JPEG: SOI, an APP0 segment, then SOF0 with height 300 and width 400.
+        let mut jpg = vec![0xff, 0xd8, 0xff, 0xe0, 0x00, 0x04, 0, 0];
+        jpg.extend_from_slice(&[0xff, 0xc0, 0x00, 0x11, 0x08, 0x01, 0x2c, 0x01, 0x90, 3]);
+        jpg.extend_from_slice(&[0; 12]);
+        assert_eq!(
+            image_info(&jpg).map(|i| (i.mime, i.width, i.height)),
+            Some(("image/jpeg", 400, 300))
+        );
+        assert_eq!(image_info(b"not an image at all"), None);
+    }
+
+    #[test]
+    fn finds_the_json_in_a_fenced_reply() {
+        let v =
+            parse_json_reply("Here:\n```json\n{\"description\": \"a cat\", \"objects\": []}\n```");
+        assert_eq!(
+            v.and_then(|v| v.get("description").cloned()),
+            Some(json!("a cat"))
+        );
+        assert_eq!(parse_json_reply("no json here"), None);
+    }
+}
