@@ -16,8 +16,10 @@ const KEEP_FILES: usize = 7;
 /// Logs to `dir` and stderr, filtered by `SWITCHYARD_LOG` (default `info`). When the folder
 /// cannot be written, logs to stderr alone and says why.
 pub fn init(dir: &Path) {
-    let filter =
-        || EnvFilter::try_from_env("SWITCHYARD_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = || {
+        EnvFilter::try_from_env("SWITCHYARD_LOG")
+            .unwrap_or_else(|_| EnvFilter::new("info,rmcp=warn"))
+    };
     let file = std::fs::create_dir_all(dir)
         .map_err(|e| e.to_string())
         .and_then(|()| {

@@ -4,6 +4,7 @@
 
 mod logdb;
 mod manage;
+mod mcp;
 mod output;
 mod requests;
 mod stats;
@@ -74,6 +75,13 @@ enum Command {
         #[command(flatten)]
         target: manage::Target,
     },
+    /// MCP servers for assistants and agent mode: add, list, rm, enable, disable, tools.
+    Mcp {
+        #[command(subcommand)]
+        cmd: mcp::McpCmd,
+        #[command(flatten)]
+        target: manage::Target,
+    },
     /// First run: find local runtimes and provider keys in the environment, and add them.
     Init(manage::InitArgs),
 }
@@ -83,7 +91,7 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("SWITCHYARD_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rmcp=warn")),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -99,6 +107,7 @@ fn main() -> ExitCode {
         Command::Providers { cmd, target } => report(manage::providers(&cmd, &target)),
         Command::Models { cmd, target } => report(manage::models(&cmd, &target)),
         Command::Keys { cmd, target } => report(manage::keys(&cmd, &target)),
+        Command::Mcp { cmd, target } => report(mcp::run(&cmd, &target)),
         Command::Init(args) => report(manage::init(&args)),
     }
 }

@@ -24,18 +24,18 @@ pub struct Target {
     config: Option<PathBuf>,
     /// Print JSON instead of a table
     #[arg(long, global = true)]
-    json: bool,
+    pub(crate) json: bool,
 }
 
 impl Target {
-    fn path(&self) -> PathBuf {
+    pub(crate) fn path(&self) -> PathBuf {
         self.config
             .clone()
             .unwrap_or_else(config::default_config_path)
     }
 
     /// The config as it is now; an absent file is an empty config.
-    fn load(&self) -> Result<Config, Failure> {
+    pub(crate) fn load(&self) -> Result<Config, Failure> {
         let path = self.path();
         if path.exists() {
             Ok(Config::load(&path)?)
@@ -50,7 +50,7 @@ impl Target {
 }
 
 /// Applies one change to the config file, validated as a whole before it is written.
-fn edit<R>(
+pub(crate) fn edit<R>(
     target: &Target,
     change: impl FnOnce(&mut ConfigDoc) -> Result<R, EditError>,
 ) -> Result<(R, Config), Failure> {

@@ -30,6 +30,40 @@ impl McpServerConfig {
     pub fn tool_enabled(&self, tool: &str) -> bool {
         !self.disabled_tools.iter().any(|t| t == tool)
     }
+
+    /// The keychain entries Switchyard stored for this server's env or headers
+    /// (see [`secret_entry`]), which go when the server goes.
+    pub fn owned_secret_entries(&self) -> Vec<String> {
+        let prefix = format!("keychain:{}", secret_entry(&self.name, ""));
+        let values = match &self.transport {
+            McpTransport::Stdio { env, .. } => env,
+            McpTransport::Http { headers, .. } | McpTransport::Sse { headers, .. } => headers,
+        };
+        values
+            .iter()
+            .filter_map(|(_, v)| {
+                v.display()
+                    .strip_prefix(&prefix)
+                    .map(|rest| secret_entry(&self.name, rest))
+            })
+            .collect()
+    }
+}
+
+/// The keychain entry for a secret env variable or header of a server: `mcp.SERVER.KEY`, with
+/// characters an entry name cannot have replaced by '_'.
+pub fn secret_entry(server: &str, key: &str) -> String {
+    let safe: String = key
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("mcp.{server}.{safe}")
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -326,3 +326,109 @@ fn the_secrets_file_backend_is_chosen_explicitly() {
     );
     assert!(issues("[secrets]\nbackend = \"memory\"\n")[0].starts_with("secrets.backend"));
 }
+
+#[test]
+fn mcp_servers_and_assistants_load_with_their_defaults() {
+    let c = Config::from_toml(&format!(
+        r#"{ISSUE_EXAMPLE}
+[[mcp_servers]]
+name = "time"
+command = "uvx"
+args = ["mcp-server-time"]
+env = {{ TZ = "UTC", TOKEN = "keychain:mcp.time.TOKEN" }}
+
+[[mcp_servers]]
+name = "docs"
+url = "https://docs.example/mcp"
+headers = {{ Authorization = "env:DOCS_TOKEN" }}
+disabled_tools = ["delete_page"]
+
+[[mcp_servers]]
+name = "legacy"
+transport = "sse"
+url = "http://127.0.0.1:3001/sse"
+call_timeout_ms = 5000
+
+[[assistants]]
+name = "clock"
+model = "smart"
+servers = ["time"]
+"#
+    ))
+    .unwrap();
+    assert_eq!(c.mcp_servers.len(), 3);
+    let time = &c.mcp_servers[0];
+    assert_eq!(time.transport.kind(), "stdio");
+    assert_eq!(time.call_timeout, mcp::DEFAULT_CALL_TIMEOUT);
+    let mcp::McpTransport::Stdio { env, .. } = &time.transport else {
+        panic!("stdio expected");
+    };
+    assert!(env.contains(&(
+        "TOKEN".to_owned(),
+        mcp::McpValue::Secret(SecretRef::Keychain("mcp.time.TOKEN".into()))
+    )));
+    assert!(env.contains(&("TZ".to_owned(), mcp::McpValue::Literal("UTC".into()))));
+    assert_eq!(c.mcp_servers[1].transport.kind(), "http");
+    assert!(!c.mcp_servers[1].tool_enabled("delete_page"));
+    assert_eq!(c.mcp_servers[2].transport.kind(), "sse");
+    assert_eq!(c.mcp_servers[2].call_timeout, Duration::from_millis(5000));
+    assert_eq!(c.assistants[0].max_iterations, mcp::DEFAULT_MAX_ITERATIONS);
+}
+
+#[test]
+fn mcp_mistakes_are_reported_with_their_paths() {
+    let found = issues(&format!(
+        r#"{ISSUE_EXAMPLE}
+[[mcp_servers]]
+name = "a__b"
+command = "x"
+
+[[mcp_servers]]
+name = "nothing"
+
+[[mcp_servers]]
+name = "web"
+transport = "websocket"
+url = "ws://x"
+
+[[mcp_servers]]
+name = "both"
+command = "x"
+url = "http://x"
+
+[[mcp_servers]]
+name = "badref"
+url = "ftp://x"
+headers = {{ Authorization = "env:" }}
+
+[[assistants]]
+name = "smart"
+model = ""
+servers = ["ghost"]
+tools = ["plain", "ghost__tool"]
+max_iterations = 0
+"#
+    ));
+    let expected = [
+        "mcp_servers[0].name: \"a__b\" must be 1-48 letters, digits, '-' or '_', without \"__\" (it joins server and tool names)",
+        "mcp_servers[1].command: give a command (a stdio server) or a url (an HTTP server)",
+        "mcp_servers[2].transport: unknown transport \"websocket\" (stdio, http or sse)",
+        "mcp_servers[3].url: a stdio server has a command, not a url",
+        "mcp_servers[4].url: \"ftp://x\" is not an http:// or https:// URL",
+        "assistants[0].name: \"smart\" is already an alias name; pick another",
+        "assistants[0].model: must name the model or alias that answers",
+        "assistants[0].servers[0]: unknown MCP server \"ghost\"",
+        "assistants[0].tools[0]: \"plain\" is not \"server__tool\" for a configured MCP server",
+        "assistants[0].tools[1]: \"ghost__tool\" is not \"server__tool\" for a configured MCP server",
+        "assistants[0].max_iterations: must be between 1 and 100",
+    ];
+    for e in expected {
+        assert!(found.iter().any(|f| f == e), "missing {e:?} in {found:#?}");
+    }
+    assert!(
+        found
+            .iter()
+            .any(|f| f.starts_with("mcp_servers[4].headers.Authorization: ")),
+        "{found:#?}"
+    );
+}

@@ -547,7 +547,12 @@ impl Slot {
                     Err(e) => {
                         // Give the stderr reader a moment: the reason is usually there.
                         tokio::time::sleep(Duration::from_millis(100)).await;
-                        let said = lock(&tail).trim().to_owned();
+                        // The last few lines say why; a whole stack trace does not fit a status line.
+                        let said = {
+                            let t = lock(&tail);
+                            let lines: Vec<&str> = t.trim().lines().collect();
+                            lines[lines.len().saturating_sub(6)..].join("\n")
+                        };
                         Err(if said.is_empty() {
                             format!("{e}")
                         } else {

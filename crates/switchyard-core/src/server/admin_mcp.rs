@@ -117,17 +117,7 @@ async fn take_secrets(
                         &format!("{table}.{key}"),
                     ));
                 };
-                let safe: String = key
-                    .chars()
-                    .map(|c| {
-                        if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                            c
-                        } else {
-                            '_'
-                        }
-                    })
-                    .collect();
-                let entry = format!("mcp.{server}.{safe}");
+                let entry = crate::config::mcp::secret_entry(server, key);
                 to_store.push((entry.clone(), Sensitive::new(secret.clone())));
                 *value = Value::String(format!("keychain:{entry}"));
             }
@@ -221,18 +211,7 @@ pub async fn delete_server(
     })
     .await?;
     // Secrets this API stored for the server go with it.
-    let prefix = format!("keychain:mcp.{name}.");
-    let owned: Vec<String> = match &server.transport {
-        McpTransport::Stdio { env, .. } => env.clone(),
-        McpTransport::Http { headers, .. } | McpTransport::Sse { headers, .. } => headers.clone(),
-    }
-    .into_iter()
-    .filter_map(|(_, v)| {
-        v.display()
-            .strip_prefix(&prefix)
-            .map(|rest| format!("mcp.{name}.{rest}"))
-    })
-    .collect();
+    let owned = server.owned_secret_entries();
     forget_secrets(&state, owned).await;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -15,6 +15,7 @@ mod errors;
 mod failover;
 mod harness;
 mod log;
+mod mcp;
 mod models;
 mod providers;
 mod sessions;
