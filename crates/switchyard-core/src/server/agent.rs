@@ -141,15 +141,42 @@ pub fn plan(state: &AppState, req: &mut ChatRequest) -> Result<Option<AgentPlan>
 #[derive(Debug, Default)]
 pub struct Approvals(Mutex<HashMap<String, oneshot::Sender<bool>>>);
 
+/// One call waiting for approval; forgotten when dropped, also when the client left first.
+struct Waiting<'a> {
+    id: String,
+    rx: Option<oneshot::Receiver<bool>>,
+    approvals: &'a Approvals,
+}
+
+impl Waiting<'_> {
+    /// True only for an explicit yes within `timeout`.
+    async fn approved(mut self, timeout: Duration) -> bool {
+        let Some(rx) = self.rx.take() else {
+            return false;
+        };
+        matches!(tokio::time::timeout(timeout, rx).await, Ok(Ok(true)))
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.approvals.forget(&self.id);
+    }
+}
+
 impl Approvals {
-    fn wait(&self) -> (String, oneshot::Receiver<bool>) {
+    fn wait(&self) -> Waiting<'_> {
         let id = format!("apr_{}", crate::providers::chunks::fastrand_id());
         let (tx, rx) = oneshot::channel();
         self.0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(id.clone(), tx);
-        (id, rx)
+        Waiting {
+            id,
+            rx: Some(rx),
+            approvals: self,
+        }
     }
 
     fn forget(&self, id: &str) {
@@ -501,8 +528,10 @@ fn agent_loop(
             }
             let started = Instant::now();
             let up_ref = &up;
+            // As for chat: a target that fails before its first token is failed over.
             let attempt = failover::execute(&route, &retry, deadline, |t| async move {
-                t.provider.chat_stream(up_ref, &t.model).await
+                let stream = t.provider.chat_stream(up_ref, &t.model).await?;
+                super::chat::first_meaningful(stream).await
             }).await;
             let ok = match attempt {
                 Ok(ok) => ok,
@@ -511,13 +540,17 @@ fn agent_loop(
             note_target(&draft, &runtime, ok.target, &ok.attempts);
             let target_label = ok.target.label.clone();
             let idle = ok.target.provider.timeouts.idle;
-            let mut upstream = ok.value;
+            let (head, mut upstream) = ok.value;
+            let mut head = head.into_iter();
             let mut assembler = Assembler::default();
             let mut separated = !said_something;
             loop {
-                let next = match tokio::time::timeout(idle, upstream.next()).await {
-                    Ok(n) => n,
-                    Err(_) => Some(Err(UpstreamError::Timeout(idle))),
+                let next = match head.next() {
+                    Some(chunk) => Some(Ok(chunk)),
+                    None => match tokio::time::timeout(idle, upstream.next()).await {
+                        Ok(n) => n,
+                        Err(_) => Some(Err(UpstreamError::Timeout(idle))),
+                    },
                 };
                 match next {
                     Some(Ok(chunk)) => {
@@ -619,10 +652,9 @@ fn agent_loop(
                 yield Event::Note(note);
                 let mut ok = true;
                 if plan.approval {
-                    let (approval_id, rx) = state.approvals.wait();
-                    yield Event::Note(json!({"type": "approval_required", "round": round, "id": call.id, "approval_id": approval_id, "name": call.function.name, "arguments": args}));
-                    ok = matches!(tokio::time::timeout(APPROVAL_TIMEOUT, rx).await, Ok(Ok(true)));
-                    state.approvals.forget(&approval_id);
+                    let waiting = state.approvals.wait();
+                    yield Event::Note(json!({"type": "approval_required", "round": round, "id": call.id, "approval_id": waiting.id, "name": call.function.name, "arguments": args}));
+                    ok = waiting.approved(APPROVAL_TIMEOUT).await;
                 }
                 approved.push((call.clone(), ok));
             }

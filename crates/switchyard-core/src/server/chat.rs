@@ -138,7 +138,7 @@ pub async fn chat(state: &AppState, req: ChatRequest, draft: &Draft) -> Result<R
 
 /// Reads the stream up to its first meaningful chunk. Until then nothing has been sent to the
 /// client, so any failure can still fail over.
-async fn first_meaningful(
+pub(super) async fn first_meaningful(
     mut stream: ChunkStream,
 ) -> Result<(Vec<ChatChunk>, ChunkStream), UpstreamError> {
     let mut head = Vec::new();

@@ -329,3 +329,28 @@ async fn assistants_are_models_and_mcp_status_is_reported() {
         "switchyard"
     );
 }
+
+#[tokio::test]
+async fn a_round_fails_over_like_any_chat_when_its_first_target_is_down() {
+    let (a, _b) = pair("").await;
+    // An assistant over the alias "smart": alpha fails before its first token, beta answers.
+    let (status, body) = a
+        .admin_send(
+            reqwest::Method::POST,
+            "/admin/assistants",
+            Some(json!({"name": "sturdy", "model": "smart", "servers": ["sy"]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    a.alpha
+        .push(crate::harness::upstream_error(503, "overloaded"));
+    let (status, _, data) = a
+        .stream(json!({"model": "sturdy", "stream": true, "messages": user("hello")}))
+        .await;
+    assert_eq!(status, 200, "{data:?}");
+    let raw: String = data.iter().map(|d| format!("data: {d}\n\n")).collect();
+    assert_eq!(crate::harness::stream_text(&raw), "You said: hello");
+    assert_eq!(a.beta.requests().len(), 1, "beta answered the round");
+    let (_, steps) = last_steps(&a, 1).await;
+    assert_eq!(steps[1]["target"], "beta/claude-sonnet-4-5", "{steps:?}");
+}
