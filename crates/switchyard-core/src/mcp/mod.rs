@@ -31,6 +31,8 @@ const START_TIMEOUT: Duration = Duration::from_secs(60);
 const LIST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Backoff after a failed start or a death: 1 s, 2 s, 4 s … up to a minute.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// A server that dies this soon after starting counts as crashing, and waits before restarting.
+const CRASH_WINDOW: Duration = Duration::from_secs(30);
 
 /// A tool an MCP server offers, as models see it.
 #[derive(Debug, Clone, Serialize)]
@@ -153,6 +155,14 @@ struct SlotStatus {
     pid: Option<u32>,
     server_info: Option<Value>,
     ever_started: bool,
+    started_at: Option<Instant>,
+    /// Deaths in a row, each within [`CRASH_WINDOW`] of its start.
+    quick_deaths: u32,
+}
+
+/// The pause before the `n`th retry (n ≥ 1): 1 s, 2 s, 4 s … up to [`MAX_BACKOFF`].
+fn backoff(n: u32) -> Duration {
+    Duration::from_secs(1u64 << n.saturating_sub(1).min(6)).min(MAX_BACKOFF)
 }
 
 /// Our side of each session: names us, and hears when the tool list changes.
@@ -433,9 +443,18 @@ impl Slot {
             }
             tracing::warn!(server = %self.cfg().name, "MCP server exited; restarting");
             let mut st = lock(&self.status);
-            st.error.get_or_insert_with(|| "the server exited".into());
-            st.failures = st.failures.max(1);
-            st.retry_at.get_or_insert_with(Instant::now);
+            // A server that keeps dying soon after it starts is restarted with growing pauses.
+            let soon = st.started_at.is_some_and(|t| t.elapsed() < CRASH_WINDOW);
+            st.quick_deaths = if soon { st.quick_deaths + 1 } else { 0 };
+            // The first death restarts at once; a second in a row waits.
+            if st.quick_deaths > 1 {
+                st.retry_at = Some(Instant::now() + backoff(st.quick_deaths - 1));
+                st.error = Some(format!(
+                    "it exited {} time(s) within {} s of starting",
+                    st.quick_deaths,
+                    CRASH_WINDOW.as_secs()
+                ));
+            }
         }
         if let Some(mut old) = live.take() {
             let _ = old.service.close().await;
@@ -469,6 +488,7 @@ impl Slot {
                     self.restarts.fetch_add(1, Ordering::Relaxed);
                 }
                 st.ever_started = true;
+                st.started_at = Some(Instant::now());
                 st.error = None;
                 st.failures = 0;
                 st.retry_at = None;
@@ -485,9 +505,7 @@ impl Slot {
             }
             Err(message) => {
                 st.failures += 1;
-                let backoff =
-                    Duration::from_secs(1u64 << (st.failures - 1).min(6)).min(MAX_BACKOFF);
-                st.retry_at = Some(Instant::now() + backoff);
+                st.retry_at = Some(Instant::now() + backoff(st.failures));
                 st.error = Some(message.clone());
                 tracing::warn!(server = %self.cfg().name, error = %message, "MCP server failed to start");
                 Err(McpError::Start {
@@ -802,6 +820,12 @@ async fn keep_stderr(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_a_minute() {
+        let secs: Vec<u64> = (1..=8).map(|n| backoff(n).as_secs()).collect();
+        assert_eq!(secs, [1, 2, 4, 8, 16, 32, 60, 60]);
+    }
 
     #[test]
     fn tool_names_split_at_the_first_separator() -> Result<(), McpError> {
