@@ -123,6 +123,8 @@ impl std::fmt::Debug for McpHub {
 
 struct HubInner {
     slots: Mutex<HashMap<String, Arc<Slot>>>,
+    /// Tool calls since start by (server, tool, outcome), for `/metrics`.
+    calls: Mutex<std::collections::BTreeMap<(String, String, &'static str), u64>>,
     secrets: Mutex<SecretStore>,
     http: reqwest::Client,
     closing: AtomicBool,
@@ -192,6 +194,7 @@ impl McpHub {
         let hub = Self {
             inner: Arc::new(HubInner {
                 slots: Mutex::new(HashMap::new()),
+                calls: Mutex::new(std::collections::BTreeMap::new()),
                 secrets: Mutex::new(secrets),
                 http: reqwest::Client::builder()
                     .connect_timeout(Duration::from_secs(10))
@@ -305,8 +308,52 @@ impl McpHub {
     }
 
     /// Calls `server__tool`. Dropping the future cancels the call: the server is sent
-    /// `notifications/cancelled`.
+    /// `notifications/cancelled` (and the call counts as `cancelled` in `/metrics`).
     pub async fn call(&self, qualified: &str, arguments: Value) -> Result<ToolOutcome, McpError> {
+        let mut count = CallCount {
+            hub: &self.inner,
+            name: split_tool_name(qualified).ok(),
+            outcome: "cancelled",
+        };
+        let result = self.call_inner(qualified, arguments).await;
+        count.outcome = match &result {
+            Ok(o) if o.is_error => "tool_error",
+            Ok(_) => "ok",
+            Err(McpError::Timeout { .. }) => "timeout",
+            Err(_) => "failed",
+        };
+        result
+    }
+
+    /// Prometheus text: tool calls by server, tool and outcome, and servers by state.
+    pub fn render_prometheus(&self, out: &mut String) {
+        use std::fmt::Write as _;
+        let calls = lock(&self.inner.calls);
+        out.push_str("# HELP switchyard_mcp_tool_calls_total MCP tool calls run by the gateway, by server, tool and outcome (ok, tool_error, failed, timeout, cancelled).\n");
+        out.push_str("# TYPE switchyard_mcp_tool_calls_total counter\n");
+        for ((server, tool, outcome), n) in calls.iter() {
+            let _ = writeln!(
+                out,
+                "switchyard_mcp_tool_calls_total{{server=\"{}\",tool=\"{}\",outcome=\"{outcome}\"}} {n}",
+                escape_label(server),
+                escape_label(tool)
+            );
+        }
+        drop(calls);
+        out.push_str("# HELP switchyard_mcp_server_up Whether an MCP server's session is running (1) or not (0).\n");
+        out.push_str("# TYPE switchyard_mcp_server_up gauge\n");
+        for st in self.status() {
+            let _ = writeln!(
+                out,
+                "switchyard_mcp_server_up{{server=\"{}\",state=\"{}\"}} {}",
+                escape_label(&st.name),
+                st.state,
+                u8::from(st.state == "running")
+            );
+        }
+    }
+
+    async fn call_inner(&self, qualified: &str, arguments: Value) -> Result<ToolOutcome, McpError> {
         let (server, tool) = split_tool_name(qualified)?;
         let slot = self.slot(server)?;
         if !slot.cfg().enabled {
@@ -659,6 +706,29 @@ impl Slot {
             tracing::info!(server = %self.cfg().name, "MCP server stopped");
         }
     }
+}
+
+/// Counts one tool call when dropped, so that a cancelled call is counted too.
+struct CallCount<'a> {
+    hub: &'a HubInner,
+    name: Option<(&'a str, &'a str)>,
+    outcome: &'static str,
+}
+
+impl Drop for CallCount<'_> {
+    fn drop(&mut self) {
+        if let Some((server, tool)) = self.name {
+            *lock(&self.hub.calls)
+                .entry((server.to_owned(), tool.to_owned(), self.outcome))
+                .or_insert(0) += 1;
+        }
+    }
+}
+
+fn escape_label(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 /// Whether two configs can share one running session (only tool switches differ).

@@ -238,9 +238,10 @@ pub async fn provider_health(State(state): State<Arc<AppState>>) -> Response {
 }
 
 pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
-    let text = state
+    let mut text = state
         .metrics
         .render(&state.recorder.counters, &state.circuits());
+    state.mcp.render_prometheus(&mut text);
     (
         StatusCode::OK,
         [(

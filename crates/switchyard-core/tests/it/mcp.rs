@@ -120,6 +120,30 @@ async fn an_assistant_calls_a_real_mcp_tool_and_answers_with_its_result() {
     );
     assert_eq!(steps[3]["status"], "ok");
     assert_eq!(steps[3]["name"], "sy__list_models");
+
+    let metrics = metrics(&a).await;
+    assert!(
+        metrics.contains(
+            "switchyard_mcp_tool_calls_total{server=\"sy\",tool=\"list_models\",outcome=\"ok\"} 1"
+        ),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("switchyard_mcp_server_up{server=\"sy\",state=\"running\"} 1"),
+        "{metrics}"
+    );
+}
+
+async fn metrics(h: &Harness) -> String {
+    h.client
+        .get(format!("{}/metrics", h.root()))
+        .bearer_auth(crate::harness::ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -216,6 +240,9 @@ async fn leaving_mid_tool_call_cancels_it_on_the_mcp_server() {
         .find(|s| s["type"] == "tool_result")
         .expect("a tool_result step");
     assert_eq!(cancelled["status"], "cancelled", "{steps:?}");
+    assert!(metrics(&a).await.contains(
+        "switchyard_mcp_tool_calls_total{server=\"sy\",tool=\"chat\",outcome=\"cancelled\"} 1"
+    ));
 }
 
 #[tokio::test]
