@@ -85,8 +85,8 @@ pub enum McpError {
     Start { server: String, message: String },
     #[error("MCP server {server:?}: {message}")]
     Call { server: String, message: String },
-    #[error("tool {tool:?} did not answer within {secs} s")]
-    Timeout { tool: String, secs: u64 },
+    #[error("tool {tool:?} did not answer within {}", human(*.after))]
+    Timeout { tool: String, after: Duration },
     #[error("the gateway is shutting down")]
     ShuttingDown,
 }
@@ -288,15 +288,26 @@ impl McpHub {
                 None => all.values().cloned().collect(),
             }
         };
+        let mut failed = Vec::new();
+        let named = servers.is_some();
         let jobs = slots
             .into_iter()
-            .filter(|s| s.cfg().enabled)
+            .filter(|s| {
+                let enabled = s.cfg().enabled;
+                if !enabled && named {
+                    // Asked for by name: say why it gives no tools.
+                    failed.push((
+                        s.cfg().name.clone(),
+                        McpError::Disabled(s.cfg().name.clone()),
+                    ));
+                }
+                enabled
+            })
             .map(|slot| async move {
                 let name = slot.cfg().name.clone();
                 (name, slot.tools(&self.inner).await)
             });
         let mut tools = Vec::new();
-        let mut failed = Vec::new();
         for (name, result) in futures_util::future::join_all(jobs).await {
             match result {
                 Ok(list) => tools.extend(list.iter().filter(|t| t.enabled).cloned()),
@@ -359,11 +370,17 @@ impl McpHub {
         if !slot.cfg().enabled {
             return Err(McpError::Disabled(server.to_owned()));
         }
-        if !slot.cfg().tool_enabled(tool) {
+        let peer = slot.connect(&self.inner).await?;
+        // The model calls the exposed name; the server knows the tool by its own.
+        let listed = lock(&slot.tools).clone();
+        let tool = listed
+            .as_ref()
+            .and_then(|list| list.iter().find(|t| t.name == qualified))
+            .map_or_else(|| tool.to_owned(), |t| t.tool.clone());
+        if !slot.cfg().tool_enabled(&tool) {
             return Err(McpError::ToolDisabled(qualified.to_owned()));
         }
-        let peer = slot.connect(&self.inner).await?;
-        let mut params = CallToolRequestParams::new(tool.to_owned());
+        let mut params = CallToolRequestParams::new(tool);
         match arguments {
             Value::Object(map) => params = params.with_arguments(map),
             Value::Null => {}
@@ -379,7 +396,7 @@ impl McpHub {
             .await
             .map_err(|_| McpError::Timeout {
                 tool: qualified.to_owned(),
-                secs: timeout.as_secs(),
+                after: timeout,
             })?;
         match answer {
             Ok(CallToolResponse::Complete(result)) => {
@@ -678,7 +695,7 @@ impl Slot {
         let list: Vec<ToolInfo> = listed
             .into_iter()
             .map(|t| ToolInfo {
-                name: format!("{}{TOOL_SEPARATOR}{}", self.cfg().name, t.name),
+                name: exposed_name(&self.cfg().name, &t.name),
                 server: self.cfg().name.clone(),
                 enabled: self.cfg().tool_enabled(&t.name),
                 tool: t.name.into_owned(),
@@ -706,6 +723,40 @@ impl Slot {
             tracing::info!(server = %self.cfg().name, "MCP server stopped");
         }
     }
+}
+
+/// `500 ms`, `2 s`, `1.5 s`: a duration as people write it.
+fn human(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else if ms.is_multiple_of(1000) {
+        format!("{} s", ms / 1000)
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
+}
+
+/// The name a model sees for a server's tool: `server__tool`, kept to what OpenAI accepts
+/// (`[A-Za-z0-9_-]`, at most 64 characters; longer names end in a short hash instead).
+pub fn exposed_name(server: &str, tool: &str) -> String {
+    let full: String = format!("{server}{TOOL_SEPARATOR}{tool}")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if full.len() <= 64 {
+        return full;
+    }
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(format!("{server}\0{tool}").as_bytes());
+    let hash: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    format!("{}_{hash}", &full[..55])
 }
 
 /// Counts one tool call when dropped, so that a cancelled call is counted too.
@@ -890,6 +941,25 @@ async fn keep_stderr(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exposed_names_are_what_openai_accepts() {
+        assert_eq!(
+            exposed_name("time", "get_current_time"),
+            "time__get_current_time"
+        );
+        assert_eq!(exposed_name("fs", "read.file v2"), "fs__read_file_v2");
+        let long = exposed_name("server", &"x".repeat(80));
+        assert_eq!(long.len(), 64);
+        assert_ne!(
+            long,
+            exposed_name("server", &"x".repeat(81)),
+            "distinct tools stay distinct"
+        );
+        assert_eq!(human(Duration::from_millis(500)), "500 ms");
+        assert_eq!(human(Duration::from_secs(120)), "120 s");
+        assert_eq!(human(Duration::from_millis(1500)), "1.5 s");
+    }
 
     #[test]
     fn backoff_doubles_up_to_a_minute() {

@@ -358,10 +358,10 @@ async fn prepare(
     mut req: ChatRequest,
     plan: &AgentPlan,
 ) -> Result<Setup, ApiError> {
-    let (mut tools, failed) = state.mcp.tools_of(plan.servers.as_deref()).await;
-    if let Some(only) = &plan.tools {
-        if plan.servers.is_none() || plan.servers.as_ref().is_some_and(Vec::is_empty) {
-            // A tool subset without servers: fetch just the servers it names.
+    // A tool subset without servers: start just the servers it names.
+    let servers: Option<Vec<String>> = match (&plan.servers, &plan.tools) {
+        (Some(s), _) if !s.is_empty() => Some(s.clone()),
+        (_, Some(only)) => {
             let mut names: Vec<String> = only
                 .iter()
                 .filter_map(|t| {
@@ -370,10 +370,14 @@ async fn prepare(
                         .map(|(s, _)| s.to_owned())
                 })
                 .collect();
+            names.sort();
             names.dedup();
-            let (subset, _) = state.mcp.tools_of(Some(&names)).await;
-            tools = subset;
+            Some(names)
         }
+        (s, None) => s.clone(),
+    };
+    let (mut tools, failed) = state.mcp.tools_of(servers.as_deref()).await;
+    if let Some(only) = &plan.tools {
         tools.retain(|t| only.contains(&t.name));
     }
     if tools.is_empty() && !failed.is_empty() {
@@ -602,7 +606,8 @@ fn agent_loop(
                 .filter(|c| client_tools.contains(&c.function.name))
                 .cloned()
                 .collect();
-            if !client_calls.is_empty() || ours.is_empty() {
+            // Calls only to tools nobody has: the model hears so and gets another round.
+            if !client_calls.is_empty() || (ours.is_empty() && (theirs.is_empty() || last)) {
                 // The answer, or calls for the client to run.
                 let reason = if !client_calls.is_empty() {
                     "tool_calls".to_owned()

@@ -567,12 +567,16 @@ mod tests {
             scope(&Method::GET, "/admin/keys"),
             Scope::Admin { read: true }
         );
+        // The built-in MCP server runs models: a user key may call it, a read-only key may not.
+        assert_eq!(scope(&Method::POST, "/mcp"), Scope::Model { read: false });
+        assert_eq!(scope(&Method::GET, "/mcp"), Scope::Model { read: false });
         for tricky in [
             "/ADMIN/keys",
             "//admin",
             "/%61dmin",
             "/admin;x=y",
-            "/mcp",
+            "/mcp/",
+            "/MCP",
             "/other",
         ] {
             assert!(

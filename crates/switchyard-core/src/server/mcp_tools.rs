@@ -182,11 +182,15 @@ fn first_with(state: &AppState, flag: &str) -> Option<String> {
 }
 
 async fn chat_once(state: &Arc<AppState>, body: Value) -> Result<Value, String> {
-    let req: ChatRequest =
+    let mut req: ChatRequest =
         serde_json::from_value(body).map_err(|e| format!("not a chat request: {e}"))?;
-    let response = super::chat::chat(state, req, &Draft::default())
-        .await
-        .map_err(|e| e.message().to_owned())?;
+    let draft = Draft::default();
+    // An assistant runs its whole tool loop, as it would for any client.
+    let response = match super::agent::plan(state, &mut req).map_err(|e| e.message().to_owned())? {
+        Some(plan) => super::agent::run(state, req, plan, &draft).await,
+        None => super::chat::chat(state, req, &draft).await,
+    }
+    .map_err(|e| e.message().to_owned())?;
     let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024 * 1024)
         .await
         .map_err(|e| e.to_string())?;
