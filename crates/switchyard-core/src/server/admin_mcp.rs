@@ -169,6 +169,9 @@ pub async fn create_server(
             "name",
         ));
     }
+    if find_server(&state, &name).is_ok() {
+        return Err(taken("an MCP server", &name));
+    }
     let stored = take_secrets(&state, &name, &mut fields).await?;
     if let Err(e) = change(&state, |doc| {
         doc.insert_entry("mcp_servers", &name, &fields)
@@ -214,6 +217,17 @@ pub async fn delete_server(
     let owned = server.owned_secret_entries();
     forget_secrets(&state, owned).await;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `409 conflict` naming the field, so that a form can mark it.
+fn taken(what: &str, name: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "invalid_request_error",
+        format!("There is already {what} named {name:?}; pick another name."),
+    )
+    .with_code("conflict")
+    .with_param("name")
 }
 
 fn mcp_error(e: &crate::mcp::McpError) -> ApiError {
@@ -353,6 +367,9 @@ pub async fn create_assistant(
     let Some(Value::String(name)) = fields.remove("name") else {
         return Err(bad("an assistant needs a name", "name"));
     };
+    if find_assistant(&state, &name).is_ok() {
+        return Err(taken("an assistant", &name));
+    }
     change(&state, |doc| doc.insert_entry("assistants", &name, &fields)).await?;
     let view = assistant_view(&find_assistant(&state, &name)?);
     Ok((StatusCode::CREATED, Json(view)).into_response())

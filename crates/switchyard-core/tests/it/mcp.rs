@@ -369,6 +369,15 @@ async fn a_round_fails_over_like_any_chat_when_its_first_target_is_down() {
         )
         .await;
     assert_eq!(status, 201, "{body}");
+    let (status, body) = a
+        .admin_send(
+            reqwest::Method::POST,
+            "/admin/assistants",
+            Some(json!({"name": "sturdy", "model": "smart"})),
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["error"]["param"], "name", "a form can mark the field");
     a.alpha
         .push(crate::harness::upstream_error(503, "overloaded"));
     let (status, _, data) = a
