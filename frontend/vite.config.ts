@@ -39,7 +39,7 @@ export default defineConfig({
     proxy: { "/v1": proxy, "/admin": proxy, "/statsz": proxy, "^/$": proxy },
   },
   test: {
-    include: ["src/**/*.test.ts"],
+    include: ["src/**/*.test.{ts,tsx}"],
     environment: "node",
   },
 });

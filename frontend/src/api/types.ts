@@ -35,6 +35,16 @@ export interface ModelCard {
   display_name?: string;
   targets?: string[];
   capabilities?: Capabilities;
+  /** An assistant (a model with a system prompt and MCP tools, served by the gateway's tool loop). */
+  assistant?: AssistantCard;
+}
+
+export interface AssistantCard {
+  model: string;
+  description: string | null;
+  servers: string[];
+  tools: string[] | null;
+  max_iterations: number;
 }
 
 export interface RequestSummary {
@@ -75,7 +85,28 @@ export interface RequestDetail extends RequestSummary {
   request_truncated: boolean;
   response_truncated: boolean;
   media: string[];
+  /** The tool loop's trail (assistants and agent mode), in order; empty otherwise. */
+  steps?: AgentStep[];
 }
+
+export type ToolResultStatus = "ok" | "error" | "denied" | "cancelled";
+
+/** One entry of a request's `steps`. */
+export type AgentStep =
+  | { type: "start"; assistant: string | null; model: string; tools: string[]; max_iterations: number }
+  | {
+      type: "model";
+      round: number;
+      target: string;
+      ms: number;
+      finish_reason: string | null;
+      content: string | null;
+      tool_calls: string[];
+      usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
+    }
+  | { type: "tool_call"; round: number; id: string; name: string; arguments: unknown }
+  | { type: "tool_result"; round: number; id: string; name: string; status?: ToolResultStatus; is_error?: boolean; content?: string; ms?: number }
+  | { type: "budget"; round: number; note: string };
 
 export interface RequestPage {
   requests: RequestSummary[];
@@ -162,6 +193,67 @@ export interface Statsz {
   models: { model: string; requests: number; errors: number }[];
   circuits: { target: string; state: CircuitState }[];
   log: { written: number; dropped: number; queue_overflow: number; queue_depth: number };
+  mcp_servers?: McpServerStatus[];
+}
+
+// ---- MCP servers, their tools, assistants (server/admin_mcp.rs) ----
+
+export type McpTransport = "stdio" | "http" | "sse";
+export type McpState = "idle" | "starting" | "running" | "failed" | "exited" | "disabled";
+
+export interface McpServerStatus {
+  name: string;
+  transport: McpTransport;
+  enabled: boolean;
+  state: McpState;
+  error: string | null;
+  retry_in_s: number | null;
+  tools: number | null;
+  restarts: number;
+  pid: number | null;
+  server_info: { name?: string; version?: string; [k: string]: unknown } | null;
+}
+
+export interface McpServer {
+  name: string;
+  transport: McpTransport;
+  enabled: boolean;
+  disabled_tools: string[];
+  call_timeout_ms: number;
+  command?: string;
+  args?: string[];
+  /** Values as the config file has them: plain, or a `keychain:`/`env:` reference. */
+  env?: Record<string, string>;
+  cwd?: string | null;
+  url?: string;
+  headers?: Record<string, string>;
+  status: McpServerStatus | null;
+}
+
+export interface McpTool {
+  /** `server__tool`: what models call. */
+  name: string;
+  server: string;
+  /** The server's own name for it. */
+  tool: string;
+  description: string | null;
+  input_schema: unknown;
+  enabled: boolean;
+}
+
+export interface McpToolList {
+  data: McpTool[];
+  errors: { server: string; error: string }[];
+}
+
+export interface Assistant {
+  name: string;
+  description: string | null;
+  model: string;
+  system: string | null;
+  servers: string[];
+  tools: string[] | null;
+  max_iterations: number;
 }
 
 export interface Preset {
@@ -299,7 +391,42 @@ export interface ChatMessage {
   content: string | ContentPart[];
   reasoning?: string;
   tool_calls?: { id: string; type: "function"; function: { name: string; arguments: string } }[];
+  /** Agent mode: the gateway's tool calls, in the order they came (UI only, never sent). */
+  tool_cards?: ToolCard[];
   meta?: MessageMeta;
+}
+
+export type ToolCardStatus = "running" | "awaiting_approval" | ToolResultStatus;
+
+/** One MCP tool call the gateway's loop made while answering, as the playground shows it. */
+export interface ToolCard {
+  id: string;
+  round: number;
+  name: string;
+  arguments: unknown;
+  /** Where it happened: the length of the answer's text when the call was announced. */
+  at: number;
+  status: ToolCardStatus;
+  /** Set while (or after) the call waited for the user's approval. */
+  approval_id?: string;
+  /** What the user answered, once sent. */
+  decision?: "approve" | "decline";
+  /** Sending the answer failed (e.g. nothing waits any more). */
+  decision_error?: string;
+  content?: string;
+  is_error?: boolean;
+  ms?: number;
+}
+
+/** Agent mode in the playground: the `agent` object of the chat request. */
+export interface AgentSettings {
+  enabled: boolean;
+  /** Empty: every enabled server. */
+  servers: string[];
+  /** `null`: every enabled tool of those servers. */
+  tools: string[] | null;
+  max_iterations: number;
+  approval: boolean;
 }
 
 export interface ChatParams {

@@ -6,6 +6,11 @@ export function ModelBadges({ model }: { model: ModelCard }) {
   const ctx = formatContext(c?.context_window);
   return (
     <span className="badges">
+      {model.assistant && (
+        <span className="badge assistant" title={`Assistant: ${model.assistant.model} with MCP tools${model.assistant.description ? ` — ${model.assistant.description}` : ""}`}>
+          assistant
+        </span>
+      )}
       {model.targets && (
         <span className="badge alias" title={`Alias: tries ${model.targets.join(" → ")}`}>
           alias · {model.targets.length}

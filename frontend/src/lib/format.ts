@@ -68,3 +68,16 @@ export function formatContext(tokens: number | null | undefined): string | null 
   if (tokens >= 1_000_000) return `${trim(tokens / 1_000_000)}M ctx`;
   return `${Math.round(tokens / 1000)}k ctx`;
 }
+
+/** Tool-call arguments as people read them: pretty JSON (a string that holds JSON is unpacked). */
+export function prettyArguments(args: unknown): string {
+  if (typeof args === "string") {
+    try {
+      return JSON.stringify(JSON.parse(args), null, 2);
+    } catch {
+      return args;
+    }
+  }
+  if (args === undefined || args === null) return "{}";
+  return JSON.stringify(args, null, 2);
+}

@@ -133,6 +133,14 @@ export interface ChatChunk {
   choices?: Array<{ index?: number; delta?: ChunkDelta; finish_reason?: string | null }>;
   usage?: Usage | null;
   error?: ApiErrorBody;
+  /** Switchyard's own events (agent mode: tool calls, approvals, results), on chunks with no choices. */
+  switchyard?: Record<string, unknown>;
+}
+
+/** A `switchyard` event and the length of choice 0's text when it came. */
+export interface StreamNote {
+  at: number;
+  note: Record<string, unknown>;
 }
 
 /** One choice being put together from deltas. */
@@ -153,6 +161,8 @@ export class ChatAssembler {
   error: ApiErrorBody | undefined;
   done = false;
   chunks = 0;
+  /** Switchyard's own events, in order (see `ChatChunk.switchyard`). */
+  notes: StreamNote[] = [];
   private choices = new Map<number, AssembledChoice>();
 
   /** Takes one SSE `data` payload; ignores what is not JSON. */
@@ -181,6 +191,9 @@ export class ChatAssembler {
     this.model ??= chunk.model;
     this.created ??= chunk.created;
     if (chunk.usage) this.usage = chunk.usage;
+    if (chunk.switchyard && typeof chunk.switchyard === "object" && !Array.isArray(chunk.switchyard)) {
+      this.notes.push({ at: this.choice().content.length, note: chunk.switchyard });
+    }
     for (const c of chunk.choices ?? []) {
       const index = c.index ?? 0;
       let choice = this.choices.get(index);

@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { api, assertNoPageErrors, pickModel, send, settled } from '../lib/page.mjs';
 import { GATEWAY_BIN, launchBrowser, openPage, screenshot, shootVariants, startStack } from '../lib/stack.mjs';
 
 let stack;
@@ -33,40 +34,6 @@ after(async () => {
   await browser?.close();
   await stack?.stop();
 });
-
-/** JSON from the gateway, fetched by the page itself (same origin, as the UI does). */
-async function api(page, path, init) {
-  return page.evaluate(
-    async ([p, i]) => {
-      const res = await fetch(p, i);
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : null };
-    },
-    [path, init],
-  );
-}
-
-async function pickModel(page, id) {
-  await page.getByTestId('model-picker').click();
-  await page.getByRole('searchbox', { name: 'Search models' }).fill(id);
-  await page.getByRole('listbox', { name: 'Models' }).getByText(id, { exact: true }).click();
-  await page.getByTestId('model-picker').filter({ hasText: id }).waitFor();
-}
-
-async function send(page, text) {
-  const composer = page.getByTestId('composer');
-  await composer.fill(text);
-  await composer.press('Enter');
-}
-
-/** Waits until no answer is streaming (the Send button is back). */
-async function settled(page) {
-  await page.getByRole('button', { name: 'Send', exact: true }).waitFor();
-}
-
-function assertNoPageErrors(page) {
-  assert.deepEqual(page.errors, [], `uncaught errors in the page:\n${page.errors.join('\n')}`);
-}
 
 test('the first screen is up in under a second, and the theme toggles', async (t) => {
   const page = await openPage(browser);

@@ -8,6 +8,7 @@ import { useGatewayInfo, useHealth, useLatency, useModels, useStats, useStatsz, 
 import type { StatsGroup } from "../../api/types";
 import { EChart } from "../../components/EChart";
 import { ErrorBanner } from "../../components/ErrorBanner";
+import { describeState, McpStatePill } from "../../components/McpState";
 import { Segmented } from "../../components/Tabs";
 import { formatCost, formatCount, formatMs, formatPercent } from "../../lib/format";
 import { densify, latencyOption, trafficOption } from "./charts";
@@ -130,6 +131,53 @@ function Health() {
   );
 }
 
+/** MCP servers, live from /statsz: running, idle until used, or failed and why. */
+function McpHealth() {
+  const statsz = useStatsz();
+  const servers = statsz.data?.mcp_servers;
+  if (!servers) return null;
+  return (
+    <div className="card" data-testid="mcp-health" style={{ marginTop: 16 }}>
+      <div className="card-head">
+        <h2>MCP servers</h2>
+        <Link className="btn sm" to="/settings/mcp">
+          Manage
+        </Link>
+      </div>
+      {servers.length === 0 ? (
+        <p className="muted">
+          None yet. <Link to="/settings/mcp">Add an MCP server</Link> to give models tools in agent mode and assistants.
+        </p>
+      ) : (
+        <div className="table-wrap">
+          <table className="table">
+            <tbody>
+              {servers.map((s) => (
+                <tr key={s.name} data-testid={`mcp-health-${s.name}`}>
+                  <td>
+                    <strong className="mono">{s.name}</strong> <span className="faint small">{s.transport}</span>
+                  </td>
+                  <td>
+                    <McpStatePill status={s} />
+                  </td>
+                  <td className="small muted">{describeState(s)}</td>
+                  <td className="small" style={{ maxWidth: 420, color: s.error ? "var(--danger)" : undefined }}>
+                    {s.error && (
+                      <div title={s.error} style={{ overflow: "hidden", textOverflow: "ellipsis", whiteSpace: "nowrap" }}>
+                        {s.error}
+                      </div>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </div>
+  );
+}
+
 export default function Dashboard() {
   const [win, setWin] = useState<Window>("24h");
   const stats = useStats(win);
@@ -207,6 +255,7 @@ export default function Dashboard() {
       <GroupTable title="By provider" keyLabel="Provider (that answered)" nullLabel="none answered" rows={stats.data?.by_provider ?? []} testId="by-provider" />
       <div style={{ height: 16 }} />
       <Health />
+      <McpHealth />
       <div style={{ height: 16 }} />
       <UsageGuides models={models.data ?? []} keyRequired={settings.data?.access.keys_required ?? false} endpoints={info.data?.endpoints} />
     </div>

@@ -9,10 +9,12 @@ import { Segmented, Tabs } from "../../components/Tabs";
 import { formatCost, formatCount, formatMs, formatTime } from "../../lib/format";
 import { looksLikeSse, parseSse, reassembleSse } from "../../lib/sse";
 import { MediaImage } from "./MediaImage";
+import { stepCounts, stepItems } from "./steps";
+import { StepsView } from "./StepsView";
 import { buildTimeline, imagesIn, type TimelineItem } from "./timeline";
 import { TokenFlowView } from "./TokenFlowView";
 
-type Tab = "timeline" | "request" | "response" | "media" | "flow";
+type Tab = "timeline" | "steps" | "request" | "response" | "media" | "flow";
 
 export function statusClass(status: number) {
   return status >= 500 || status === 499 ? "err" : status >= 400 ? "warn" : "ok";
@@ -157,7 +159,10 @@ function ResponseBody({ r }: { r: Detail }) {
 }
 
 export function RequestDetail({ r }: { r: Detail }) {
-  const [tab, setTab] = useState<Tab>("timeline");
+  const steps = r.steps ?? [];
+  // A request that ran the tool loop opens on its steps.
+  const [tab, setTab] = useState<Tab>(steps.length ? "steps" : "timeline");
+  const counts = stepCounts(stepItems(steps));
   const settings = useSettings();
   const dataDir = settings.data?.data_dir;
   const items = buildTimeline(r);
@@ -231,6 +236,7 @@ export function RequestDetail({ r }: { r: Detail }) {
         onChange={setTab}
         tabs={[
           { id: "timeline", label: "Timeline" },
+          ...(steps.length ? [{ id: "steps" as const, label: `Tool loop (${counts.rounds} round${counts.rounds === 1 ? "" : "s"}, ${counts.calls} call${counts.calls === 1 ? "" : "s"})` }] : []),
           { id: "request", label: "Request" },
           { id: "response", label: "Response" },
           { id: "media", label: `Media${images.length ? ` (${images.length})` : ""}` },
@@ -247,6 +253,7 @@ export function RequestDetail({ r }: { r: Detail }) {
         ) : (
           <p className="muted">No bodies were captured for this request.</p>
         ))}
+      {tab === "steps" && <StepsView steps={steps} />}
       {tab === "request" && (
         <>
           {r.request_truncated && <div className="banner warn">The request body was cut at log.max_body_bytes.</div>}

@@ -8,7 +8,9 @@ import type { ChatMessage } from "../../api/types";
 import { CopyButton } from "../../components/CopyButton";
 import { formatCount, formatMs } from "../../lib/format";
 import { describeTrail, hadFailover, parseAttemptsHeader } from "../../lib/trail";
+import { segments } from "./agent";
 import { imagesOf, textOf } from "./conversation";
+import { ToolCardList } from "./ToolCards";
 
 const Markdown = lazy(() => import("../../components/Markdown"));
 
@@ -58,17 +60,28 @@ export function MessageMeta({ message }: { message: ChatMessage }) {
   );
 }
 
+function AnswerText({ text }: { text: string }) {
+  return (
+    <Suspense fallback={<Plain text={text} />}>
+      <Markdown text={text} />
+    </Suspense>
+  );
+}
+
 export function MessageView({
   message,
   streaming,
   onRegenerate,
   onEdit,
+  onApproval,
   busy,
 }: {
   message: ChatMessage;
   streaming: boolean;
   onRegenerate?: () => void;
   onEdit?: (text: string) => void;
+  /** Agent mode: answers a tool call that waits for the user. */
+  onApproval?: (approvalId: string, approve: boolean) => void;
   busy: boolean;
 }) {
   const [editing, setEditing] = useState<string | null>(null);
@@ -143,11 +156,11 @@ export function MessageView({
           )}
           {message.role === "assistant" ? (
             <>
-              {text && (
-                <Suspense fallback={<Plain text={text} />}>
-                  <Markdown text={text} />
-                </Suspense>
-              )}
+              {message.tool_cards?.length
+                ? segments(text, message.tool_cards).map((part, i) =>
+                    part.kind === "cards" ? <ToolCardList key={i} cards={part.cards} onAnswer={onApproval} /> : part.text ? <AnswerText key={i} text={part.text} /> : null,
+                  )
+                : text && <AnswerText text={text} />}
               {streaming && <span className="cursor muted" aria-hidden="true" />}
             </>
           ) : (

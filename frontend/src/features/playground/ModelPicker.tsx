@@ -128,6 +128,7 @@ export function ModelPicker({
                         <span className="row">
                           <ModelBadges model={m} />
                           {m.targets && <span className="small faint">{m.targets.join(" → ")}</span>}
+                          {m.assistant && <span className="small faint">{m.assistant.description || `on ${m.assistant.model}`}</span>}
                         </span>
                       </li>
                     );

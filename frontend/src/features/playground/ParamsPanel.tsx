@@ -1,6 +1,7 @@
 // The system prompt and the sampling parameters. Unset parameters are not sent, so the
 // provider's defaults apply; "Reset" unsets one.
 
+import type { ReactNode } from "react";
 import type { ChatParams, ModelCard } from "../../api/types";
 import { formatCount } from "../../lib/format";
 
@@ -73,6 +74,7 @@ export function ParamsPanel({
   params,
   onParams,
   onClose,
+  children,
 }: {
   model: ModelCard | undefined;
   system: string;
@@ -80,6 +82,8 @@ export function ParamsPanel({
   params: ChatParams;
   onParams: (p: ChatParams) => void;
   onClose?: () => void;
+  /** Shown above the system prompt (agent mode's settings). */
+  children?: ReactNode;
 }) {
   const set = <K extends keyof ChatParams>(k: K, v: ChatParams[K]) => {
     const next = { ...params };
@@ -104,6 +108,7 @@ export function ParamsPanel({
             {model.id}
           </div>
           {model.targets && <div>Alias: {model.targets.join(" → ")}</div>}
+          {model.assistant && <div>Assistant on {model.assistant.model}{model.assistant.description ? ` — ${model.assistant.description}` : ""}</div>}
           {c && (
             <div>
               In: {c.input.join(", ") || "text"} · out: {c.output.join(", ") || "text"}
@@ -114,6 +119,7 @@ export function ParamsPanel({
           )}
         </div>
       )}
+      {children}
       <div className="field">
         <label htmlFor="system-prompt">System prompt</label>
         <textarea id="system-prompt" rows={5} value={system} placeholder="You are a helpful assistant." onChange={(e) => onSystem(e.target.value)} />

@@ -8,10 +8,13 @@ import { Link, useNavigate, useParams } from "react-router";
 import { streamChat } from "../../api/chat";
 import { ApiError } from "../../api/client";
 import { useModels } from "../../api/gateway";
+import { answerApproval } from "../../api/mcp";
 import { createSession, sessionKeys, updateSession, useSession, type SessionFields } from "../../api/sessions";
-import type { ChatMessage, ChatParams, Session } from "../../api/types";
+import type { AgentSettings, ChatMessage, ChatParams, Session } from "../../api/types";
 import { ErrorBanner, errorMessage } from "../../components/ErrorBanner";
 import { OnboardingPanel } from "../onboarding/Onboarding";
+import { agentFrom, agentRequest, cardsFrom, decide, decisionFailed, isAssistant, settleCards, withDecisions } from "./agent";
+import { AgentPanel } from "./AgentPanel";
 import { Composer } from "./Composer";
 import { acceptsImages, beforeAnswer, buildRequest, chatModels, cleanParams, editAt, textOf, titleFrom, userMessage } from "./conversation";
 import { MessageView } from "./MessageView";
@@ -20,11 +23,13 @@ import { ParamsPanel } from "./ParamsPanel";
 import { SessionList } from "./SessionList";
 
 const LAST_MODEL = "switchyard.playground.model";
+const LAST_AGENT = "switchyard.playground.agent";
 
 interface Draft {
   model: string | null;
   system: string;
   params: ChatParams;
+  agent: AgentSettings;
   messages: ChatMessage[];
 }
 
@@ -36,13 +41,28 @@ function lastModel(): string | null {
   }
 }
 
-const emptyDraft = (): Draft => ({ model: lastModel(), system: "", params: {}, messages: [] });
+function lastAgent(): AgentSettings {
+  try {
+    return agentFrom(JSON.parse(localStorage.getItem(LAST_AGENT) ?? "null"));
+  } catch {
+    return agentFrom(null);
+  }
+}
+
+const emptyDraft = (): Draft => ({ model: lastModel(), system: "", params: {}, agent: lastAgent(), messages: [] });
 
 const fromSession = (s: Session): Draft => ({
   model: s.model ?? lastModel(),
   system: s.system ?? "",
   params: (s.params ?? {}) as ChatParams,
+  agent: agentFrom((s.params as { agent?: unknown } | null)?.agent),
   messages: Array.isArray(s.messages) ? s.messages : [],
+});
+
+/** A session's `params`: the sampling parameters, and agent mode's settings when in use. */
+const sessionParams = (d: Pick<Draft, "params" | "agent">): ChatParams & { agent?: AgentSettings } => ({
+  ...cleanParams(d.params),
+  ...(d.agent.enabled || d.agent.approval ? { agent: d.agent } : {}),
 });
 
 export default function Playground() {
@@ -58,13 +78,15 @@ export default function Playground() {
   const [saveError, setSaveError] = useState<unknown>(null);
   const [panels, setPanels] = useState({ sessions: false, side: false });
   const abortRef = useRef<AbortController | null>(null);
+  /** The user's answers to the current answer's approvals (approval id → decision). */
+  const decisions = useRef(new Map<string, "approve" | "decline">());
   /** The session the draft reflects: "" for a new chat, null before anything is loaded. */
   const loadedFor = useRef<string | null>(null);
   const savedSettings = useRef<string>("");
   const scroller = useRef<HTMLDivElement>(null);
   const stickToBottom = useRef(true);
 
-  const settingsKey = (d: Pick<Draft, "model" | "system" | "params">) => JSON.stringify([d.model, d.system, cleanParams(d.params)]);
+  const settingsKey = (d: Pick<Draft, "model" | "system" | "params" | "agent">) => JSON.stringify([d.model, d.system, sessionParams(d)]);
 
   // Load the session named in the URL (or start afresh), unless the draft already is it.
   useEffect(() => {
@@ -120,7 +142,7 @@ export default function Playground() {
         }
         qc.setQueryData(sessionKeys.one(s.id), s);
         void qc.invalidateQueries({ queryKey: sessionKeys.all });
-        savedSettings.current = settingsKey({ model: s.model, system: s.system ?? "", params: s.params });
+        savedSettings.current = settingsKey({ model: s.model, system: s.system ?? "", params: s.params, agent: agentFrom((s.params as { agent?: unknown }).agent) });
         setSaveError(null);
         return s.id;
       } catch (e) {
@@ -137,7 +159,7 @@ export default function Playground() {
     const key = settingsKey(draft);
     if (key === savedSettings.current) return;
     const t = setTimeout(() => {
-      void save({ model: draft.model, system: draft.system || null, params: cleanParams(draft.params), messages: draft.messages });
+      void save({ model: draft.model, system: draft.system || null, params: sessionParams(draft), messages: draft.messages });
     }, 700);
     return () => clearTimeout(t);
   }, [draft, sessionId, streaming, save]);
@@ -155,36 +177,48 @@ export default function Playground() {
     const modelId = draft.model;
     const system = draft.system;
     const params = draft.params;
+    const agent = agentRequest(draft.agent, chat.find((m) => m.id === modelId));
     try {
       localStorage.setItem(LAST_MODEL, modelId);
+      localStorage.setItem(LAST_AGENT, JSON.stringify(draft.agent));
     } catch {
       // not remembered
     }
+    decisions.current = new Map();
     stickToBottom.current = true;
     setDraft((d) => ({ ...d, messages: [...history, { role: "assistant", content: "", meta: {} }] }));
     setStreaming(true);
-    const fields = { model: modelId, system: system || null, params: cleanParams(params) };
+    const fields = { model: modelId, system: system || null, params: sessionParams(draft) };
     await save({ ...fields, messages: history });
     const ctrl = new AbortController();
     abortRef.current = ctrl;
     let answer: ChatMessage;
     try {
-      const r = await streamChat(buildRequest(modelId, system, history, params), {
+      const r = await streamChat(buildRequest(modelId, system, history, params, agent), {
         signal: ctrl.signal,
         onStart: (info) => setLast((m) => ({ ...m, meta: { ...m.meta, request_id: info.requestId ?? undefined, target: info.target ?? undefined, attempts: info.attempts ?? undefined } })),
         onUpdate: (a) => {
           const c = a.choice();
-          setLast((m) => ({ ...m, content: c.content, reasoning: c.reasoning || undefined, tool_calls: c.toolCalls.length ? c.toolCalls.filter(Boolean) : undefined }));
+          const cards = a.notes.length ? withDecisions(cardsFrom(a.notes), decisions.current) : undefined;
+          setLast((m) => ({
+            ...m,
+            content: c.content,
+            reasoning: c.reasoning || undefined,
+            tool_calls: c.toolCalls.length ? c.toolCalls.filter(Boolean) : undefined,
+            tool_cards: cards?.length ? cards : undefined,
+          }));
         },
       });
       const a = r.assembler;
       const c = a.choice();
       const u = a.usage;
+      const cards = settleCards(withDecisions(cardsFrom(a.notes), decisions.current));
       answer = {
         role: "assistant",
         content: c.content,
         ...(c.reasoning ? { reasoning: c.reasoning } : {}),
         ...(c.toolCalls.length ? { tool_calls: c.toolCalls.filter(Boolean) } : {}),
+        ...(cards.length ? { tool_cards: cards } : {}),
         meta: {
           request_id: r.requestId ?? undefined,
           target: r.target ?? undefined,
@@ -226,6 +260,20 @@ export default function Playground() {
 
   const stop = () => abortRef.current?.abort();
 
+  /** Agent mode: the user approved or declined a tool call the gateway holds. */
+  const onApproval = async (approvalId: string, approve: boolean) => {
+    const decision = approve ? "approve" : "decline";
+    decisions.current.set(approvalId, decision);
+    setLast((m) => ({ ...m, tool_cards: decide(m.tool_cards ?? [], approvalId, decision) }));
+    try {
+      await answerApproval(approvalId, approve);
+    } catch (e) {
+      decisions.current.delete(approvalId);
+      const message = e instanceof ApiError && e.status === 404 ? "The gateway is no longer waiting for this call." : `Not sent: ${errorMessage(e)}`;
+      setLast((m) => ({ ...m, tool_cards: decisionFailed(m.tool_cards ?? [], approvalId, message) }));
+    }
+  };
+
   useEffect(() => {
     if (!streaming) return;
     const onKey = (e: KeyboardEvent) => {
@@ -264,6 +312,20 @@ export default function Playground() {
             Chats
           </button>
           <ModelPicker models={chat} value={draft.model} onChange={(id) => setDraft((d) => ({ ...d, model: id }))} />
+          <button
+            type="button"
+            className={`btn sm agent-toggle${draft.agent.enabled || isAssistant(model) ? " on" : ""}`}
+            aria-pressed={draft.agent.enabled || isAssistant(model)}
+            disabled={isAssistant(model)}
+            title={isAssistant(model) ? "An assistant always runs its MCP tools" : "Agent mode: the gateway runs MCP tools for the model"}
+            onClick={() => {
+              const enabled = !draft.agent.enabled;
+              setDraft((d) => ({ ...d, agent: { ...d.agent, enabled } }));
+              if (enabled) setPanels((p) => ({ ...p, side: true }));
+            }}
+          >
+            Agent
+          </button>
           <span className="spacer" />
           <button type="button" className="btn sm pg-toggle side" aria-expanded={panels.side} onClick={() => setPanels((p) => ({ ...p, side: !p.side }))}>
             Parameters
@@ -315,6 +377,7 @@ export default function Playground() {
                 streaming={streaming && i === lastIndex}
                 onRegenerate={m.role === "assistant" && i === lastIndex && !streaming ? () => void run(beforeAnswer(draft.messages, i)) : undefined}
                 onEdit={m.role === "user" ? (text) => void run(editAt(draft.messages, i, text)) : undefined}
+                onApproval={streaming && i === lastIndex ? (id, approve) => void onApproval(id, approve) : undefined}
               />
             ))}
           </div>
@@ -336,7 +399,9 @@ export default function Playground() {
         params={draft.params}
         onParams={(params) => setDraft((d) => ({ ...d, params }))}
         onClose={() => setPanels((p) => ({ ...p, side: false }))}
-      />
+      >
+        <AgentPanel agent={draft.agent} model={model} onChange={(agent) => setDraft((d) => ({ ...d, agent }))} />
+      </ParamsPanel>
     </div>
   );
 }

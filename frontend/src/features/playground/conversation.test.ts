@@ -102,4 +102,40 @@ describe("conversation", () => {
     expect(groupModels(chat).map((g) => g.group)).toEqual(["Aliases", "alpha", "beta"]);
     expect(chat.filter((m) => matchesQuery(m, "alpha 4o")).map((m) => m.id)).toEqual(["alpha/gpt-4o-mini"]);
   });
+
+  it("puts assistants in a group of their own, first, and finds them by description", () => {
+    const assistant = card("researcher", {
+      provider: null,
+      owned_by: "switchyard",
+      assistant: { model: "alpha/gpt-4o-mini", description: "Looks things up", servers: ["web"], tools: null, max_iterations: 10 },
+    });
+    const groups = groupModels([card("alpha/gpt-4o-mini"), card("smart", { targets: ["alpha/gpt-4o-mini"], provider: null }), assistant]);
+    expect(groups.map((g) => g.group)).toEqual(["Assistants", "Aliases", "alpha"]);
+    expect(matchesQuery(assistant, "looks up")).toBe(true);
+  });
+
+  it("sends agent mode's options with the request, and only then", () => {
+    const agent = { servers: ["everything"], max_iterations: 4, approval: true };
+    expect(buildRequest("m", null, [{ role: "user", content: "hi" }], {}, agent)).toEqual({
+      model: "m",
+      messages: [{ role: "user", content: "hi" }],
+      agent,
+    });
+    expect(buildRequest("m", null, [], {}, null)).not.toHaveProperty("agent");
+  });
+
+  it("keeps tool cards at home: an agent answer goes back as its text", () => {
+    const messages: ChatMessage[] = [
+      { role: "user", content: "echo hi" },
+      {
+        role: "assistant",
+        content: "Tool said: Echo: hi",
+        tool_cards: [{ id: "call_0", round: 1, name: "everything__echo", arguments: { message: "hi" }, at: 0, status: "ok", content: "Echo: hi", ms: 3 }],
+      },
+    ];
+    expect(buildRequest("m", null, messages, {}).messages).toEqual([
+      { role: "user", content: "echo hi" },
+      { role: "assistant", content: "Tool said: Echo: hi" },
+    ]);
+  });
 });

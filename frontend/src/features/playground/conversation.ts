@@ -41,9 +41,15 @@ export function cleanParams(p: ChatParams): ChatParams {
 
 const isNum = (n: unknown): n is number => typeof n === "number" && Number.isFinite(n);
 
-/** The chat request for `messages` (the UI's own fields — reasoning, meta, failed answers —
- * stay home). */
-export function buildRequest(model: string, system: string | null, messages: ChatMessage[], params: ChatParams): Record<string, unknown> {
+/** The chat request for `messages` (the UI's own fields — reasoning, meta, tool cards, failed
+ * answers — stay home). `agent`: agent mode's options, when on. */
+export function buildRequest(
+  model: string,
+  system: string | null,
+  messages: ChatMessage[],
+  params: ChatParams,
+  agent: Record<string, unknown> | null = null,
+): Record<string, unknown> {
   const wire: Record<string, unknown>[] = [];
   if (system && system.trim()) wire.push({ role: "system", content: system });
   for (const m of messages) {
@@ -53,7 +59,7 @@ export function buildRequest(model: string, system: string | null, messages: Cha
     if (m.tool_calls?.length) w.tool_calls = m.tool_calls;
     wire.push(w);
   }
-  return { model, messages: wire, ...cleanParams(params) };
+  return { model, messages: wire, ...cleanParams(params), ...(agent ? { agent } : {}) };
 }
 
 /** A session title from the first thing the user said. */
@@ -89,19 +95,21 @@ export function acceptsImages(model: ModelCard | undefined): boolean {
   return !!model?.capabilities?.vision;
 }
 
-/** Aliases first, then by provider; each group in the order the gateway lists them. */
+/** Assistants first, then aliases, then by provider; each group in the order the gateway lists them. */
 export function groupModels(models: ModelCard[]): { group: string; models: ModelCard[] }[] {
   const groups = new Map<string, ModelCard[]>();
   for (const m of models) {
-    const g = m.targets ? "Aliases" : (m.provider ?? m.owned_by ?? "Other");
+    const g = m.assistant ? "Assistants" : m.targets ? "Aliases" : (m.provider ?? m.owned_by ?? "Other");
     groups.set(g, [...(groups.get(g) ?? []), m]);
   }
+  const rank = (g: string) => (g === "Assistants" ? 0 : g === "Aliases" ? 1 : 2);
   const out = [...groups.entries()].map(([group, ms]) => ({ group, models: ms }));
-  return out.sort((a, b) => (a.group === "Aliases" ? -1 : b.group === "Aliases" ? 1 : 0));
+  return out.sort((a, b) => rank(a.group) - rank(b.group));
 }
 
 export function matchesQuery(m: ModelCard, q: string): boolean {
   const needle = q.trim().toLowerCase();
   if (!needle) return true;
-  return needle.split(/\s+/).every((w) => m.id.toLowerCase().includes(w) || (m.display_name ?? "").toLowerCase().includes(w));
+  const hay = [m.id, m.display_name ?? "", m.assistant?.description ?? ""].join(" ").toLowerCase();
+  return needle.split(/\s+/).every((w) => hay.includes(w));
 }

@@ -146,7 +146,7 @@ export function Aliases() {
   const aliases = useAliases();
   const models = useModels();
   const qc = useQueryClient();
-  const targets = (models.data ?? []).filter((m) => !m.targets).map((m) => m.id);
+  const targets = (models.data ?? []).filter((m) => !m.targets && !m.assistant).map((m) => m.id);
   const [name, setName] = useState("");
   const [first, setFirst] = useState("");
   const create = useMutation({

@@ -108,7 +108,7 @@ export function Models() {
   const [q, setQ] = useState("");
   const [editing, setEditing] = useState<ModelCard | null>(null);
   const rows = useMemo(
-    () => (models.data ?? []).filter((m) => !m.targets && m.capabilities && m.id.toLowerCase().includes(q.trim().toLowerCase())),
+    () => (models.data ?? []).filter((m) => !m.targets && !m.assistant && m.capabilities && m.id.toLowerCase().includes(q.trim().toLowerCase())),
     [models.data, q],
   );
   return (

@@ -1,13 +1,15 @@
-// Settings: providers, models and their capabilities, aliases, client keys, and the gateway's
-// own settings. Every change goes through the admin API, which writes the config file and
+// Settings: providers, models and their capabilities, aliases, MCP servers, assistants, client
+// keys, and the gateway's own settings. Every change goes through the admin API, which writes the config file and
 // applies it live.
 
 import { Navigate, useNavigate, useParams } from "react-router";
 import { useSettings } from "../../api/config";
 import { Tabs } from "../../components/Tabs";
 import { Aliases } from "./Aliases";
+import { Assistants } from "./Assistants";
 import { General } from "./General";
 import { Keys } from "./Keys";
+import { McpServers } from "./McpServers";
 import { Models } from "./Models";
 import { Providers } from "./Providers";
 
@@ -15,6 +17,8 @@ const TABS = [
   { id: "providers", label: "Providers" },
   { id: "models", label: "Models" },
   { id: "aliases", label: "Aliases" },
+  { id: "mcp", label: "MCP servers" },
+  { id: "assistants", label: "Assistants" },
   { id: "keys", label: "Client keys" },
   { id: "general", label: "General" },
 ] as const;
@@ -47,6 +51,8 @@ export default function Settings() {
       {current === "providers" && <Providers />}
       {current === "models" && <Models />}
       {current === "aliases" && <Aliases />}
+      {current === "mcp" && <McpServers />}
+      {current === "assistants" && <Assistants />}
       {current === "keys" && <Keys />}
       {current === "general" && <General />}
     </div>
