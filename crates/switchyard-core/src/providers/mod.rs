@@ -146,7 +146,7 @@ impl Provider {
     }
 
     /// Adds the authentication header, or fails when the key could not be read.
-    fn authenticate(&self, headers: &mut HeaderMap) -> Result<(), UpstreamError> {
+    pub fn authenticate(&self, headers: &mut HeaderMap) -> Result<(), UpstreamError> {
         match &self.auth {
             Ok(Some((name, value))) => {
                 headers.insert(name.clone(), value.clone());

@@ -73,6 +73,8 @@ pub fn scope(method: &Method, path: &str) -> Scope {
         },
         // The built-in MCP server: its tools run models, so it is a model route.
         "/mcp" => Scope::Model { read: false },
+        // A provider's own API, with its key: model traffic (the handler checks allow-lists).
+        _ if path.starts_with("/proxy/") => Scope::Model { read: false },
         _ => Scope::Admin { read },
     }
 }
@@ -570,6 +572,10 @@ mod tests {
         // The built-in MCP server runs models: a user key may call it, a read-only key may not.
         assert_eq!(scope(&Method::POST, "/mcp"), Scope::Model { read: false });
         assert_eq!(scope(&Method::GET, "/mcp"), Scope::Model { read: false });
+        assert_eq!(
+            scope(&Method::DELETE, "/proxy/openai/files/f1"),
+            Scope::Model { read: false }
+        );
         for tricky in [
             "/ADMIN/keys",
             "//admin",

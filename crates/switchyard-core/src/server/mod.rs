@@ -12,6 +12,7 @@ mod extract;
 mod mcp_tools;
 mod middleware;
 mod models;
+mod proxy;
 mod recording;
 mod routes;
 mod sessions;

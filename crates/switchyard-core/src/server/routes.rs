@@ -7,7 +7,7 @@ use axum::routing::{get, post, put};
 
 use super::{
     AppState, admin, admin_config as cfg, admin_mcp as mcp, chat, embeddings, mcp_tools,
-    middleware, models, recording, sessions, ui,
+    middleware, models, proxy, recording, sessions, ui,
 };
 
 pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
@@ -19,6 +19,13 @@ pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/models/{*id}", get(models::retrieve))
         .fallback(middleware::not_found)
         .method_not_allowed_fallback(middleware::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            recording::record,
+        ));
+    // Pass-through to a provider's own API, recorded like /v1.
+    let proxy = Router::new()
+        .route("/{provider}/{*path}", axum::routing::any(proxy::proxy))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             recording::record,
@@ -116,5 +123,6 @@ pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/statsz", get(admin::statsz))
         .route("/mcp", mcp_tools::service(state))
         .nest("/v1", v1)
+        .nest("/proxy", proxy)
         .nest("/admin", admin)
 }

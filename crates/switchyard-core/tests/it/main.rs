@@ -18,6 +18,7 @@ mod log;
 mod mcp;
 mod models;
 mod providers;
+mod proxy;
 mod sessions;
 mod shutdown;
 mod streaming;
