@@ -8,6 +8,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { Fake, Proc, requireBin } from '../../lib/processes.mjs';
@@ -116,6 +117,21 @@ export async function startStack() {
     await stop();
     throw err;
   }
+}
+
+/** For a test file: its own stack and browser, started before its first test and stopped after
+ * its last. Read them as `ctx.stack` and `ctx.browser` inside the tests. */
+export function stackForFile() {
+  const ctx = { stack: undefined, browser: undefined };
+  before(async () => {
+    ctx.stack = await startStack();
+    ctx.browser = await launchBrowser();
+  });
+  after(async () => {
+    await ctx.browser?.close();
+    await ctx.stack?.stop();
+  });
+  return ctx;
 }
 
 export const BROWSER_ARGS = [

@@ -6,27 +6,17 @@
 
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { api, assertNoPageErrors, pickModel, send, settled } from '../lib/page.mjs';
-import { launchBrowser, openPage, REPO, screenshot, shootVariants, startStack } from '../lib/stack.mjs';
+import { openPage, REPO, screenshot, shootVariants, stackForFile } from '../lib/stack.mjs';
 
 const EVERYTHING = path.join(REPO, 'tests/ui/node_modules/@modelcontextprotocol/server-everything/dist/index.js');
 const MODEL = 'alpha/gpt-4o-mini';
 const SECRET = 'tok-ui-secret-8431';
 
-let stack;
-let browser;
 const shared = {};
 
-before(async () => {
-  stack = await startStack();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await stack?.stop();
-});
+const ctx = stackForFile();
 
 /** Cards of the last answer, as the user reads them. */
 function lastCards(page) {
@@ -42,8 +32,8 @@ async function agentOn(page) {
 }
 
 test('an MCP server added in settings starts and lists its tools; a refusal marks its field; a tool can be switched off', async () => {
-  const page = await openPage(browser);
-  await page.goto(`${stack.gateway.ui}settings/mcp`);
+  const page = await openPage(ctx.browser);
+  await page.goto(`${ctx.stack.gateway.ui}settings/mcp`);
   await page.getByRole('heading', { name: 'No MCP servers yet' }).waitFor();
   await page.getByRole('button', { name: 'Add an MCP server' }).click();
   const form = page.getByTestId('mcp-form');
@@ -143,20 +133,20 @@ test('an MCP server added in settings starts and lists its tools; a refusal mark
   assertNoPageErrors(page);
   await page.context().close();
 
-  await shootVariants(browser, `${stack.gateway.ui}settings/mcp`, 'settings-mcp', {
+  await shootVariants(ctx.browser, `${ctx.stack.gateway.ui}settings/mcp`, 'settings-mcp', {
     prepare: (p) => p.getByTestId('mcp-server-everything').getByTestId('mcp-state').waitFor(),
   });
 });
 
 test('agent mode: the model calls the echo tool, the card shows the call and its result, then the answer', async () => {
-  const page = await openPage(browser);
-  await page.goto(`${stack.gateway.ui}playground`);
+  const page = await openPage(ctx.browser);
+  await page.goto(`${ctx.stack.gateway.ui}playground`);
   await pickModel(page, MODEL);
   const panel = await agentOn(page);
   // A switched-off tool is not offered.
   assert.equal(await panel.getByText('everything__get-sum', { exact: true }).count(), 0);
 
-  await stack.alpha.script(
+  await ctx.stack.alpha.script(
     { reply: { text: 'Let me ask the echo tool.', tool_calls: [{ name: 'everything__echo', arguments: { message: 'hi from the UI' } }] } },
     { reply: { chunk_delay_ms: 40 } },
   );
@@ -180,7 +170,7 @@ test('agent mode: the model calls the echo tool, the card shows the call and its
   assert.ok(order[0] >= 0 && order[0] < order[1] && order[1] < order[2], `order ${order}`);
 
   // The gateway offered the enabled tools only, and fed the result back to the model.
-  const upstream = (await stack.alpha.requests()).slice(-2);
+  const upstream = (await ctx.stack.alpha.requests()).slice(-2);
   const offered = upstream[0].body.tools.map((t) => t.function.name);
   assert.ok(offered.includes('everything__echo') && !offered.includes('everything__get-sum'), offered.join(', '));
   const fedBack = upstream[1].body.messages.at(-1);
@@ -214,19 +204,19 @@ test('agent mode: the model calls the echo tool, the card shows the call and its
   assertNoPageErrors(page);
   await page.context().close();
 
-  await shootVariants(browser, shared.agentSession, 'playground-agent', {
+  await shootVariants(ctx.browser, shared.agentSession, 'playground-agent', {
     prepare: (p) => p.getByTestId('tool-card').first().waitFor(),
   });
 });
 
 test('approval mode: one call approved, the next declined; stopping cancels a call that waits', async () => {
-  const page = await openPage(browser);
-  await page.goto(`${stack.gateway.ui}playground`);
+  const page = await openPage(ctx.browser);
+  await page.goto(`${ctx.stack.gateway.ui}playground`);
   await pickModel(page, MODEL);
   const panel = await agentOn(page);
   await panel.getByLabel('Ask before each tool call').check();
 
-  await stack.alpha.script(
+  await ctx.stack.alpha.script(
     {
       reply: {
         text: 'Two calls.',
@@ -267,12 +257,12 @@ test('approval mode: one call approved, the next declined; stopping cancels a ca
   assert.equal(await cards.getByRole('button', { name: /Approve|Decline/ }).count(), 0);
 
   // The model got the one result and the refusal.
-  const [last] = (await stack.alpha.requests()).slice(-1);
+  const [last] = (await ctx.stack.alpha.requests()).slice(-1);
   const results = last.body.messages.filter((m) => m.role === 'tool').map((m) => m.content);
   assert.deepEqual(results, ['Echo: first', 'The user declined this tool call.']);
 
   // Stop while a call waits: the call shows as cancelled, without its buttons.
-  await stack.alpha.script({ reply: { text: '', tool_calls: [{ name: 'everything__echo', arguments: { message: 'never' } }] } });
+  await ctx.stack.alpha.script({ reply: { text: '', tool_calls: [{ name: 'everything__echo', arguments: { message: 'never' } }] } });
   await send(page, 'One more, which I will stop');
   const waiting = lastCards(page).first();
   await waiting.getByRole('button', { name: 'Approve' }).waitFor();
@@ -286,8 +276,8 @@ test('approval mode: one call approved, the next declined; stopping cancels a ca
 });
 
 test('an assistant made in settings is a model of its own, marked in the picker, and runs its tools', async () => {
-  const page = await openPage(browser);
-  await page.goto(`${stack.gateway.ui}settings/assistants`);
+  const page = await openPage(ctx.browser);
+  await page.goto(`${ctx.stack.gateway.ui}settings/assistants`);
   await page.getByRole('button', { name: 'New assistant' }).click();
   const form = page.getByTestId('assistant-form');
   await form.getByLabel('Name (the model id clients ask for)').fill('echoer');
@@ -318,7 +308,7 @@ test('an assistant made in settings is a model of its own, marked in the picker,
   assert.equal(await page.getByRole('button', { name: 'Agent', exact: true }).getAttribute('aria-pressed'), 'true');
   await page.getByTestId('assistant-info').getByText(/the tools of everything/).waitFor();
 
-  await stack.alpha.script(
+  await ctx.stack.alpha.script(
     { reply: { text: '', tool_calls: [{ name: 'everything__echo', arguments: { message: 'from the assistant' } }] } },
     { reply: {} },
   );
@@ -327,20 +317,20 @@ test('an assistant made in settings is a model of its own, marked in the picker,
   await page.getByTestId('msg-assistant').last().getByText('Tool said: Echo: from the assistant').waitFor();
   await settled(page);
   // The assistant's system prompt went first; the request named the assistant, not an agent object.
-  const upstream = (await stack.alpha.requests()).slice(-2);
+  const upstream = (await ctx.stack.alpha.requests()).slice(-2);
   assert.equal(upstream[0].body.messages[0].role, 'system');
   assert.equal(upstream[0].body.messages[0].content, 'Use the echo tool for everything.');
   assertNoPageErrors(page);
   await page.context().close();
 
-  await shootVariants(browser, `${stack.gateway.ui}settings/assistants`, 'settings-assistants', {
+  await shootVariants(ctx.browser, `${ctx.stack.gateway.ui}settings/assistants`, 'settings-assistants', {
     prepare: (p) => p.getByTestId('assistant-echoer').waitFor(),
   });
 });
 
 test('a server that cannot start shows as failed, with what it said; agent mode names it', async () => {
-  const page = await openPage(browser);
-  await page.goto(`${stack.gateway.ui}settings/mcp`);
+  const page = await openPage(ctx.browser);
+  await page.goto(`${ctx.stack.gateway.ui}settings/mcp`);
   await page.getByRole('button', { name: 'Add an MCP server' }).click();
   const form = page.getByTestId('mcp-form');
   await form.getByLabel('Name', { exact: true }).fill('crashy');
@@ -356,14 +346,14 @@ test('a server that cannot start shows as failed, with what it said; agent mode 
   await screenshot(page, 'settings-mcp-failed-light-1280x800');
 
   // In the playground, agent mode lists the tools of the servers that run and names the one that does not.
-  await page.goto(`${stack.gateway.ui}playground`);
+  await page.goto(`${ctx.stack.gateway.ui}playground`);
   await pickModel(page, MODEL);
   const panel = await agentOn(page);
   await panel.getByRole('alert').filter({ hasText: /^crashy: / }).waitFor();
   await page.getByRole('button', { name: 'Agent', exact: true }).click();
 
   // Gone again, so that the rest of the suite sees one server.
-  await page.goto(`${stack.gateway.ui}settings/mcp`);
+  await page.goto(`${ctx.stack.gateway.ui}settings/mcp`);
   await card.getByRole('button', { name: 'Delete' }).click();
   await page.getByRole('dialog', { name: 'Delete crashy?' }).getByRole('button', { name: 'Delete' }).click();
   await card.waitFor({ state: 'detached' });
@@ -372,14 +362,14 @@ test('a server that cannot start shows as failed, with what it said; agent mode 
 });
 
 test('the dashboard shows the MCP server and its state; disabling and deleting it go through settings', async () => {
-  const page = await openPage(browser);
-  await page.goto(`${stack.gateway.ui}dashboard`);
+  const page = await openPage(ctx.browser);
+  await page.goto(`${ctx.stack.gateway.ui}dashboard`);
   const row = page.getByTestId('mcp-health-everything');
   await row.getByTestId('mcp-state').and(page.locator('[data-state=running]')).waitFor();
   assert.match(await row.innerText(), /running · \d+ tools/);
 
   // Switched off in settings, it says so there and on the dashboard.
-  await page.goto(`${stack.gateway.ui}settings/mcp`);
+  await page.goto(`${ctx.stack.gateway.ui}settings/mcp`);
   const card = page.getByTestId('mcp-server-everything');
   await card.getByRole('switch', { name: 'everything enabled' }).uncheck();
   await card.getByTestId('mcp-state').and(page.locator('[data-state=disabled]')).waitFor();
@@ -390,7 +380,7 @@ test('the dashboard shows the MCP server and its state; disabling and deleting i
   await screenshot(page, 'dashboard-mcp-light-1280x800');
 
   // Deleting it is refused while an assistant uses it, and the dialog says why.
-  await page.goto(`${stack.gateway.ui}settings/mcp`);
+  await page.goto(`${ctx.stack.gateway.ui}settings/mcp`);
   await card.getByRole('button', { name: 'Delete' }).click();
   const dialog = page.getByRole('dialog', { name: 'Delete everything?' });
   await dialog.getByRole('button', { name: 'Delete' }).click();
@@ -398,11 +388,11 @@ test('the dashboard shows the MCP server and its state; disabling and deleting i
   await dialog.getByRole('button', { name: 'Keep it' }).click();
 
   // The assistant goes first, then the server.
-  await page.goto(`${stack.gateway.ui}settings/assistants`);
+  await page.goto(`${ctx.stack.gateway.ui}settings/assistants`);
   await page.getByTestId('assistant-echoer').getByRole('button', { name: 'Delete' }).click();
   await page.getByRole('dialog', { name: 'Delete echoer?' }).getByRole('button', { name: 'Delete' }).click();
   await page.getByTestId('assistant-echoer').waitFor({ state: 'detached' });
-  await page.goto(`${stack.gateway.ui}settings/mcp`);
+  await page.goto(`${ctx.stack.gateway.ui}settings/mcp`);
   await card.getByRole('button', { name: 'Delete' }).click();
   await page.getByRole('dialog', { name: 'Delete everything?' }).getByRole('button', { name: 'Delete' }).click();
   await page.getByRole('heading', { name: 'No MCP servers yet' }).waitFor();

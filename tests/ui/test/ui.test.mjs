@@ -9,12 +9,10 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { api, assertNoPageErrors, pickModel, send, settled } from '../lib/page.mjs';
-import { GATEWAY_BIN, launchBrowser, openPage, screenshot, shootVariants, startStack } from '../lib/stack.mjs';
+import { GATEWAY_BIN, openPage, screenshot, shootVariants, stackForFile } from '../lib/stack.mjs';
 
-let stack;
-let browser;
 /** What the tests sent to /v1, to hold the dashboard to. */
 const made = { requests: 0, errors: 0, byModel: new Map() };
 const shared = {};
@@ -25,18 +23,10 @@ const count = (model, { error = false } = {}) => {
   made.byModel.set(model, (made.byModel.get(model) ?? 0) + 1);
 };
 
-before(async () => {
-  stack = await startStack();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await stack?.stop();
-});
+const ctx = stackForFile();
 
 test('the first screen is up in under a second, and the theme toggles', async (t) => {
-  const page = await openPage(browser);
+  const page = await openPage(ctx.browser);
   // Times in the page's own clock, from the start of the navigation: when the chat is on
   // screen, and when the model list has filled the picker.
   await page.addInitScript(() => {
@@ -45,7 +35,7 @@ test('the first screen is up in under a second, and the theme toggles', async (t
       if (!window.__modelsAt && /\//.test(document.querySelector('[data-testid=model-picker]')?.textContent ?? '')) window.__modelsAt = performance.now();
     }).observe(document, { subtree: true, childList: true, characterData: true });
   });
-  await page.goto(`${stack.gateway.ui}playground`);
+  await page.goto(`${ctx.stack.gateway.ui}playground`);
   await page.getByTestId('model-picker').filter({ hasText: '/' }).waitFor();
   const { shell, models, fcp } = await page.evaluate(() => ({
     shell: Math.round(window.__shellAt),
@@ -75,12 +65,12 @@ test('the first screen is up in under a second, and the theme toggles', async (t
 });
 
 test('the playground streams an answer, with its facts, and saves the chat', async () => {
-  const page = await openPage(browser);
-  await page.goto(`${stack.gateway.ui}playground`);
+  const page = await openPage(ctx.browser);
+  await page.goto(`${ctx.stack.gateway.ui}playground`);
   await pickModel(page, 'alpha/gpt-4o-mini');
   await page.getByRole('textbox', { name: 'System prompt', exact: true }).fill('Answer with words only.');
   const words = 'one two three four five six seven eight';
-  await stack.alpha.script({ reply: { text: words, reasoning: 'They want the numbers spelled out.', chunk_delay_ms: 120 } });
+  await ctx.stack.alpha.script({ reply: { text: words, reasoning: 'They want the numbers spelled out.', chunk_delay_ms: 120 } });
   // Record the answer's text each time the page changes it, to see it grow.
   await page.evaluate(() => {
     window.__seen = [];
@@ -131,10 +121,10 @@ test('the playground streams an answer, with its facts, and saves the chat', asy
 });
 
 test('Esc stops an answer; regenerate and edit-and-resend replace it', async () => {
-  const page = await openPage(browser);
+  const page = await openPage(ctx.browser);
   await page.goto(shared.sessionUrl);
   await page.getByTestId('msg-assistant').first().waitFor();
-  await stack.alpha.script({ reply: { text: 'a b c d e f g h i j k l m n o p q r s t', chunk_delay_ms: 250 } });
+  await ctx.stack.alpha.script({ reply: { text: 'a b c d e f g h i j k l m n o p q r s t', chunk_delay_ms: 250 } });
   await send(page, 'Say the alphabet');
   count('alpha/gpt-4o-mini');
   const last = page.getByTestId('msg-assistant').last();
@@ -167,7 +157,7 @@ test('Esc stops an answer; regenerate and edit-and-resend replace it', async () 
 });
 
 test('saved chats can be searched, renamed and deleted', async () => {
-  const page = await openPage(browser);
+  const page = await openPage(ctx.browser);
   await page.goto(shared.sessionUrl);
   const list = page.locator('.pg-session-list');
   await list.getByText('Count to eight').waitFor();
@@ -206,7 +196,7 @@ test('saved chats can be searched, renamed and deleted', async () => {
   await page.context().close();
 
   // At 800×600 the chat list is an overlay behind a button; Esc closes it.
-  const small = await openPage(browser, { width: 800, height: 600 });
+  const small = await openPage(ctx.browser, { width: 800, height: 600 });
   await small.goto(shared.sessionUrl);
   const listBox = small.getByRole('complementary', { name: 'Saved chats' });
   assert.equal(await listBox.isVisible(), false);
@@ -224,8 +214,8 @@ test('saved chats can be searched, renamed and deleted', async () => {
 });
 
 test('an alias shows its failover trail, and a refused request shows the gateway\'s message', async () => {
-  const page = await openPage(browser);
-  await page.goto(`${stack.gateway.ui}playground`);
+  const page = await openPage(ctx.browser);
+  await page.goto(`${ctx.stack.gateway.ui}playground`);
   await pickModel(page, 'resilient');
   await send(page, 'hello through the alias');
   count('resilient');
@@ -237,7 +227,7 @@ test('an alias shows its failover trail, and a refused request shows the gateway
 
   // Markdown: a highlighted code block with its own copy button.
   await pickModel(page, 'alpha/gpt-4o-mini');
-  await stack.alpha.script({ reply: { text: 'Run this:\n\n```python\nprint("hi")\n```\n\n- a **bold** point' } });
+  await ctx.stack.alpha.script({ reply: { text: 'Run this:\n\n```python\nprint("hi")\n```\n\n- a **bold** point' } });
   await send(page, 'show me code');
   count('alpha/gpt-4o-mini');
   const code = page.getByTestId('msg-assistant').last().locator('.code');
@@ -249,7 +239,7 @@ test('an alias shows its failover trail, and a refused request shows the gateway
   await code.getByRole('button', { name: 'Copied' }).waitFor();
   assert.equal(await page.evaluate(() => navigator.clipboard.readText()), 'print("hi")');
 
-  await stack.alpha.script({ error: { status: 400, message: 'context length exceeded' } });
+  await ctx.stack.alpha.script({ error: { status: 400, message: 'context length exceeded' } });
   await send(page, 'this one is refused');
   count('alpha/gpt-4o-mini', { error: true });
   await page.getByTestId('msg-assistant').last().getByRole('alert').filter({ hasText: 'context length exceeded' }).waitFor();
@@ -271,20 +261,20 @@ test('an alias shows its failover trail, and a refused request shows the gateway
   assertNoPageErrors(page);
   await page.context().close();
 
-  await shootVariants(browser, shared.sessionUrl, 'playground', {
+  await shootVariants(ctx.browser, shared.sessionUrl, 'playground', {
     sizes: [
       [1280, 800],
       [800, 600],
     ],
     prepare: (p) => p.getByTestId('msg-assistant').first().waitFor(),
   });
-  await shootVariants(browser, shared.imageSession, 'playground-failover-error-image', {
+  await shootVariants(ctx.browser, shared.imageSession, 'playground-failover-error-image', {
     prepare: async (p) => {
       await p.getByTestId('msg-assistant').last().waitFor();
       await p.locator('.pg-messages').evaluate((el) => el.scrollTo(0, el.scrollHeight));
     },
   });
-  await shootVariants(browser, `${stack.gateway.ui}playground`, 'playground-new-chat-model-picker', {
+  await shootVariants(ctx.browser, `${ctx.stack.gateway.ui}playground`, 'playground-new-chat-model-picker', {
     prepare: async (p) => {
       await p.getByTestId('model-picker').filter({ hasText: '/' }).waitFor();
       await p.getByTestId('model-picker').click();
@@ -296,8 +286,8 @@ test('an alias shows its failover trail, and a refused request shows the gateway
 test('peek finds the chat request with its bodies, attempts and token flow', async () => {
   const id = shared.firstRequest;
   assert.ok(id, 'the first test recorded a request id');
-  const page = await openPage(browser);
-  await page.goto(`${stack.gateway.ui}peek`);
+  const page = await openPage(ctx.browser);
+  await page.goto(`${ctx.stack.gateway.ui}peek`);
   await page.getByTestId('request-list').locator(`a[href*="${id}"]`).click();
   await page.waitForURL(new RegExp(`/ui/peek/${id}`));
   const detail = page.getByTestId('request-detail');
@@ -333,10 +323,10 @@ test('peek finds the chat request with its bodies, attempts and token flow', asy
   assert.match(await flow.getByTestId('token-flow-notes').innerText(), /split of the \d+ input tokens by role and source is estimated/);
 
   // Filters: the alias request, then a status.
-  await page.goto(`${stack.gateway.ui}peek?model=resilient`);
+  await page.goto(`${ctx.stack.gateway.ui}peek?model=resilient`);
   await page.getByTestId('request-list').getByRole('link').first().waitFor();
   assert.equal(await page.getByTestId('request-list').getByRole('link').count(), 1);
-  await page.goto(`${stack.gateway.ui}peek?status=400`);
+  await page.goto(`${ctx.stack.gateway.ui}peek?status=400`);
   await page.getByTestId('request-list').getByRole('link').first().click();
   await page.getByTestId('timeline').getByText('context length exceeded').first().waitFor();
 
@@ -346,7 +336,7 @@ test('peek finds the chat request with its bodies, attempts and token flow', asy
     await Promise.all(rows.body.requests.map((r) => api(page, `/admin/requests/${r.id}`)))
   ).find((d) => d.body.media?.length)?.body;
   assert.ok(image, 'a logged request carries the image');
-  await page.goto(`${stack.gateway.ui}peek/${image.id}`);
+  await page.goto(`${ctx.stack.gateway.ui}peek/${image.id}`);
   await page.getByRole('tab', { name: /Media \(1\)/ }).click();
   // The image itself, fetched from /admin/media and decoded by the browser.
   const shown = page.getByRole('img', { name: image.media[0] }).first();
@@ -356,14 +346,14 @@ test('peek finds the chat request with its bodies, attempts and token flow', asy
   assertNoPageErrors(page);
   await page.context().close();
 
-  await shootVariants(browser, `${stack.gateway.ui}peek/${id}`, 'peek', {
+  await shootVariants(ctx.browser, `${ctx.stack.gateway.ui}peek/${id}`, 'peek', {
     sizes: [
       [1280, 800],
       [800, 600],
     ],
     prepare: (p) => p.getByTestId('timeline').waitFor(),
   });
-  await shootVariants(browser, `${stack.gateway.ui}peek/${id}`, 'peek-token-flow', {
+  await shootVariants(ctx.browser, `${ctx.stack.gateway.ui}peek/${id}`, 'peek-token-flow', {
     prepare: async (p) => {
       await p.getByRole('tab', { name: 'Token flow' }).click();
       await p.getByTestId('token-flow').locator('canvas').waitFor();
@@ -373,19 +363,19 @@ test('peek finds the chat request with its bodies, attempts and token flow', asy
 });
 
 test('settings adds a provider from a preset, and its models reach the picker', async () => {
-  const page = await openPage(browser);
-  await page.goto(`${stack.gateway.ui}settings/providers`);
+  const page = await openPage(ctx.browser);
+  await page.goto(`${ctx.stack.gateway.ui}settings/providers`);
   await page.getByTestId('provider-alpha').waitFor();
   await page.getByRole('button', { name: 'Add a provider' }).click();
   await page.getByRole('button', { name: /^vLLM/ }).click();
   // A refusal names its field: that field is marked, with the gateway's message.
   await page.getByLabel('Name', { exact: true }).fill('alpha');
-  await page.getByLabel('Base URL', { exact: true }).fill(stack.spare.baseURL);
+  await page.getByLabel('Base URL', { exact: true }).fill(ctx.stack.spare.baseURL);
   await page.getByRole('button', { name: 'Add provider' }).click();
   await page.getByText('A provider named "alpha" exists already.').waitFor();
   assert.equal(await page.getByLabel('Name', { exact: true }).getAttribute('aria-invalid'), 'true');
   await page.getByLabel('Name', { exact: true }).fill('lab');
-  await page.getByLabel('Base URL', { exact: true }).fill(stack.spare.baseURL);
+  await page.getByLabel('Base URL', { exact: true }).fill(ctx.stack.spare.baseURL);
   await page.getByRole('button', { name: 'Add provider' }).click();
   const card = page.getByTestId('provider-lab');
   await card.getByTestId('test-result').filter({ hasText: /connected · 1 models/ }).waitFor();
@@ -425,11 +415,11 @@ test('settings adds a provider from a preset, and its models reach the picker', 
   assert.match(await page.getByTestId('msg-assistant').last().getByTestId('message-meta').innerText(), /lab\/fake-model/);
 
   // Models and their sources.
-  await page.goto(`${stack.gateway.ui}settings/models`);
+  await page.goto(`${ctx.stack.gateway.ui}settings/models`);
   await page.getByTestId('models-table').getByText('lab/fake-model').waitFor();
 
   // Aliases: move the second target to the top from the keyboard, then save.
-  await page.goto(`${stack.gateway.ui}settings/aliases`);
+  await page.goto(`${ctx.stack.gateway.ui}settings/aliases`);
   const alias = page.getByTestId('alias-resilient');
   await alias.getByTestId('alias-target').first().waitFor();
   const handle = alias.getByRole('button', { name: /^Move alpha\/gpt-4o-mini/ });
@@ -448,7 +438,7 @@ test('settings adds a provider from a preset, and its models reach the picker', 
   assert.match(targets[0], /alpha\/gpt-4o-mini/);
 
   // Client keys: the key is shown once.
-  await page.goto(`${stack.gateway.ui}settings/keys`);
+  await page.goto(`${ctx.stack.gateway.ui}settings/keys`);
   await page.getByLabel('Name (the app that will use it)').fill('ci-script');
   await page.getByRole('button', { name: 'Create key' }).click();
   const shown = (await page.getByTestId('new-key-value').innerText()).trim();
@@ -459,7 +449,7 @@ test('settings adds a provider from a preset, and its models reach the picker', 
   assert.equal(await page.getByText(shown).count(), 0);
 
   // General: a log setting waits for a restart, and the page says so.
-  await page.goto(`${stack.gateway.ui}settings/general`);
+  await page.goto(`${ctx.stack.gateway.ui}settings/general`);
   await page.getByLabel('Keep requests for (days)').fill('14');
   await page.getByRole('button', { name: 'Save' }).click();
   await page.getByTestId('restart-required').waitFor();
@@ -469,11 +459,11 @@ test('settings adds a provider from a preset, and its models reach the picker', 
   await page.context().close();
 
   for (const tab of ['providers', 'models', 'aliases', 'keys', 'general']) {
-    await shootVariants(browser, `${stack.gateway.ui}settings/${tab}`, `settings-${tab}`, {
+    await shootVariants(ctx.browser, `${ctx.stack.gateway.ui}settings/${tab}`, `settings-${tab}`, {
       prepare: (p) => p.getByRole('tab', { selected: true }).waitFor(),
     });
   }
-  await shootVariants(browser, `${stack.gateway.ui}settings/providers?add=1`, 'settings-add-provider', {
+  await shootVariants(ctx.browser, `${ctx.stack.gateway.ui}settings/providers?add=1`, 'settings-add-provider', {
     prepare: async (p) => {
       await p.getByRole('button', { name: /^OpenAI/ }).first().click();
     },
@@ -481,8 +471,8 @@ test('settings adds a provider from a preset, and its models reach the picker', 
 });
 
 test('the dashboard figures match the requests just made', async () => {
-  const page = await openPage(browser);
-  await page.goto(`${stack.gateway.ui}dashboard`);
+  const page = await openPage(ctx.browser);
+  await page.goto(`${ctx.stack.gateway.ui}dashboard`);
   // Rows are written a few milliseconds after each response: wait for all of them.
   await page.waitForFunction(async (n) => {
     const r = await fetch('/admin/requests?limit=500').then((x) => x.json());
@@ -512,9 +502,9 @@ test('the dashboard figures match the requests just made', async () => {
   await page.getByTestId('live-counters').waitFor();
 
   // Usage guides use this very origin and a model that exists.
-  assert.equal(await page.getByTestId('base-url').innerText(), `${stack.gateway.root}/v1`);
+  assert.equal(await page.getByTestId('base-url').innerText(), `${ctx.stack.gateway.root}/v1`);
   const curl = await page.locator('#usage pre').first().innerText();
-  assert.match(curl, new RegExp(`curl ${stack.gateway.root.replace(/[.]/g, '\\.')}/v1/chat/completions`));
+  assert.match(curl, new RegExp(`curl ${ctx.stack.gateway.root.replace(/[.]/g, '\\.')}/v1/chat/completions`));
   assert.match(curl, /"model": "(alpha|lab|dead)\//);
   await page.getByTestId('setup-cursor').getByText("Cursor's servers cannot reach localhost.").waitFor();
 
@@ -530,7 +520,7 @@ test('the dashboard figures match the requests just made', async () => {
   assertNoPageErrors(page);
   await page.context().close();
 
-  await shootVariants(browser, `${stack.gateway.ui}dashboard`, 'dashboard', {
+  await shootVariants(ctx.browser, `${ctx.stack.gateway.ui}dashboard`, 'dashboard', {
     sizes: [
       [1280, 800],
       [800, 600],
@@ -540,8 +530,8 @@ test('the dashboard figures match the requests just made', async () => {
       await p.waitForTimeout(300);
     },
   });
-  const full = await openPage(browser, { width: 1280, height: 800 });
-  await full.goto(`${stack.gateway.ui}dashboard`);
+  const full = await openPage(ctx.browser, { width: 1280, height: 800 });
+  await full.goto(`${ctx.stack.gateway.ui}dashboard`);
   await full.getByTestId('kpi-requests').filter({ hasText: String(made.requests) }).waitFor();
   await full.waitForTimeout(300);
   await screenshot(full, 'dashboard-full-light-1280', { fullPage: true });
@@ -549,14 +539,14 @@ test('the dashboard figures match the requests just made', async () => {
 });
 
 test('with no provider, onboarding offers what discovery found and adds it', async () => {
-  const empty = await stack.extraGateway('empty', 'listen = "127.0.0.1:0"\n', { OPENAI_API_KEY: 'sk-test-from-env' });
-  const page = await openPage(browser);
+  const empty = await ctx.stack.extraGateway('empty', 'listen = "127.0.0.1:0"\n', { OPENAI_API_KEY: 'sk-test-from-env' });
+  const page = await openPage(ctx.browser);
   await page.goto(empty.ui);
   await page.getByRole('heading', { name: 'Welcome to Switchyard' }).waitFor();
   const option = page.getByRole('checkbox', { name: /OpenAI from OPENAI_API_KEY/ });
   await option.waitFor();
   assert.ok(await option.isChecked());
-  await shootVariants(browser, empty.ui, 'onboarding', {
+  await shootVariants(ctx.browser, empty.ui, 'onboarding', {
     prepare: (p) => p.getByRole('checkbox', { name: /OpenAI from OPENAI_API_KEY/ }).waitFor(),
   });
   // Only the key: a local runtime that happens to answer on this machine stays out of it.
@@ -575,14 +565,14 @@ test('with no provider, onboarding offers what discovery found and adds it', asy
 });
 
 test('a gateway that requires keys gets one from the user, once', async () => {
-  const dir = path.join(stack.dir, 'locked');
-  const cfg = path.join(stack.dir, 'locked.toml');
-  writeFileSync(cfg, `listen = "127.0.0.1:0"\n\n[access]\nrequire_key = true\n\n[[providers]]\nname = "alpha"\nkind = "openai"\nbase_url = "${stack.endpoints.openai[0]}"\nmodels = ["gpt-4o-mini"]\n`);
+  const dir = path.join(ctx.stack.dir, 'locked');
+  const cfg = path.join(ctx.stack.dir, 'locked.toml');
+  writeFileSync(cfg, `listen = "127.0.0.1:0"\n\n[access]\nrequire_key = true\n\n[[providers]]\nname = "alpha"\nkind = "openai"\nbase_url = "${ctx.stack.endpoints.openai[0]}"\nmodels = ["gpt-4o-mini"]\n`);
   const key = execFileSync(GATEWAY_BIN, ['keys', 'create', 'ui', '--role', 'admin', '--config', cfg], { encoding: 'utf8', env: { ...process.env, SWITCHYARD_HOME: dir } }).trim();
   assert.match(key, /^sk-sy-/);
   const { readFileSync } = await import('node:fs');
-  const locked = await stack.extraGateway('locked', readFileSync(cfg, 'utf8'));
-  const page = await openPage(browser);
+  const locked = await ctx.stack.extraGateway('locked', readFileSync(cfg, 'utf8'));
+  const page = await openPage(ctx.browser);
   await page.goto(`${locked.ui}playground`);
   const dialog = page.getByRole('dialog', { name: 'This gateway needs a key' });
   await dialog.waitFor();

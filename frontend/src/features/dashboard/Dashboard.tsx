@@ -9,6 +9,7 @@ import type { StatsGroup } from "../../api/types";
 import { EChart } from "../../components/EChart";
 import { ErrorBanner } from "../../components/ErrorBanner";
 import { describeState, McpStatePill } from "../../components/McpState";
+import { num, OneLine, Table } from "../../components/Table";
 import { Segmented } from "../../components/Tabs";
 import { formatCost, formatCount, formatMs, formatPercent } from "../../lib/format";
 import { densify, latencyOption, trafficOption } from "./charts";
@@ -35,40 +36,24 @@ function GroupTable({ title, rows, keyLabel, nullLabel, testId }: { title: strin
       {rows.length === 0 ? (
         <p className="muted">No requests in this window.</p>
       ) : (
-        <div className="table-wrap">
-          <table className="table" data-testid={testId}>
-            <thead>
-              <tr>
-                <th>{keyLabel}</th>
-                <th className="num">Requests</th>
-                <th className="num">Errors</th>
-                <th className="num">p50</th>
-                <th className="num">p95</th>
-                <th className="num">TTFT p50</th>
-                <th className="num">Tokens in / out</th>
-                <th className="num">Cost</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((r) => (
-                <tr key={r.key ?? "(none)"}>
-                  <td className="mono">{r.key ?? <span className="faint">{nullLabel}</span>}</td>
-                  <td className="num">{r.requests}</td>
-                  <td className="num" style={r.errors ? { color: "var(--danger)" } : undefined}>
-                    {r.errors}
-                  </td>
-                  <td className="num">{formatMs(r.latency_p50_ms)}</td>
-                  <td className="num">{formatMs(r.latency_p95_ms)}</td>
-                  <td className="num">{formatMs(r.ttft_p50_ms)}</td>
-                  <td className="num">
-                    {formatCount(r.prompt_tokens)} / {formatCount(r.completion_tokens)}
-                  </td>
-                  <td className="num">{formatCost(r.cost_usd)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table testId={testId} head={[keyLabel, num("Requests"), num("Errors"), num("p50"), num("p95"), num("TTFT p50"), num("Tokens in / out"), num("Cost")]}>
+          {rows.map((r) => (
+            <tr key={r.key ?? "(none)"}>
+              <td className="mono">{r.key ?? <span className="faint">{nullLabel}</span>}</td>
+              <td className="num">{r.requests}</td>
+              <td className="num" style={r.errors ? { color: "var(--danger)" } : undefined}>
+                {r.errors}
+              </td>
+              <td className="num">{formatMs(r.latency_p50_ms)}</td>
+              <td className="num">{formatMs(r.latency_p95_ms)}</td>
+              <td className="num">{formatMs(r.ttft_p50_ms)}</td>
+              <td className="num">
+                {formatCount(r.prompt_tokens)} / {formatCount(r.completion_tokens)}
+              </td>
+              <td className="num">{formatCost(r.cost_usd)}</td>
+            </tr>
+          ))}
+        </Table>
       )}
     </div>
   );
@@ -89,44 +74,40 @@ function Health() {
       </div>
       <ErrorBanner error={health.error} />
       {health.data?.length === 0 && <p className="muted">No providers yet.</p>}
-      <div className="table-wrap">
-        <table className="table">
-          <tbody>
-            {health.data?.map((p) => (
-              <tr key={p.name}>
-                <td>
-                  <strong>{p.name}</strong> <span className="faint small">{p.kind}</span>
-                  {!p.enabled && <span className="badge warn">disabled</span>}
-                  {p.problem && (
-                    <div className="small" style={{ color: "var(--danger)" }}>
-                      {p.problem}
-                    </div>
-                  )}
-                </td>
-                <td>
-                  {p.targets.map((t) => (
-                    <div key={t.target} className="row" style={{ flexWrap: "nowrap" }}>
-                      <span className={`pill ${t.circuit}`} title={`circuit ${t.circuit.replace("_", "-")}`}>
-                        {t.circuit.replace("_", "-")}
-                      </span>
-                      <span className="mono small">{t.target}</span>
-                    </div>
-                  ))}
-                </td>
-                <td className="small muted" style={{ maxWidth: 360 }}>
-                  {p.targets
-                    .filter((t) => t.last_error)
-                    .map((t) => (
-                      <div key={t.target} title={t.last_error ?? ""} style={{ overflow: "hidden", textOverflow: "ellipsis", whiteSpace: "nowrap" }}>
-                        last error: {t.last_error}
-                      </div>
-                    ))}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table>
+        {health.data?.map((p) => (
+          <tr key={p.name}>
+            <td>
+              <strong>{p.name}</strong> <span className="faint small">{p.kind}</span>
+              {!p.enabled && <span className="badge warn">disabled</span>}
+              {p.problem && (
+                <div className="small" style={{ color: "var(--danger)" }}>
+                  {p.problem}
+                </div>
+              )}
+            </td>
+            <td>
+              {p.targets.map((t) => (
+                <div key={t.target} className="row" style={{ flexWrap: "nowrap" }}>
+                  <span className={`pill ${t.circuit}`} title={`circuit ${t.circuit.replace("_", "-")}`}>
+                    {t.circuit.replace("_", "-")}
+                  </span>
+                  <span className="mono small">{t.target}</span>
+                </div>
+              ))}
+            </td>
+            <td className="small muted" style={{ maxWidth: 360 }}>
+              {p.targets
+                .filter((t) => t.last_error)
+                .map((t) => (
+                  <OneLine key={t.target} title={t.last_error ?? ""}>
+                    last error: {t.last_error}
+                  </OneLine>
+                ))}
+            </td>
+          </tr>
+        ))}
+      </Table>
     </div>
   );
 }
@@ -149,30 +130,22 @@ function McpHealth() {
           None yet. <Link to="/settings/mcp">Add an MCP server</Link> to give models tools in agent mode and assistants.
         </p>
       ) : (
-        <div className="table-wrap">
-          <table className="table">
-            <tbody>
-              {servers.map((s) => (
-                <tr key={s.name} data-testid={`mcp-health-${s.name}`}>
-                  <td>
-                    <strong className="mono">{s.name}</strong> <span className="faint small">{s.transport}</span>
-                  </td>
-                  <td>
-                    <McpStatePill status={s} />
-                  </td>
-                  <td className="small muted">{describeState(s)}</td>
-                  <td className="small" style={{ maxWidth: 420, color: s.error ? "var(--danger)" : undefined }}>
-                    {s.error && (
-                      <div title={s.error} style={{ overflow: "hidden", textOverflow: "ellipsis", whiteSpace: "nowrap" }}>
-                        {s.error}
-                      </div>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table>
+          {servers.map((s) => (
+            <tr key={s.name} data-testid={`mcp-health-${s.name}`}>
+              <td>
+                <strong className="mono">{s.name}</strong> <span className="faint small">{s.transport}</span>
+              </td>
+              <td>
+                <McpStatePill status={s} />
+              </td>
+              <td className="small muted">{describeState(s)}</td>
+              <td className="small" style={{ maxWidth: 420, color: s.error ? "var(--danger)" : undefined }}>
+                {s.error && <OneLine title={s.error}>{s.error}</OneLine>}
+              </td>
+            </tr>
+          ))}
+        </Table>
       )}
     </div>
   );

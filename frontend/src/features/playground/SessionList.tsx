@@ -5,7 +5,7 @@ import { useEffect, useState } from "react";
 import { Link, useNavigate } from "react-router";
 import { deleteSession, sessionKeys, updateSession, useSessions } from "../../api/sessions";
 import type { SessionSummary } from "../../api/types";
-import { Dialog } from "../../components/Dialog";
+import { ConfirmDelete } from "../../components/ConfirmDelete";
 import { ErrorBanner } from "../../components/ErrorBanner";
 import { IconPencil, IconTrash } from "../../components/Icons";
 import { formatAgo } from "../../lib/format";
@@ -126,20 +126,18 @@ export function SessionList({ currentId, onNew, onClose }: { currentId: string |
         )}
       </ul>
       {deleting && (
-        <Dialog title="Delete this chat?" onClose={() => setDeleting(null)}>
-          <p>
-            “{deleting.title}” and its {deleting.message_count} messages will be gone. The requests stay in the request log.
-          </p>
-          <ErrorBanner error={remove.error} />
-          <div className="dialog-actions">
-            <button type="button" className="btn" onClick={() => setDeleting(null)}>
-              Keep it
-            </button>
-            <button type="button" className="btn danger" onClick={() => remove.mutate(deleting.id)} disabled={remove.isPending}>
-              Delete
-            </button>
-          </div>
-        </Dialog>
+        <ConfirmDelete
+          title="Delete this chat?"
+          message={
+            <>
+              “{deleting.title}” and its {deleting.message_count} messages will be gone. The requests stay in the request log.
+            </>
+          }
+          error={remove.error}
+          pending={remove.isPending}
+          onConfirm={() => remove.mutate(deleting.id)}
+          onClose={() => setDeleting(null)}
+        />
       )}
     </aside>
   );

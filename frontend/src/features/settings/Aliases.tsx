@@ -18,7 +18,7 @@ import { useEffect, useState } from "react";
 import { createAlias, deleteAlias, invalidateConfig, putAlias, useAliases } from "../../api/config";
 import { useModels } from "../../api/gateway";
 import type { Alias } from "../../api/types";
-import { Dialog } from "../../components/Dialog";
+import { ConfirmDelete } from "../../components/ConfirmDelete";
 import { ErrorBanner, errorMessage, fieldOf } from "../../components/ErrorBanner";
 import { IconGrip } from "../../components/Icons";
 import { useToast } from "../../components/Toast";
@@ -125,18 +125,14 @@ function AliasCard({ alias, targetsAvailable }: { alias: Alias; targetsAvailable
         </div>
       )}
       {confirm && (
-        <Dialog title={`Delete the alias ${alias.name}?`} onClose={() => setConfirm(false)}>
-          <p>Clients that ask for “{alias.name}” will get a model-not-found error.</p>
-          <ErrorBanner error={remove.error} />
-          <div className="dialog-actions">
-            <button type="button" className="btn" onClick={() => setConfirm(false)}>
-              Keep it
-            </button>
-            <button type="button" className="btn danger" onClick={() => remove.mutate()} disabled={remove.isPending}>
-              Delete
-            </button>
-          </div>
-        </Dialog>
+        <ConfirmDelete
+          title={`Delete the alias ${alias.name}?`}
+          message={<>Clients that ask for “{alias.name}” will get a model-not-found error.</>}
+          error={remove.error}
+          pending={remove.isPending}
+          onConfirm={() => remove.mutate()}
+          onClose={() => setConfirm(false)}
+        />
       )}
     </section>
   );

@@ -8,7 +8,7 @@ import { ApiError } from "../../api/client";
 import { useModels } from "../../api/gateway";
 import { createAssistant, deleteAssistant, invalidateMcp, updateAssistant, useAgentTools, useAssistants, useMcpServers, type AssistantFields } from "../../api/mcp";
 import type { Assistant } from "../../api/types";
-import { Dialog } from "../../components/Dialog";
+import { ConfirmDelete } from "../../components/ConfirmDelete";
 import { ErrorBanner } from "../../components/ErrorBanner";
 import { useToast } from "../../components/Toast";
 import { DEFAULT_MAX_ITERATIONS } from "../playground/agent";
@@ -270,18 +270,14 @@ function AssistantCard({ a }: { a: Assistant }) {
         </>
       )}
       {confirm && (
-        <Dialog title={`Delete ${a.name}?`} onClose={() => setConfirm(false)}>
-          <p>Clients that ask for “{a.name}” will get a model-not-found error.</p>
-          <ErrorBanner error={remove.error} />
-          <div className="dialog-actions">
-            <button type="button" className="btn" onClick={() => setConfirm(false)}>
-              Keep it
-            </button>
-            <button type="button" className="btn danger" onClick={() => remove.mutate()} disabled={remove.isPending}>
-              Delete
-            </button>
-          </div>
-        </Dialog>
+        <ConfirmDelete
+          title={`Delete ${a.name}?`}
+          message={<>Clients that ask for “{a.name}” will get a model-not-found error.</>}
+          error={remove.error}
+          pending={remove.isPending}
+          onConfirm={() => remove.mutate()}
+          onClose={() => setConfirm(false)}
+        />
       )}
     </section>
   );

@@ -5,9 +5,10 @@ import { useState } from "react";
 import { createKey, invalidateConfig, revokeKey, useClientKeys } from "../../api/config";
 import { useModels } from "../../api/gateway";
 import type { ClientKey, CreatedKey } from "../../api/types";
+import { ConfirmDelete } from "../../components/ConfirmDelete";
 import { CopyButton } from "../../components/CopyButton";
-import { Dialog } from "../../components/Dialog";
 import { ErrorBanner, errorMessage, fieldOf } from "../../components/ErrorBanner";
+import { Table } from "../../components/Table";
 
 const ROLES = [
   { id: "user", label: "user", hint: "An app: uses models, never the admin API." },
@@ -113,51 +114,34 @@ export function Keys() {
         {keys.data?.data.length === 0 ? (
           <p className="muted">No client keys yet.</p>
         ) : (
-          <div className="table-wrap">
-            <table className="table" data-testid="keys-table">
-              <thead>
-                <tr>
-                  <th>Name</th>
-                  <th>Role</th>
-                  <th>Models</th>
-                  <th>Key starts</th>
-                  <th>Created</th>
-                  <th />
-                </tr>
-              </thead>
-              <tbody>
-                {keys.data?.data.map((k) => (
-                  <tr key={k.name}>
-                    <td>{k.name}</td>
-                    <td>{k.role}</td>
-                    <td className="small">{k.models?.join(", ") ?? "all"}</td>
-                    <td className="mono">{k.prefix}</td>
-                    <td className="small">{k.created ?? "—"}</td>
-                    <td>
-                      <button type="button" className="btn sm danger" onClick={() => setRevoking(k)}>
-                        Revoke
-                      </button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table testId="keys-table" head={["Name", "Role", "Models", "Key starts", "Created", ""]}>
+            {keys.data?.data.map((k) => (
+              <tr key={k.name}>
+                <td>{k.name}</td>
+                <td>{k.role}</td>
+                <td className="small">{k.models?.join(", ") ?? "all"}</td>
+                <td className="mono">{k.prefix}</td>
+                <td className="small">{k.created ?? "—"}</td>
+                <td>
+                  <button type="button" className="btn sm danger" onClick={() => setRevoking(k)}>
+                    Revoke
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </Table>
         )}
       </div>
       {revoking && (
-        <Dialog title={`Revoke ${revoking.name}?`} onClose={() => setRevoking(null)}>
-          <p>Requests with this key will be refused from now on. This cannot be undone; a new key can be created.</p>
-          <ErrorBanner error={revoke.error} />
-          <div className="dialog-actions">
-            <button type="button" className="btn" onClick={() => setRevoking(null)}>
-              Keep it
-            </button>
-            <button type="button" className="btn danger" onClick={() => revoke.mutate(revoking.name)} disabled={revoke.isPending}>
-              Revoke
-            </button>
-          </div>
-        </Dialog>
+        <ConfirmDelete
+          title={`Revoke ${revoking.name}?`}
+          message="Requests with this key will be refused from now on. This cannot be undone; a new key can be created."
+          error={revoke.error}
+          pending={revoke.isPending}
+          onConfirm={() => revoke.mutate(revoking.name)}
+          onClose={() => setRevoking(null)}
+          confirmLabel="Revoke"
+        />
       )}
     </div>
   );

@@ -8,7 +8,7 @@ import { useSettings } from "../../api/config";
 import { deleteMcpServer, invalidateMcp, mcpKeys, restartMcpServer, setMcpTool, updateMcpServer, useMcpServers, useServerTools } from "../../api/mcp";
 import { get, seg } from "../../api/client";
 import type { McpServer, McpTool } from "../../api/types";
-import { Dialog } from "../../components/Dialog";
+import { ConfirmDelete } from "../../components/ConfirmDelete";
 import { ErrorBanner, errorMessage } from "../../components/ErrorBanner";
 import { describeState, McpStatePill } from "../../components/McpState";
 import { useToast } from "../../components/Toast";
@@ -182,18 +182,14 @@ function ServerCard({ s, open, onOpen, secretStore }: { s: McpServer; open: bool
         </>
       )}
       {confirm && (
-        <Dialog title={`Delete ${s.name}?`} onClose={() => setConfirm(false)}>
-          <p>Its tools go from agent mode, and a process it runs is stopped. Assistants that use it must be changed first. Secrets it keeps in the keychain are deleted with it.</p>
-          <ErrorBanner error={remove.error} />
-          <div className="dialog-actions">
-            <button type="button" className="btn" onClick={() => setConfirm(false)}>
-              Keep it
-            </button>
-            <button type="button" className="btn danger" onClick={() => remove.mutate()} disabled={remove.isPending}>
-              Delete
-            </button>
-          </div>
-        </Dialog>
+        <ConfirmDelete
+          title={`Delete ${s.name}?`}
+          message="Its tools go from agent mode, and a process it runs is stopped. Assistants that use it must be changed first. Secrets it keeps in the keychain are deleted with it."
+          error={remove.error}
+          pending={remove.isPending}
+          onConfirm={() => remove.mutate()}
+          onClose={() => setConfirm(false)}
+        />
       )}
     </section>
   );

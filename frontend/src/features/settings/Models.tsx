@@ -9,6 +9,7 @@ import { useModels } from "../../api/gateway";
 import type { Capabilities, ModelCard } from "../../api/types";
 import { Dialog } from "../../components/Dialog";
 import { ErrorBanner, errorMessage } from "../../components/ErrorBanner";
+import { num, Table } from "../../components/Table";
 import { formatCount } from "../../lib/format";
 
 const SOURCE_TITLE: Record<string, string> = {
@@ -122,68 +123,51 @@ export function Models() {
       </p>
       <ErrorBanner error={models.error} />
       {models.isSuccess && rows.length === 0 && <p className="muted">{q ? "No model matches." : "No models yet: add a provider."}</p>}
-      <div className="table-wrap">
-        <table className="table" data-testid="models-table">
-          <thead>
-            <tr>
-              <th>Model</th>
-              <th>In</th>
-              <th>Out</th>
-              <th>Tools</th>
-              <th>Reasoning</th>
-              <th className="num">Context</th>
-              <th className="num">Max out</th>
-              <th className="num">$ / M in · out</th>
-              <th />
+      <Table testId="models-table" head={["Model", "In", "Out", "Tools", "Reasoning", num("Context"), num("Max out"), num("$ / M in · out"), ""]}>
+        {rows.map((m) => {
+          const c = m.capabilities!;
+          return (
+            <tr key={m.id}>
+              <td className="mono">{m.id}</td>
+              <td>
+                {c.input.join(", ")}
+                <Src caps={c} field="input" />
+              </td>
+              <td>
+                {c.output.join(", ")}
+                <Src caps={c} field="output" />
+              </td>
+              <td>
+                {yes(c.tools)}
+                <Src caps={c} field="tools" />
+              </td>
+              <td>
+                {yes(c.reasoning)}
+                <Src caps={c} field="reasoning" />
+              </td>
+              <td className="num">
+                {c.context_window ? formatCount(c.context_window) : "—"}
+                <Src caps={c} field="context_window" />
+              </td>
+              <td className="num">
+                {c.max_output ? formatCount(c.max_output) : "—"}
+                <Src caps={c} field="max_output" />
+              </td>
+              <td className="num">
+                {c.price_per_million ? `${c.price_per_million.input} · ${c.price_per_million.output}` : "—"}
+                <Src caps={c} field="price" />
+              </td>
+              <td>
+                {m.provider && (
+                  <button type="button" className="btn sm" onClick={() => setEditing(m)} aria-label={`Edit capabilities of ${m.id}`}>
+                    Edit
+                  </button>
+                )}
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {rows.map((m) => {
-              const c = m.capabilities!;
-              return (
-                <tr key={m.id}>
-                  <td className="mono">{m.id}</td>
-                  <td>
-                    {c.input.join(", ")}
-                    <Src caps={c} field="input" />
-                  </td>
-                  <td>
-                    {c.output.join(", ")}
-                    <Src caps={c} field="output" />
-                  </td>
-                  <td>
-                    {yes(c.tools)}
-                    <Src caps={c} field="tools" />
-                  </td>
-                  <td>
-                    {yes(c.reasoning)}
-                    <Src caps={c} field="reasoning" />
-                  </td>
-                  <td className="num">
-                    {c.context_window ? formatCount(c.context_window) : "—"}
-                    <Src caps={c} field="context_window" />
-                  </td>
-                  <td className="num">
-                    {c.max_output ? formatCount(c.max_output) : "—"}
-                    <Src caps={c} field="max_output" />
-                  </td>
-                  <td className="num">
-                    {c.price_per_million ? `${c.price_per_million.input} · ${c.price_per_million.output}` : "—"}
-                    <Src caps={c} field="price" />
-                  </td>
-                  <td>
-                    {m.provider && (
-                      <button type="button" className="btn sm" onClick={() => setEditing(m)} aria-label={`Edit capabilities of ${m.id}`}>
-                        Edit
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+          );
+        })}
+      </Table>
       {editing && <EditModel model={editing} onClose={() => setEditing(null)} />}
     </div>
   );

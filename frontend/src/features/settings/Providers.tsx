@@ -19,7 +19,7 @@ import {
   type NewProvider,
 } from "../../api/config";
 import type { Preset, ProviderTest, ProviderView } from "../../api/types";
-import { Dialog } from "../../components/Dialog";
+import { ConfirmDelete } from "../../components/ConfirmDelete";
 import { ErrorBanner, errorMessage, fieldOf } from "../../components/ErrorBanner";
 import { useToast } from "../../components/Toast";
 import { formatMs } from "../../lib/format";
@@ -164,18 +164,15 @@ function ProviderCard({ p, secretStore, initialTest }: { p: ProviderView; secret
         </form>
       )}
       {confirm && (
-        <Dialog title={`Remove ${p.name}?`} onClose={() => setConfirm(false)}>
-          <p>Requests for its models will fail, and aliases that name it must be changed first. A key it keeps in the keychain is deleted with it.</p>
-          <ErrorBanner error={remove.error} />
-          <div className="dialog-actions">
-            <button type="button" className="btn" onClick={() => setConfirm(false)}>
-              Keep it
-            </button>
-            <button type="button" className="btn danger" onClick={() => remove.mutate()} disabled={remove.isPending}>
-              Remove
-            </button>
-          </div>
-        </Dialog>
+        <ConfirmDelete
+          title={`Remove ${p.name}?`}
+          message="Requests for its models will fail, and aliases that name it must be changed first. A key it keeps in the keychain is deleted with it."
+          error={remove.error}
+          pending={remove.isPending}
+          onConfirm={() => remove.mutate()}
+          onClose={() => setConfirm(false)}
+          confirmLabel="Remove"
+        />
       )}
     </section>
   );
