@@ -188,6 +188,8 @@ impl IntoResponse for ApiError {
                 headers.insert(header::RETRY_AFTER, v);
             }
         }
+        // Lets a door that speaks another dialect render the same error its own way.
+        response.extensions_mut().insert(self);
         response
     }
 }
@@ -321,5 +323,56 @@ impl UpstreamError {
             Self::Config(message) => ApiError::internal(format!("{target}: {message}"))
                 .with_code("provider_misconfigured"),
         }
+    }
+}
+
+/// The error types Anthropic clients switch on (`anthropic-sdk-python` `types/shared/*`).
+const ANTHROPIC_TYPES: &[&str] = &[
+    "invalid_request_error",
+    "authentication_error",
+    "billing_error",
+    "permission_error",
+    "not_found_error",
+    "request_too_large",
+    "rate_limit_error",
+    "api_error",
+    "timeout_error",
+    "overloaded_error",
+];
+
+impl ApiError {
+    /// The Anthropic `error.type`: an Anthropic upstream's own type when it gave one (kept in
+    /// `code`), otherwise the one Anthropic uses for the status.
+    pub fn anthropic_type(&self) -> &str {
+        if let Some(code) = self.0.code.as_deref()
+            && ANTHROPIC_TYPES.contains(&code)
+        {
+            return code;
+        }
+        match self.0.status.as_u16() {
+            401 => "authentication_error",
+            402 => "billing_error",
+            403 => "permission_error",
+            404 => "not_found_error",
+            413 => "request_too_large",
+            429 => "rate_limit_error",
+            504 => "timeout_error",
+            503 | 529 => "overloaded_error",
+            s if s >= 500 => "api_error",
+            _ => "invalid_request_error",
+        }
+    }
+
+    /// The JSON body in Anthropic's shape, `{"type":"error","error":{type,message}}`, for the
+    /// `/v1/messages` door; the attempt trail rides along as in the OpenAI shape.
+    pub fn anthropic_json(&self) -> serde_json::Value {
+        let mut error = serde_json::json!({
+            "type": self.anthropic_type(),
+            "message": self.0.message,
+        });
+        if !self.0.attempts.is_empty() {
+            error["attempts"] = serde_json::to_value(&self.0.attempts).unwrap_or_default();
+        }
+        serde_json::json!({ "type": "error", "error": error })
     }
 }

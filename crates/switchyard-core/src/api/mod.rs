@@ -2,4 +2,5 @@
 //! send them. No logic beyond small accessors; translation lives in `providers`.
 
 pub mod anthropic;
+pub mod messages;
 pub mod openai;

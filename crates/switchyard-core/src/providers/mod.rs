@@ -3,6 +3,7 @@
 //! HTTP client, authentication, and turning HTTP failures into classified [`UpstreamError`]s.
 
 pub mod anthropic;
+pub mod anthropic_native;
 pub mod chunks;
 pub mod openai;
 pub mod sse;

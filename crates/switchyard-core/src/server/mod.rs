@@ -10,6 +10,7 @@ mod chat;
 mod embeddings;
 mod extract;
 mod mcp_tools;
+mod messages;
 mod middleware;
 mod models;
 mod proxy;
@@ -364,6 +365,8 @@ impl Gateway {
                 state.clone(),
                 auth::guard,
             ))
+            // Outside the guard, so that its refusals on `/v1/messages` get Anthropic's shape.
+            .layer(axum::middleware::from_fn(messages::anthropic_errors))
             .with_state(state.clone());
         Ok((router, state))
     }

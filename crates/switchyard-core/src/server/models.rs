@@ -33,8 +33,13 @@ fn allow_list(caller: Option<&axum::Extension<Caller>>) -> Option<&Caller> {
 pub async fn list(
     State(state): State<Arc<AppState>>,
     caller: Option<axum::Extension<Caller>>,
+    headers: axum::http::HeaderMap,
+    uri: axum::http::Uri,
 ) -> Response {
     let runtime = state.runtime.load();
+    if super::messages::models::is_anthropic_client(&headers) {
+        return super::messages::models::list(&runtime, caller.as_deref(), uri.query());
+    }
     match allow_list(caller.as_ref()) {
         // The list rendered once per generation serves everyone without an allow-list.
         None => json_bytes(runtime.model_list.clone()),
@@ -51,9 +56,13 @@ pub async fn list(
 pub async fn retrieve(
     State(state): State<Arc<AppState>>,
     caller: Option<axum::Extension<Caller>>,
+    headers: axum::http::HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
     let runtime = state.runtime.load();
+    if super::messages::models::is_anthropic_client(&headers) {
+        return super::messages::models::retrieve(&runtime, caller.as_deref(), &id);
+    }
     if allow_list(caller.as_ref()).is_some_and(|c| c.check_model(&id).is_err()) {
         return ApiError::model_not_found(&id).into_response();
     }
@@ -91,7 +100,7 @@ pub async fn root(req: axum::extract::Request) -> Response {
         "version": env!("CARGO_PKG_VERSION"),
         "openai_base_url": "/v1",
         "ui": "/ui/",
-        "endpoints": ["/v1/chat/completions", "/v1/embeddings", "/v1/models"],
+        "endpoints": ["/v1/chat/completions", "/v1/messages", "/v1/embeddings", "/v1/models"],
     }))
     .into_response()
 }

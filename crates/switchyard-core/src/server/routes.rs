@@ -6,7 +6,7 @@ use axum::Router;
 use axum::routing::{get, post, put};
 
 use super::{
-    AppState, admin, admin_config as cfg, admin_mcp as mcp, chat, embeddings, mcp_tools,
+    AppState, admin, admin_config as cfg, admin_mcp as mcp, chat, embeddings, mcp_tools, messages,
     middleware, models, proxy, recording, sessions, ui,
 };
 
@@ -14,6 +14,8 @@ pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
     // Everything under /v1, unknown paths included, is recorded in the request log.
     let v1 = Router::new()
         .route("/chat/completions", post(chat::chat_completions))
+        .route("/messages", post(messages::messages))
+        .route("/messages/count_tokens", post(messages::count_tokens))
         .route("/embeddings", post(embeddings::embeddings))
         .route("/models", get(models::list))
         .route("/models/{*id}", get(models::retrieve))

@@ -16,6 +16,7 @@ mod failover;
 mod harness;
 mod log;
 mod mcp;
+mod messages;
 mod models;
 mod providers;
 mod proxy;

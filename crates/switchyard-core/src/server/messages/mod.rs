@@ -1,0 +1,352 @@
+//! The Anthropic Messages front door, for Claude Code and the Anthropic SDKs:
+//! `POST /v1/messages` and `POST /v1/messages/count_tokens` in front of any upstream, through
+//! the same routing, failover, auth and request log as `/v1/chat/completions`. An
+//! Anthropic-kind target gets the client's request natively (only `model` renamed); an
+//! OpenAI-kind one gets it translated (`translate`), and its answer or stream comes back as
+//! Anthropic events (`events`, `stream`). Errors on this door are in Anthropic's shape
+//! ([`anthropic_errors`]). No wire types here (`api::messages`), no upstream I/O beyond calling
+//! providers.
+
+mod events;
+pub mod models;
+mod stream;
+mod translate;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse as _, Response};
+use serde_json::{Map, Value, json};
+
+use super::auth::Caller;
+use super::{AppState, JsonBody, fail, json_response, note_target, parse_json, success_headers};
+use crate::api::messages::{CreateMessage, TokenCount};
+use crate::api::openai::{ChatChunk, ChatRequest, ChatResponse};
+use crate::config::ProviderKind;
+use crate::error::{ApiError, UpstreamError};
+use crate::providers::ChunkStream;
+use crate::providers::anthropic_native::{self as native, ClientHeaders, NativeStream};
+use crate::record::{Draft, TokenCounts};
+use crate::routing::{Route, Runtime, Target, failover};
+
+type RawBody = Box<serde_json::value::RawValue>;
+
+/// `POST /v1/messages` (Claude Code adds `?beta=true`; the query is not needed).
+pub async fn messages(
+    State(state): State<Arc<AppState>>,
+    caller: Option<axum::Extension<Caller>>,
+    draft: Draft,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<RawBody>,
+) -> Response {
+    match create(&state, caller.as_deref(), &headers, &body, &draft).await {
+        Ok(response) => response,
+        Err(e) => failed(&draft, e),
+    }
+}
+
+/// `POST /v1/messages/count_tokens`.
+pub async fn count_tokens(
+    State(state): State<Arc<AppState>>,
+    caller: Option<axum::Extension<Caller>>,
+    draft: Draft,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<RawBody>,
+) -> Response {
+    match count(&state, caller.as_deref(), &headers, &body, &draft).await {
+        Ok(response) => response,
+        Err(e) => failed(&draft, e),
+    }
+}
+
+/// Answers an error (the layer renders it in Anthropic's shape) and logs that shape.
+fn failed(draft: &Draft, e: ApiError) -> Response {
+    let body = serde_json::to_vec(&e.anthropic_json())
+        .ok()
+        .map(Bytes::from);
+    let response = fail(draft, e);
+    draft.update(|d| d.response_body = body);
+    response
+}
+
+/// Renders every error on this door in Anthropic's shape, `{"type":"error","error":{…}}`:
+/// refusals of the auth guard, bad bodies, unknown routes under `/v1/messages`, upstream
+/// failures. Also `/v1/models*` for clients that send `anthropic-version`. Works on the
+/// [`ApiError`] each error response carries; the original body is read to its end first, so
+/// the request log sees the response complete.
+pub async fn anthropic_errors(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let anthropic = path == "/v1/messages"
+        || path.starts_with("/v1/messages/")
+        || ((path == "/v1/models" || path.starts_with("/v1/models/"))
+            && models::is_anthropic_client(req.headers()));
+    let response = next.run(req).await;
+    if !anthropic {
+        return response;
+    }
+    let Some(error) = response.extensions().get::<ApiError>().cloned() else {
+        return response;
+    };
+    let (mut parts, body) = response.into_parts();
+    let _ = axum::body::to_bytes(body, usize::MAX).await;
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let body = serde_json::to_vec(&error.anthropic_json()).unwrap_or_default();
+    Response::from_parts(parts, Body::from(body))
+}
+
+/// What one attempt against one target produced.
+enum Answer {
+    /// A translated answer from an OpenAI-compatible upstream.
+    Chat(ChatResponse),
+    /// An Anthropic upstream's answer body, unchanged.
+    Native(Bytes),
+    ChatStream(Vec<ChatChunk>, ChunkStream),
+    NativeStream(NativeStream),
+}
+
+/// The request as each kind of target takes it.
+struct Prepared<'a> {
+    runtime: &'a Runtime,
+    /// The client's body, for native pass-through (model renamed per target).
+    native: Option<Map<String, Value>>,
+    /// The translated request, for OpenAI-compatible targets.
+    chat: Option<Result<ChatRequest, ApiError>>,
+    headers: ClientHeaders,
+    stream: bool,
+}
+
+impl Prepared<'_> {
+    fn native_body(&self, model: &str) -> Result<Vec<u8>, UpstreamError> {
+        let mut body = self.native.clone().unwrap_or_default();
+        body.insert("model".into(), Value::String(model.to_owned()));
+        serde_json::to_vec(&body).map_err(|e| UpstreamError::Protocol(e.to_string()))
+    }
+
+    fn chat_for(&self, target: &Target) -> Result<ChatRequest, UpstreamError> {
+        match &self.chat {
+            Some(Ok(chat)) => {
+                let caps = self
+                    .runtime
+                    .models
+                    .data
+                    .iter()
+                    .find(|c| c.id == target.label)
+                    .and_then(|c| c.capabilities.as_ref());
+                Ok(translate::for_target(chat, caps))
+            }
+            Some(Err(e)) => Err(UpstreamError::Unsupported {
+                message: e.message().to_owned(),
+                param: e.inner().param.clone(),
+            }),
+            None => Err(UpstreamError::Config(
+                "the request was not translated for this target".into(),
+            )),
+        }
+    }
+
+    async fn call(&self, t: &Target) -> Result<Answer, UpstreamError> {
+        match (t.provider.kind, self.stream) {
+            (ProviderKind::Anthropic, false) => {
+                native::messages(&t.provider, self.native_body(&t.model)?, &self.headers)
+                    .await
+                    .map(Answer::Native)
+            }
+            (ProviderKind::Anthropic, true) => {
+                native::open_stream(&t.provider, self.native_body(&t.model)?, &self.headers)
+                    .await
+                    .map(Answer::NativeStream)
+            }
+            (ProviderKind::OpenAi, false) => {
+                let chat = self.chat_for(t)?;
+                t.provider.chat(&chat, &t.model).await.map(Answer::Chat)
+            }
+            (ProviderKind::OpenAi, true) => {
+                let chat = self.chat_for(t)?;
+                let stream = t.provider.chat_stream(&chat, &t.model).await?;
+                let (head, rest) = super::chat::first_meaningful(stream).await?;
+                Ok(Answer::ChatStream(head, rest))
+            }
+        }
+    }
+}
+
+fn parse_request(body: &RawBody, draft: &Draft) -> Result<CreateMessage, ApiError> {
+    let req: CreateMessage = parse_json(body.get().as_bytes())?;
+    draft.update(|d| {
+        d.requested_model.clone_from(&req.model);
+        d.stream = req.is_stream();
+    });
+    Ok(req)
+}
+
+/// Reads and checks a request, and finds the route for its model (`counting`: a count_tokens
+/// body, which needs no `max_tokens`).
+fn resolve(
+    state: &AppState,
+    caller: Option<&Caller>,
+    body: &RawBody,
+    draft: &Draft,
+    counting: bool,
+) -> Result<(CreateMessage, Arc<Runtime>, Arc<Route>), ApiError> {
+    let req = parse_request(body, draft)?;
+    let model = translate::validate(&req, counting)?;
+    if let Some(caller) = caller {
+        caller.check_model(model)?;
+    }
+    let runtime = state.runtime.load_full();
+    let route = runtime
+        .resolve(model)
+        .ok_or_else(|| ApiError::model_not_found(model))?;
+    Ok((req, runtime, route))
+}
+
+/// Serves one Messages request.
+async fn create(
+    state: &AppState,
+    caller: Option<&Caller>,
+    headers: &HeaderMap,
+    body: &RawBody,
+    draft: &Draft,
+) -> Result<Response, ApiError> {
+    let (req, runtime, route) = resolve(state, caller, body, draft, false)?;
+    let deadline = Instant::now() + runtime.config.timeouts.total;
+    let retry = runtime.config.retry;
+    let kinds = |kind| route.targets.iter().any(|t| t.provider.kind == kind);
+    let prepared = Prepared {
+        runtime: &runtime,
+        native: if kinds(ProviderKind::Anthropic) {
+            Some(parse_json(body.get().as_bytes())?)
+        } else {
+            None
+        },
+        chat: kinds(ProviderKind::OpenAi).then(|| translate::to_chat_request(&req)),
+        headers: ClientHeaders::from_request(headers),
+        stream: req.is_stream(),
+    };
+    let prepared = &prepared;
+    let ok = failover::execute(&route, &retry, deadline, |t| prepared.call(t)).await?;
+    note_target(draft, &runtime, ok.target, &ok.attempts);
+    let estimate = translate::estimate_input_tokens(&req);
+    let idle = ok.target.provider.timeouts.idle;
+    let mut response = match ok.value {
+        Answer::Chat(answer) => {
+            let tokens = answer.usage.as_ref().map(TokenCounts::from);
+            draft.update(|d| d.tokens = tokens);
+            let message = translate::to_message(answer, &req.stops(), estimate);
+            json_response(draft, &message)?
+        }
+        Answer::Native(bytes) => {
+            let tokens = serde_json::from_slice::<Value>(&bytes)
+                .ok()
+                .and_then(|m| translate::token_counts(&m["usage"]));
+            draft.update(|d| {
+                d.tokens = tokens;
+                d.response_body = Some(bytes.clone());
+            });
+            (
+                [(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                )],
+                bytes,
+            )
+                .into_response()
+        }
+        Answer::ChatStream(head, rest) => {
+            let ttft = draft.elapsed_ms();
+            draft.update(|d| d.ttft_ms = ttft);
+            let translator =
+                events::EventTranslator::new(ok.target.model.clone(), req.stops(), estimate);
+            let log = stream::MessageLog::new(draft.clone());
+            sse(stream::translated(
+                head, rest, translator, log, idle, deadline,
+            ))
+        }
+        Answer::NativeStream(upstream) => {
+            let ttft = draft.elapsed_ms();
+            draft.update(|d| d.ttft_ms = ttft);
+            let log = stream::MessageLog::new(draft.clone());
+            sse(stream::native(upstream, log, idle, deadline))
+        }
+    };
+    success_headers(response.headers_mut(), ok.target, &ok.attempts);
+    Ok(response)
+}
+
+fn sse(
+    body: impl futures_util::Stream<Item = Result<Bytes, std::convert::Infallible>> + Send + 'static,
+) -> Response {
+    let mut response = Response::new(Body::from_stream(body));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    response
+}
+
+/// Counts a request's input tokens: the upstream's own count when the first target is an
+/// Anthropic one that can count, else an estimate of about four characters per token. Only a
+/// refusal of the request itself (400, 413, 422) is passed on: a missing endpoint, an outage or
+/// a bad key upstream must not stop a client that only wants a number.
+async fn count(
+    state: &AppState,
+    caller: Option<&Caller>,
+    headers: &HeaderMap,
+    body: &RawBody,
+    draft: &Draft,
+) -> Result<Response, ApiError> {
+    let (req, _, route) = resolve(state, caller, body, draft, true)?;
+    let estimate = || TokenCount {
+        input_tokens: translate::estimate_input_tokens(&req),
+    };
+    let Some(target) = route.targets.first() else {
+        return json_response(draft, &estimate());
+    };
+    draft.update(|d| {
+        d.provider = Some(target.provider.name.clone());
+        d.model = Some(target.model.clone());
+    });
+    let answer = if target.provider.kind == ProviderKind::Anthropic {
+        let mut body: Map<String, Value> = parse_json(body.get().as_bytes())?;
+        body.insert("model".into(), Value::String(target.model.clone()));
+        body.remove("stream");
+        body.remove("max_tokens");
+        let body = serde_json::to_vec(&body).map_err(|e| ApiError::internal(e.to_string()))?;
+        let forwarded = ClientHeaders::from_request(headers);
+        let call = native::count_tokens(&target.provider, body, &forwarded);
+        let counted = match tokio::time::timeout(target.provider.timeouts.first_token, call).await {
+            Ok(result) => result,
+            Err(_) => Err(UpstreamError::Timeout(target.provider.timeouts.first_token)),
+        };
+        match counted {
+            Ok(value) if value["input_tokens"].is_u64() => value,
+            Ok(_) => json!(estimate()),
+            Err(
+                e @ UpstreamError::Status {
+                    status: 400 | 413 | 422,
+                    ..
+                },
+            ) => {
+                return Err(e.to_api_error(&target.label));
+            }
+            Err(e) => {
+                tracing::debug!(target = %target.label, error = %e, "count_tokens estimated instead");
+                json!(estimate())
+            }
+        }
+    } else {
+        json!(estimate())
+    };
+    let mut response = json_response(draft, &answer)?;
+    if let Ok(v) = HeaderValue::from_str(&target.label) {
+        response.headers_mut().insert(super::TARGET_HEADER, v);
+    }
+    Ok(response)
+}
