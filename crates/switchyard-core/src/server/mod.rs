@@ -9,6 +9,7 @@ pub mod auth;
 mod chat;
 mod embeddings;
 mod extract;
+mod images;
 mod mcp_tools;
 mod messages;
 mod middleware;

@@ -6,8 +6,8 @@ use axum::Router;
 use axum::routing::{get, post, put};
 
 use super::{
-    AppState, admin, admin_config as cfg, admin_mcp as mcp, chat, embeddings, mcp_tools, messages,
-    middleware, models, proxy, recording, sessions, ui,
+    AppState, admin, admin_config as cfg, admin_mcp as mcp, chat, embeddings, images, mcp_tools,
+    messages, middleware, models, proxy, recording, sessions, ui,
 };
 
 pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
@@ -17,6 +17,7 @@ pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/messages", post(messages::messages))
         .route("/messages/count_tokens", post(messages::count_tokens))
         .route("/embeddings", post(embeddings::embeddings))
+        .route("/images/generations", post(images::generations))
         .route("/models", get(models::list))
         .route("/models/{*id}", get(models::retrieve))
         .fallback(middleware::not_found)

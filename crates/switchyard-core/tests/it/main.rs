@@ -14,6 +14,7 @@ mod embeddings;
 mod errors;
 mod failover;
 mod harness;
+mod images;
 mod log;
 mod mcp;
 mod messages;

@@ -1,0 +1,66 @@
+//! `POST /v1/images/generations`: routed and failed over like embeddings; the body is passed on
+//! with the model name rewritten to the target's.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::State;
+use axum::response::Response;
+use serde_json::Value;
+
+use super::{AppState, JsonBody, fail, json_response, note_target, success_headers};
+use crate::error::ApiError;
+use crate::record::Draft;
+use crate::routing::failover;
+
+pub async fn generations(
+    State(state): State<Arc<AppState>>,
+    caller: Option<axum::Extension<super::auth::Caller>>,
+    draft: Draft,
+    JsonBody(body): JsonBody<Value>,
+) -> Response {
+    let Some(model) = body.get("model").and_then(Value::as_str).map(str::to_owned) else {
+        return fail(
+            &draft,
+            ApiError::invalid_request("model: required").with_param("model"),
+        );
+    };
+    draft.update(|d| d.requested_model = Some(model.clone()));
+    if let Some(axum::Extension(caller)) = &caller
+        && let Err(e) = caller.check_model(&model)
+    {
+        return fail(&draft, e);
+    }
+    match generate(&state, &model, &body, &draft).await {
+        Ok(response) => response,
+        Err(e) => fail(&draft, e),
+    }
+}
+
+async fn generate(
+    state: &AppState,
+    model: &str,
+    body: &Value,
+    draft: &Draft,
+) -> Result<Response, ApiError> {
+    if body
+        .get("prompt")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
+        return Err(ApiError::invalid_request("prompt: required").with_param("prompt"));
+    }
+    let runtime = state.runtime.load_full();
+    let route = runtime
+        .resolve(model)
+        .ok_or_else(|| ApiError::model_not_found(model))?;
+    let deadline = Instant::now() + runtime.config.timeouts.total;
+    let ok = failover::execute(&route, &runtime.config.retry, deadline, |t| {
+        t.provider.images_generate(body, &t.model)
+    })
+    .await?;
+    note_target(draft, &runtime, ok.target, &ok.attempts);
+    let mut response = json_response(draft, &ok.value)?;
+    success_headers(response.headers_mut(), ok.target, &ok.attempts);
+    Ok(response)
+}
