@@ -4,3 +4,4 @@
 pub mod anthropic;
 pub mod messages;
 pub mod openai;
+pub mod responses;

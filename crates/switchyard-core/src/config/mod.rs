@@ -112,6 +112,8 @@ pub struct ProviderConfig {
     pub auth: AuthStyle,
     /// Set for Azure OpenAI: deployments in the URL path and this `api-version`.
     pub azure_api_version: Option<String>,
+    /// Serves OpenAI's Responses API, which `/v1/responses` then passes through.
+    pub responses_api: bool,
     /// How its model list is read.
     pub list_style: ModelListStyle,
     pub proxy: ProxySetting,
@@ -518,6 +520,18 @@ fn validate(raw: raw::RawConfig) -> Result<Config, Vec<ConfigIssue>> {
             }
             None
         };
+        let responses_api = match p.responses_api {
+            Some(true) if kind != ProviderKind::OpenAi || azure => {
+                push(
+                    at("responses_api"),
+                    "only OpenAI-kind providers (not Azure) can pass the Responses API through"
+                        .into(),
+                );
+                false
+            }
+            Some(on) => on,
+            None => preset.is_some_and(|pr| pr.id == "openai"),
+        };
         let list_style = match (preset, kind, azure) {
             (Some(pr), _, _) => pr.models,
             (_, _, true) => ModelListStyle::None,
@@ -621,6 +635,7 @@ fn validate(raw: raw::RawConfig) -> Result<Config, Vec<ConfigIssue>> {
             api_key,
             auth,
             azure_api_version,
+            responses_api,
             list_style,
             proxy,
             tls,

@@ -125,6 +125,10 @@ pub struct RawProvider {
     pub auth: Option<String>,
     /// Azure OpenAI's `api-version` query parameter.
     pub api_version: Option<String>,
+    /// Whether it serves OpenAI's Responses API (`/responses`), so `/v1/responses` requests
+    /// pass through instead of being translated to chat; defaults to true for the `openai`
+    /// preset only.
+    pub responses_api: Option<bool>,
     /// `http(s)://host:port` to send this provider's requests through, or `direct` to ignore
     /// the proxy environment variables.
     pub proxy: Option<String>,

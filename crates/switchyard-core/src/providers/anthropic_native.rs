@@ -117,6 +117,26 @@ pub async fn open_stream(
             ProviderKind::Anthropic,
         )
         .await?;
+    peek(response, "Anthropic", |event| {
+        let kind = event_type(event);
+        if kind == "error" {
+            return Err(stream_error(&event.data));
+        }
+        Ok(matches!(
+            kind.as_str(),
+            "content_block_start" | "content_block_delta" | "message_delta" | "message_stop"
+        ))
+    })
+    .await
+}
+
+/// Reads a native SSE answer up to the first event `meaningful` accepts (`Ok(true)`); an
+/// `Err` from it (an error event) fails the attempt, so failover stays possible until then.
+pub(crate) async fn peek(
+    response: reqwest::Response,
+    dialect: &str,
+    meaningful: impl Fn(&SseEvent) -> Result<bool, UpstreamError>,
+) -> Result<NativeStream, UpstreamError> {
     let mut rest: ByteStream = Box::pin(
         response
             .bytes_stream()
@@ -128,28 +148,21 @@ pub async fn open_stream(
     let mut seen = 0;
     loop {
         let Some(piece) = rest.next().await else {
-            return Err(UpstreamError::Io(
-                "the Anthropic stream ended before any content".into(),
-            ));
+            return Err(UpstreamError::Io(format!(
+                "the {dialect} stream ended before any content"
+            )));
         };
         let piece = piece?;
         decoder
             .feed(&piece, &mut events)
             .map_err(|e| UpstreamError::Protocol(e.to_string()))?;
         head.push(piece);
-        let mut meaningful = false;
+        let mut found = false;
         for event in &events[seen..] {
-            let kind = event_type(event);
-            if kind == "error" {
-                return Err(stream_error(&event.data));
-            }
-            meaningful |= matches!(
-                kind.as_str(),
-                "content_block_start" | "content_block_delta" | "message_delta" | "message_stop"
-            );
+            found |= meaningful(event)?;
         }
         seen = events.len();
-        if meaningful {
+        if found {
             return Ok(NativeStream {
                 head,
                 events,

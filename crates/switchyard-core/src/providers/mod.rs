@@ -6,6 +6,7 @@ pub mod anthropic;
 pub mod anthropic_native;
 pub mod chunks;
 pub mod openai;
+pub mod responses;
 pub mod sse;
 
 use std::pin::Pin;
@@ -40,6 +41,8 @@ pub struct Provider {
     pub kind: ProviderKind,
     pub models: Vec<String>,
     pub timeouts: Timeouts,
+    /// Serves OpenAI's Responses API, so `/v1/responses` passes through to it.
+    pub responses_api: bool,
     /// Endpoint URLs, parsed once.
     urls: Urls,
     /// The authentication header, built once; `Err` says why the key is unavailable.
@@ -82,6 +85,7 @@ impl Provider {
             embeddings: url("/embeddings")?,
             images: url("/images/generations")?,
             messages: url(messages)?,
+            responses: url("/responses")?,
         };
         Ok(Self {
             name: config.name.clone(),
@@ -89,6 +93,7 @@ impl Provider {
             kind: config.kind,
             models: config.models.clone(),
             timeouts: config.timeouts,
+            responses_api: config.responses_api,
             auth,
             key,
             azure_api_version: config.azure_api_version.clone(),
@@ -244,6 +249,7 @@ struct Urls {
     embeddings: reqwest::Url,
     images: reqwest::Url,
     messages: reqwest::Url,
+    responses: reqwest::Url,
 }
 
 /// Installs the process-wide TLS crypto provider (ring). Safe to call any number of times; every

@@ -212,6 +212,7 @@ fn provider_view(state: &AppState, p: &ProviderConfig) -> Value {
         "discovered_models": discovered,
         "enabled": p.enabled,
         "api_version": p.azure_api_version,
+        "responses_api": p.responses_api,
         "proxy": match &p.proxy {
             crate::config::ProxySetting::System => Value::Null,
             crate::config::ProxySetting::Direct => json!("direct"),

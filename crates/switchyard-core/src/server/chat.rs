@@ -4,12 +4,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::body::{Body, Bytes};
-use axum::http::{HeaderValue, header};
+use axum::body::Bytes;
 use axum::response::Response;
 use futures_util::StreamExt as _;
 
-use super::{AppState, JsonBody, fail, json_response, note_target, success_headers};
+use super::{AppState, fail, json_response, note_target, success_headers};
 use crate::api::openai::{ChatChunk, ChatRequest, Usage};
 use crate::error::{ApiError, UpstreamError};
 use crate::providers::ChunkStream;
@@ -24,7 +23,7 @@ pub async fn chat_completions(
     axum::extract::State(state): axum::extract::State<Arc<AppState>>,
     caller: Option<axum::Extension<super::auth::Caller>>,
     draft: Draft,
-    JsonBody(mut req): JsonBody<ChatRequest>,
+    super::responses::ChatBody(mut req): super::responses::ChatBody,
 ) -> Response {
     if let Some(axum::Extension(caller)) = &caller
         && let Err(e) = caller.check_model(&req.model)
@@ -124,15 +123,8 @@ pub async fn chat(state: &AppState, req: ChatRequest, draft: &Draft) -> Result<R
         idle,
         deadline,
     );
-    let mut response = Response::new(Body::from_stream(body));
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    success_headers(headers, ok.target, &ok.attempts);
+    let mut response = super::sse_response(body);
+    success_headers(response.headers_mut(), ok.target, &ok.attempts);
     Ok(response)
 }
 

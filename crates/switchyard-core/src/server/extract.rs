@@ -23,20 +23,26 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        check_content_type(req.headers())?;
-        let draft = req.extensions().get::<Draft>().cloned();
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                too_large()
-            } else {
-                ApiError::invalid_request(format!("could not read the request body: {rejection}"))
-            }
-        })?;
-        if let Some(draft) = draft {
-            draft.update(|d| d.request_body = Some(bytes.clone()));
-        }
+        let bytes = json_bytes(req, state).await?;
         parse_json(&bytes).map(JsonBody)
     }
+}
+
+/// A JSON request body, unparsed: checked for content type and size, and noted in the log.
+pub async fn json_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    check_content_type(req.headers())?;
+    let draft = req.extensions().get::<Draft>().cloned();
+    let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            too_large()
+        } else {
+            ApiError::invalid_request(format!("could not read the request body: {rejection}"))
+        }
+    })?;
+    if let Some(draft) = draft {
+        draft.update(|d| d.request_body = Some(bytes.clone()));
+    }
+    Ok(bytes)
 }
 
 /// Query parameters of type `T`; a malformed query is a JSON 400, not axum's plain text.

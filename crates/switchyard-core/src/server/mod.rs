@@ -16,6 +16,7 @@ mod middleware;
 mod models;
 mod proxy;
 mod recording;
+mod responses;
 mod routes;
 mod sessions;
 mod ui;
@@ -270,6 +271,24 @@ fn json_response<T: serde::Serialize>(draft: &Draft, value: &T) -> Result<Respon
         body,
     )
         .into_response())
+}
+
+/// A 200 `text/event-stream` answer of this body, unbuffered by proxies on the way.
+fn sse_response(
+    body: impl futures_util::Stream<Item = Result<Bytes, std::convert::Infallible>> + Send + 'static,
+) -> Response {
+    let mut response = Response::new(axum::body::Body::from_stream(body));
+    let headers = response.headers_mut();
+    headers.insert(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    headers.insert(
+        axum::http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache"),
+    );
+    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    response
 }
 
 fn success_headers(headers: &mut HeaderMap, target: &Target, attempts: &[Attempt]) {

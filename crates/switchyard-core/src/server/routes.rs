@@ -7,7 +7,7 @@ use axum::routing::{get, post, put};
 
 use super::{
     AppState, admin, admin_config as cfg, admin_mcp as mcp, chat, embeddings, images, mcp_tools,
-    messages, middleware, models, proxy, recording, sessions, ui,
+    messages, middleware, models, proxy, recording, responses, sessions, ui,
 };
 
 pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
@@ -16,6 +16,11 @@ pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/chat/completions", post(chat::chat_completions))
         .route("/messages", post(messages::messages))
         .route("/messages/count_tokens", post(messages::count_tokens))
+        .route("/responses", post(responses::create))
+        .route(
+            "/responses/{id}",
+            get(responses::retrieve).delete(responses::delete),
+        )
         .route("/embeddings", post(embeddings::embeddings))
         .route("/images/generations", post(images::generations))
         .route("/models", get(models::list))

@@ -3,6 +3,7 @@
 //! a Postgres one can be added as another [`Backend`] variant without touching callers.
 
 mod media;
+mod responses;
 mod sessions;
 mod sqlite;
 mod writer;
@@ -63,6 +64,18 @@ enum Backend {
 pub struct Store {
     backend: Backend,
     data_dir: PathBuf,
+}
+
+/// A Response kept for `previous_response_id`: `items` is the whole conversation it ends
+/// (Responses input items: the inputs, then its output), `response` the object itself.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredResponse {
+    pub id: String,
+    pub model: Option<String>,
+    pub items: serde_json::Value,
+    pub response: serde_json::Value,
+    /// Unix milliseconds.
+    pub created_at: i64,
 }
 
 /// A playground chat session; `params` and `messages` are the UI's own JSON.
@@ -305,6 +318,25 @@ impl Store {
         }
     }
 
+    /// A stored Response and the conversation it ends.
+    pub async fn get_response(&self, id: &str) -> Result<Option<StoredResponse>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => responses::get(s.reader(), id).await,
+        }
+    }
+
+    pub async fn put_response(&self, response: &StoredResponse) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => responses::put(s.writer(), response).await,
+        }
+    }
+
+    pub async fn delete_response(&self, id: &str) -> Result<bool, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => responses::delete(s.writer(), id).await,
+        }
+    }
+
     pub async fn delete_session(&self, id: &str) -> Result<bool, StoreError> {
         match &self.backend {
             Backend::Sqlite(s) => sessions::delete(s.writer(), id).await,
@@ -357,7 +389,10 @@ impl Store {
     /// Deletes up to `batch` rows started before `before` (unix ms); returns how many went.
     pub async fn purge_before(&self, before: i64, batch: u32) -> Result<u64, StoreError> {
         match &self.backend {
-            Backend::Sqlite(s) => s.purge_before(before, batch).await,
+            Backend::Sqlite(s) => {
+                let responses = responses::purge_before(s.writer(), before).await?;
+                Ok(s.purge_before(before, batch).await? + responses)
+            }
         }
     }
 

@@ -21,6 +21,7 @@ mod messages;
 mod models;
 mod providers;
 mod proxy;
+mod responses;
 mod sessions;
 mod shutdown;
 mod streaming;

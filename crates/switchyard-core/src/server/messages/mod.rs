@@ -9,8 +9,11 @@
 
 mod events;
 pub mod models;
-mod stream;
+pub(crate) mod stream;
 mod translate;
+
+pub(crate) use events::frame;
+pub(crate) use translate::{chat_message, text_part};
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -127,25 +130,7 @@ impl Prepared<'_> {
     }
 
     fn chat_for(&self, target: &Target) -> Result<ChatRequest, UpstreamError> {
-        match &self.chat {
-            Some(Ok(chat)) => {
-                let caps = self
-                    .runtime
-                    .models
-                    .data
-                    .iter()
-                    .find(|c| c.id == target.label)
-                    .and_then(|c| c.capabilities.as_ref());
-                Ok(translate::for_target(chat, caps))
-            }
-            Some(Err(e)) => Err(UpstreamError::Unsupported {
-                message: e.message().to_owned(),
-                param: e.inner().param.clone(),
-            }),
-            None => Err(UpstreamError::Config(
-                "the request was not translated for this target".into(),
-            )),
-        }
+        translated_for(self.runtime, self.chat.as_ref(), target)
     }
 
     async fn call(&self, t: &Target) -> Result<Answer, UpstreamError> {
@@ -171,6 +156,33 @@ impl Prepared<'_> {
                 Ok(Answer::ChatStream(head, rest))
             }
         }
+    }
+}
+
+/// A translated chat request as one target should get it, given its model card (see
+/// [`translate::for_target`]); a translation that failed fails the attempt with its reason.
+pub(crate) fn translated_for(
+    runtime: &Runtime,
+    chat: Option<&Result<ChatRequest, ApiError>>,
+    target: &Target,
+) -> Result<ChatRequest, UpstreamError> {
+    match chat {
+        Some(Ok(chat)) => {
+            let caps = runtime
+                .models
+                .data
+                .iter()
+                .find(|c| c.id == target.label)
+                .and_then(|c| c.capabilities.as_ref());
+            Ok(translate::for_target(chat, caps))
+        }
+        Some(Err(e)) => Err(UpstreamError::Unsupported {
+            message: e.message().to_owned(),
+            param: e.inner().param.clone(),
+        }),
+        None => Err(UpstreamError::Config(
+            "the request was not translated for this target".into(),
+        )),
     }
 }
 
@@ -262,7 +274,7 @@ async fn create(
             let translator =
                 events::EventTranslator::new(ok.target.model.clone(), req.stops(), estimate);
             let log = stream::MessageLog::new(draft.clone());
-            sse(stream::translated(
+            super::sse_response(stream::translated(
                 head, rest, translator, log, idle, deadline,
             ))
         }
@@ -270,25 +282,11 @@ async fn create(
             let ttft = draft.elapsed_ms();
             draft.update(|d| d.ttft_ms = ttft);
             let log = stream::MessageLog::new(draft.clone());
-            sse(stream::native(upstream, log, idle, deadline))
+            super::sse_response(stream::native(upstream, log, idle, deadline))
         }
     };
     success_headers(response.headers_mut(), ok.target, &ok.attempts);
     Ok(response)
-}
-
-fn sse(
-    body: impl futures_util::Stream<Item = Result<Bytes, std::convert::Infallible>> + Send + 'static,
-) -> Response {
-    let mut response = Response::new(Body::from_stream(body));
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    response
 }
 
 /// Counts a request's input tokens: the upstream's own count when the first target is an

@@ -27,14 +27,14 @@ pub fn error_frame(e: &ApiError) -> Bytes {
     frame(&e.anthropic_json())
 }
 
-enum Waited<T> {
+pub(crate) enum Waited<T> {
     Item(Option<T>),
     KeepAlive,
     TimedOut(&'static str),
 }
 
 /// The next item, a keep-alive turn, or the end of the idle or total time.
-async fn next_within<S: Stream + Unpin>(
+pub(crate) async fn next_within<S: Stream + Unpin>(
     stream: &mut S,
     idle_until: &mut tokio::time::Instant,
     idle: Duration,
@@ -61,7 +61,7 @@ async fn next_within<S: Stream + Unpin>(
     }
 }
 
-fn timeout_error(idle: Duration, waited: &str) -> ApiError {
+pub(crate) fn timeout_error(idle: Duration, waited: &str) -> ApiError {
     tracing::warn!("stream cut: {waited}");
     UpstreamError::Timeout(idle).to_api_error(&format!("upstream went quiet past {waited}"))
 }
@@ -142,17 +142,17 @@ pub fn translated(
 
 /// Whether the bytes sent so far end an SSE event, so that one of ours may follow.
 #[derive(Debug)]
-struct Boundary(Vec<u8>);
+pub(crate) struct Boundary(pub(crate) Vec<u8>);
 
 impl Boundary {
-    fn after(&mut self, piece: &[u8]) {
+    pub(crate) fn after(&mut self, piece: &[u8]) {
         self.0
             .extend_from_slice(&piece[piece.len().saturating_sub(4)..]);
         let excess = self.0.len().saturating_sub(4);
         self.0.drain(..excess);
     }
 
-    fn at_end(&self) -> bool {
+    pub(crate) fn at_end(&self) -> bool {
         let t = &self.0;
         t.is_empty() || t.ends_with(b"\n\n") || t.ends_with(b"\r\n\r\n") || t.ends_with(b"\r\r")
     }

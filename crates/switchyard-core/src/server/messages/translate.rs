@@ -49,7 +49,7 @@ pub fn validate(req: &CreateMessage, count_only: bool) -> Result<&str, ApiError>
     }
 }
 
-fn message(role: ChatRole, content: Option<Content>) -> ChatMessage {
+pub(crate) fn chat_message(role: ChatRole, content: Option<Content>) -> ChatMessage {
     ChatMessage {
         role,
         content,
@@ -62,7 +62,7 @@ fn message(role: ChatRole, content: Option<Content>) -> ChatMessage {
     }
 }
 
-fn text_part(text: &str) -> ContentPart {
+pub(crate) fn text_part(text: &str) -> ContentPart {
     ContentPart {
         kind: "text".into(),
         text: Some(text.to_owned()),
@@ -158,7 +158,7 @@ pub fn to_chat_request(req: &CreateMessage) -> Result<ChatRequest, ApiError> {
                 .join("\n\n"),
         };
         if !text.is_empty() {
-            messages.push(message(ChatRole::System, Some(Content::Text(text))));
+            messages.push(chat_message(ChatRole::System, Some(Content::Text(text))));
         }
     }
     for (i, m) in req.messages().iter().enumerate() {
@@ -215,7 +215,10 @@ fn user_turn(
 ) -> Result<(), ApiError> {
     let blocks = match content {
         TextOr::Text(text) => {
-            out.push(message(ChatRole::User, Some(Content::Text(text.clone()))));
+            out.push(chat_message(
+                ChatRole::User,
+                Some(Content::Text(text.clone())),
+            ));
             return Ok(());
         }
         TextOr::Blocks(blocks) => blocks,
@@ -263,7 +266,7 @@ fn user_turn(
                 if *is_error == Some(true) {
                     text = format!("Error: {text}");
                 }
-                let mut m = message(ChatRole::Tool, Some(Content::Text(text)));
+                let mut m = chat_message(ChatRole::Tool, Some(Content::Text(text)));
                 m.tool_call_id = Some(tool_use_id.clone());
                 results.push(m);
             }
@@ -286,7 +289,10 @@ fn user_turn(
     out.extend(results);
     attachments.extend(parts);
     if !attachments.is_empty() {
-        out.push(message(ChatRole::User, Some(parts_content(attachments))));
+        out.push(chat_message(
+            ChatRole::User,
+            Some(parts_content(attachments)),
+        ));
     }
     Ok(())
 }
@@ -298,7 +304,7 @@ fn assistant_turn(
 ) -> Result<(), ApiError> {
     let blocks = match content {
         TextOr::Text(text) => {
-            out.push(message(
+            out.push(chat_message(
                 ChatRole::Assistant,
                 Some(Content::Text(text.clone())),
             ));
@@ -339,7 +345,7 @@ fn assistant_turn(
     if texts.is_empty() && calls.is_empty() {
         return Ok(());
     }
-    let mut m = message(
+    let mut m = chat_message(
         ChatRole::Assistant,
         (!texts.is_empty()).then(|| Content::Text(texts.join("\n"))),
     );

@@ -1,0 +1,874 @@
+//! Pure translation between OpenAI's Responses API (what `/v1/responses` clients send and
+//! expect) and the chat shapes every provider speaks: input items → chat messages, Responses
+//! tools → functions, a [`ChatResponse`] → output items and the Response object, usage both
+//! ways. No I/O.
+
+use std::collections::HashSet;
+
+use serde_json::{Map, Value, json};
+
+use crate::api::openai::{
+    ChatMessage, ChatRequest, ChatResponse, Content, ContentPart, FunctionCall, FunctionDef,
+    ImageUrl, NamedFunction, NamedToolChoice, ResponseMessage, Role, StreamOptions, Tool, ToolCall,
+    ToolChoice, Usage,
+};
+use crate::api::responses::{CreateResponse, Input};
+use crate::error::ApiError;
+use crate::providers::chunks::fastrand_id;
+use crate::server::messages::{chat_message, text_part};
+
+/// The function a `local_shell` tool becomes for a chat model.
+pub const LOCAL_SHELL: &str = "local_shell";
+
+/// Item types that record what a hosted tool did upstream: history a chat model cannot use,
+/// so they are left out of the translation.
+const HOSTED_HISTORY: &[&str] = &[
+    "reasoning",
+    "web_search_call",
+    "file_search_call",
+    "computer_call",
+    "computer_call_output",
+    "image_generation_call",
+    "code_interpreter_call",
+    "mcp_list_tools",
+    "mcp_approval_request",
+    "mcp_approval_response",
+    "mcp_call",
+    "compaction",
+    "tool_search_call",
+    "tool_search_output",
+];
+
+fn invalid(param: impl Into<String>, message: &str) -> ApiError {
+    let param = param.into();
+    ApiError::invalid_request(format!("{param}: {message}")).with_param(param)
+}
+
+/// A new id with an OpenAI-style prefix (`resp`, `msg`, `fc`…).
+pub fn new_id(prefix: &str) -> String {
+    format!("{prefix}_{}", fastrand_id())
+}
+
+/// The checks OpenAI makes first; returns the model asked for.
+pub fn validate(req: &CreateResponse) -> Result<&str, ApiError> {
+    let model = req.model.as_deref().map(str::trim).unwrap_or_default();
+    if model.is_empty() {
+        return Err(invalid(
+            "model",
+            "Field required: name a model (GET /v1/models lists them)",
+        ));
+    }
+    if req.input.is_none() && req.previous_response_id.is_none() {
+        return Err(invalid(
+            "input",
+            "Field required: give the input as a string or a list of items",
+        ));
+    }
+    if req.max_output_tokens == Some(0) {
+        return Err(invalid("max_output_tokens", "must be at least 1"));
+    }
+    Ok(req.model.as_deref().unwrap_or_default())
+}
+
+/// The request's input as items: a string is one user message.
+pub fn input_items(req: &CreateResponse) -> Vec<Value> {
+    match &req.input {
+        None => Vec::new(),
+        Some(Input::Text(text)) => vec![json!({
+            "type": "message",
+            "role": "user",
+            "content": [{"type": "input_text", "text": text}],
+        })],
+        Some(Input::Items(items)) => items.clone(),
+    }
+}
+
+/// What the translation knows that building output items needs: which function names stand
+/// for `custom` tools (their calls go back as `custom_tool_call`) or for `local_shell`.
+#[derive(Debug, Clone, Default)]
+pub struct ToolKinds {
+    pub custom: HashSet<String>,
+    pub local_shell: bool,
+}
+
+/// The Responses request as a chat request: `instructions` first, then `history` (a stored
+/// conversation this one continues), then the input items.
+pub fn to_chat_request(
+    req: &CreateResponse,
+    history: &[Value],
+    items: &[Value],
+) -> Result<(ChatRequest, ToolKinds), ApiError> {
+    let mut messages = Vec::new();
+    if let Some(instructions) = &req.instructions {
+        let text = match instructions {
+            Value::String(s) => s.clone(),
+            Value::Array(items) => items
+                .iter()
+                .map(|i| content_text(&i["content"]))
+                .collect::<Vec<_>>()
+                .join("\n\n"),
+            Value::Null => String::new(),
+            _ => return Err(invalid("instructions", "must be a string")),
+        };
+        if !text.is_empty() {
+            messages.push(chat_message(Role::System, Some(Content::Text(text))));
+        }
+    }
+    for (i, item) in history.iter().enumerate() {
+        push_item(item, &format!("previous_response_id[{i}]"), &mut messages)?;
+    }
+    for (i, item) in items.iter().enumerate() {
+        push_item(item, &format!("input[{i}]"), &mut messages)?;
+    }
+    if messages.is_empty() {
+        return Err(invalid(
+            "input",
+            "there is nothing to send: the input is empty",
+        ));
+    }
+    let (tools, kinds) = tools(req.tools.as_deref().unwrap_or_default())?;
+    let mut extra = Map::new();
+    if let Some(format) = response_format(req.text.as_ref())? {
+        extra.insert("response_format".into(), format);
+    }
+    let stream = req.is_stream();
+    let chat = ChatRequest {
+        model: req.model.clone().unwrap_or_default(),
+        messages,
+        stream: stream.then_some(true),
+        stream_options: stream.then(|| StreamOptions {
+            include_usage: Some(true),
+            extra: Map::new(),
+        }),
+        tool_choice: if tools.is_empty() {
+            None
+        } else {
+            tool_choice(req.tool_choice.as_ref())
+        },
+        tools: (!tools.is_empty()).then_some(tools),
+        parallel_tool_calls: req.parallel_tool_calls.filter(|_| req.tools.is_some()),
+        max_tokens: req.max_output_tokens,
+        max_completion_tokens: None,
+        temperature: req.temperature,
+        top_p: req.top_p,
+        stop: None,
+        n: None,
+        user: req.user.clone().filter(Value::is_string),
+        reasoning_effort: req.reasoning.as_ref().and_then(|r| {
+            r["effort"]
+                .as_str()
+                .filter(|e| *e != "none")
+                .map(str::to_owned)
+        }),
+        extra,
+    };
+    Ok((chat, kinds))
+}
+
+/// The text of a content value (a string or parts), parts joined.
+fn content_text(content: &Value) -> String {
+    match content {
+        Value::String(s) => s.clone(),
+        Value::Array(parts) => parts
+            .iter()
+            .filter_map(|p| p["text"].as_str().or_else(|| p["refusal"].as_str()))
+            .collect::<Vec<_>>()
+            .join(""),
+        _ => String::new(),
+    }
+}
+
+/// Content parts as chat content: plain text when there is only text.
+fn content(value: &Value, at: &str) -> Result<Option<Content>, ApiError> {
+    let parts = match value {
+        Value::Null => return Ok(None),
+        Value::String(s) => return Ok(Some(Content::Text(s.clone()))),
+        Value::Array(parts) => parts,
+        _ => return Err(invalid(at, "must be a string or a list of content parts")),
+    };
+    let mut out = Vec::with_capacity(parts.len());
+    for (j, part) in parts.iter().enumerate() {
+        let at = format!("{at}[{j}]");
+        match part["type"].as_str().unwrap_or_default() {
+            "input_text" | "output_text" | "text" | "summary_text" | "reasoning_text" => {
+                out.push(text_part(part["text"].as_str().unwrap_or_default()));
+            }
+            "refusal" => out.push(text_part(part["refusal"].as_str().unwrap_or_default())),
+            "input_image" => {
+                let Some(url) = part["image_url"]
+                    .as_str()
+                    .or_else(|| part["image_url"]["url"].as_str())
+                else {
+                    return Err(invalid(
+                        format!("{at}.image_url"),
+                        "give the image as a URL or a data: URL; uploaded file ids cannot be sent to this model",
+                    ));
+                };
+                out.push(ContentPart {
+                    kind: "image_url".into(),
+                    text: None,
+                    image_url: Some(ImageUrl {
+                        url: url.to_owned(),
+                        detail: part["detail"]
+                            .as_str()
+                            .filter(|d| *d != "auto")
+                            .map(str::to_owned),
+                    }),
+                    extra: Map::new(),
+                });
+            }
+            "input_file" => {
+                let Some(data) = part["file_data"].as_str() else {
+                    return Err(invalid(
+                        format!("{at}.file_data"),
+                        "give the file inline as file_data; uploaded file ids and URLs cannot be sent to this model",
+                    ));
+                };
+                let mut extra = Map::new();
+                extra.insert(
+                    "file".into(),
+                    json!({
+                        "file_data": data,
+                        "filename": part["filename"].as_str().unwrap_or("file.pdf"),
+                    }),
+                );
+                out.push(ContentPart {
+                    kind: "file".into(),
+                    text: None,
+                    image_url: None,
+                    extra,
+                });
+            }
+            other => {
+                return Err(invalid(
+                    format!("{at}.type"),
+                    &format!(
+                        "content part {other:?} cannot be sent to this model (text, images and inline files can)"
+                    ),
+                ));
+            }
+        }
+    }
+    if out.iter().all(|p| p.kind == "text") {
+        let text: String = out.iter().filter_map(|p| p.text.as_deref()).collect();
+        return Ok(Some(Content::Text(text)));
+    }
+    Ok(Some(Content::Parts(out)))
+}
+
+fn required_str<'a>(item: &'a Value, field: &str, at: &str) -> Result<&'a str, ApiError> {
+    item[field]
+        .as_str()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| invalid(format!("{at}.{field}"), "Field required"))
+}
+
+/// Adds a tool call to the assistant turn in progress, or starts one.
+fn push_call(messages: &mut Vec<ChatMessage>, call: ToolCall) {
+    if let Some(last) = messages.last_mut()
+        && last.role == Role::Assistant
+    {
+        last.tool_calls.get_or_insert_with(Vec::new).push(call);
+        return;
+    }
+    let mut turn = chat_message(Role::Assistant, None);
+    turn.tool_calls = Some(vec![call]);
+    messages.push(turn);
+}
+
+fn push_item(item: &Value, at: &str, messages: &mut Vec<ChatMessage>) -> Result<(), ApiError> {
+    if !item.is_object() {
+        return Err(invalid(at, "each input item must be an object"));
+    }
+    let kind = item["type"]
+        .as_str()
+        .or_else(|| item.get("role").map(|_| "message"))
+        .unwrap_or_default();
+    match kind {
+        "message" => {
+            let role = match item["role"].as_str().unwrap_or_default() {
+                "user" => Role::User,
+                "assistant" => Role::Assistant,
+                "system" | "developer" => Role::System,
+                other => {
+                    return Err(invalid(
+                        format!("{at}.role"),
+                        &format!(
+                            "unknown role {other:?} (expected user, assistant, system or developer)"
+                        ),
+                    ));
+                }
+            };
+            let content = content(&item["content"], &format!("{at}.content"))?;
+            let content = match (role, content) {
+                // Assistant and system turns are text for every chat API.
+                (Role::Assistant | Role::System, Some(Content::Parts(_))) => {
+                    Some(Content::Text(content_text(&item["content"])))
+                }
+                (_, content) => content,
+            };
+            messages.push(chat_message(role, content));
+        }
+        "function_call" => {
+            let arguments = match &item["arguments"] {
+                Value::String(s) => s.clone(),
+                Value::Null => "{}".to_owned(),
+                other => other.to_string(),
+            };
+            push_call(
+                messages,
+                call(
+                    required_str(item, "call_id", at)?,
+                    required_str(item, "name", at)?,
+                    arguments,
+                ),
+            );
+        }
+        "custom_tool_call" => {
+            let input = item["input"].as_str().unwrap_or_default();
+            push_call(
+                messages,
+                call(
+                    required_str(item, "call_id", at)?,
+                    required_str(item, "name", at)?,
+                    json!({"input": input}).to_string(),
+                ),
+            );
+        }
+        "local_shell_call" => {
+            push_call(
+                messages,
+                call(
+                    required_str(item, "call_id", at)?,
+                    LOCAL_SHELL,
+                    item["action"].to_string(),
+                ),
+            );
+        }
+        "function_call_output" | "custom_tool_call_output" | "local_shell_call_output" => {
+            let id = required_str(item, "call_id", at)?;
+            let output = match &item["output"] {
+                Value::String(s) => Content::Text(s.clone()),
+                Value::Null => Content::Text(String::new()),
+                parts @ Value::Array(_) => content(parts, &format!("{at}.output"))?
+                    .unwrap_or_else(|| Content::Text(String::new())),
+                other => Content::Text(other.to_string()),
+            };
+            let mut turn = chat_message(Role::Tool, Some(output));
+            turn.tool_call_id = Some(id.to_owned());
+            messages.push(turn);
+        }
+        "item_reference" => {
+            return Err(invalid(
+                at,
+                "item references cannot be resolved here: send the item itself, or continue with previous_response_id",
+            ));
+        }
+        other if HOSTED_HISTORY.contains(&other) => {}
+        "" => return Err(invalid(format!("{at}.type"), "Field required")),
+        other => {
+            return Err(invalid(
+                format!("{at}.type"),
+                &format!("input item type {other:?} is not supported for this model"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn call(id: &str, name: &str, arguments: String) -> ToolCall {
+    ToolCall {
+        id: id.to_owned(),
+        kind: "function".into(),
+        function: FunctionCall {
+            name: name.to_owned(),
+            arguments,
+        },
+    }
+}
+
+/// Responses tools as chat functions. Function tools map one to one (the chat shape is read
+/// too); a `custom` tool becomes a function of one string, `input`; `local_shell` a function
+/// of the exec action. Hosted tools (web search, file search…) run only at OpenAI, so they
+/// are left out.
+fn tools(list: &[Value]) -> Result<(Vec<Tool>, ToolKinds), ApiError> {
+    let mut out = Vec::new();
+    let mut kinds = ToolKinds::default();
+    for (i, tool) in list.iter().enumerate() {
+        let at = format!("tools[{i}]");
+        let function = match tool["type"].as_str().unwrap_or("function") {
+            "function" if tool["function"].is_object() => {
+                serde_json::from_value::<FunctionDef>(tool["function"].clone())
+                    .map_err(|e| invalid(format!("{at}.function"), &e.to_string()))?
+            }
+            "function" => FunctionDef {
+                name: required_str(tool, "name", &at)?.to_owned(),
+                description: tool["description"].as_str().map(str::to_owned),
+                parameters: tool
+                    .get("parameters")
+                    .filter(|p| !p.is_null())
+                    .cloned()
+                    .or_else(|| Some(json!({"type": "object", "properties": {}}))),
+                strict: tool["strict"].as_bool(),
+            },
+            "custom" => {
+                let name = required_str(tool, "name", &at)?.to_owned();
+                kinds.custom.insert(name.clone());
+                let mut description = tool["description"].as_str().unwrap_or_default().to_owned();
+                if let Some(definition) = tool["format"]["definition"].as_str() {
+                    let syntax = tool["format"]["syntax"].as_str().unwrap_or("grammar");
+                    description.push_str(&format!(
+                        "\n\nThe input must follow this {syntax} grammar:\n{definition}"
+                    ));
+                }
+                FunctionDef {
+                    name,
+                    description: Some(description),
+                    parameters: Some(json!({
+                        "type": "object",
+                        "properties": {"input": {"type": "string", "description": "The tool's whole input, as free text."}},
+                        "required": ["input"],
+                    })),
+                    strict: None,
+                }
+            }
+            "local_shell" => {
+                kinds.local_shell = true;
+                FunctionDef {
+                    name: LOCAL_SHELL.into(),
+                    description: Some("Runs a command on the user's machine.".into()),
+                    parameters: Some(json!({
+                        "type": "object",
+                        "properties": {
+                            "command": {"type": "array", "items": {"type": "string"}},
+                            "working_directory": {"type": "string"},
+                            "timeout_ms": {"type": "integer"},
+                        },
+                        "required": ["command"],
+                    })),
+                    strict: None,
+                }
+            }
+            other => {
+                tracing::debug!(tool = other, "a hosted tool is left out for a chat model");
+                continue;
+            }
+        };
+        out.push(Tool {
+            kind: "function".into(),
+            function,
+            extra: Map::new(),
+        });
+    }
+    Ok((out, kinds))
+}
+
+fn tool_choice(choice: Option<&Value>) -> Option<ToolChoice> {
+    match choice? {
+        Value::String(mode) => Some(ToolChoice::Mode(mode.clone())),
+        Value::Object(o) => {
+            let name = match o.get("type").and_then(Value::as_str) {
+                Some("function" | "custom") => o
+                    .get("name")
+                    .or_else(|| o.get("function").and_then(|f| f.get("name")))
+                    .and_then(Value::as_str)?,
+                Some("local_shell") => LOCAL_SHELL,
+                Some("allowed_tools") => {
+                    return o
+                        .get("mode")
+                        .and_then(Value::as_str)
+                        .map(|m| ToolChoice::Mode(m.to_owned()));
+                }
+                _ => return None,
+            };
+            Some(ToolChoice::Named(NamedToolChoice {
+                kind: "function".into(),
+                function: NamedFunction {
+                    name: name.to_owned(),
+                },
+            }))
+        }
+        _ => None,
+    }
+}
+
+/// `text.format` as chat's `response_format`.
+fn response_format(text: Option<&Value>) -> Result<Option<Value>, ApiError> {
+    let Some(format) = text.map(|t| &t["format"]).filter(|f| f.is_object()) else {
+        return Ok(None);
+    };
+    match format["type"].as_str().unwrap_or_default() {
+        "text" | "" => Ok(None),
+        "json_object" => Ok(Some(json!({"type": "json_object"}))),
+        "json_schema" => {
+            let mut schema = Map::new();
+            schema.insert(
+                "name".into(),
+                format
+                    .get("name")
+                    .cloned()
+                    .unwrap_or_else(|| json!("output")),
+            );
+            for field in ["schema", "strict", "description"] {
+                if let Some(v) = format.get(field).filter(|v| !v.is_null()) {
+                    schema.insert(field.into(), v.clone());
+                }
+            }
+            Ok(Some(json!({"type": "json_schema", "json_schema": schema})))
+        }
+        other => Err(invalid(
+            "text.format.type",
+            &format!("unknown format {other:?} (expected text, json_object or json_schema)"),
+        )),
+    }
+}
+
+// ---- output ----
+
+/// A finished message item.
+pub fn message_item(id: &str, text: &str) -> Value {
+    json!({
+        "type": "message",
+        "id": id,
+        "status": "completed",
+        "role": "assistant",
+        "content": [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}],
+    })
+}
+
+/// A finished reasoning item with its summary.
+pub fn reasoning_item(id: &str, text: &str) -> Value {
+    json!({
+        "type": "reasoning",
+        "id": id,
+        "summary": [{"type": "summary_text", "text": text}],
+    })
+}
+
+/// A finished tool call as the item its tool's kind calls for.
+pub fn call_item(kinds: &ToolKinds, call_id: &str, name: &str, arguments: &str) -> Value {
+    if kinds.custom.contains(name) {
+        let input = serde_json::from_str::<Value>(arguments)
+            .ok()
+            .and_then(|v| v["input"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| arguments.to_owned());
+        return json!({
+            "type": "custom_tool_call",
+            "id": new_id("ctc"),
+            "call_id": call_id,
+            "name": name,
+            "input": input,
+            "status": "completed",
+        });
+    }
+    if kinds.local_shell && name == LOCAL_SHELL {
+        let mut action = serde_json::from_str::<Value>(arguments).unwrap_or_else(|_| json!({}));
+        if let Some(a) = action.as_object_mut() {
+            a.insert("type".into(), json!("exec"));
+        }
+        return json!({
+            "type": "local_shell_call",
+            "id": new_id("lsh"),
+            "call_id": call_id,
+            "action": action,
+            "status": "completed",
+        });
+    }
+    json!({
+        "type": "function_call",
+        "id": new_id("fc"),
+        "call_id": call_id,
+        "name": name,
+        "arguments": arguments,
+        "status": "completed",
+    })
+}
+
+/// The output items of a chat answer: reasoning, then the message, then tool calls.
+pub fn output_items(message: &ResponseMessage, kinds: &ToolKinds) -> Vec<Value> {
+    let mut out = Vec::new();
+    if let Some(r) = message
+        .reasoning_content
+        .as_deref()
+        .filter(|r| !r.is_empty())
+    {
+        out.push(reasoning_item(&new_id("rs"), r));
+    }
+    if let Some(text) = message.content.as_deref().filter(|t| !t.is_empty()) {
+        out.push(message_item(&new_id("msg"), text));
+    }
+    for c in message.tool_calls.iter().flatten() {
+        out.push(call_item(
+            kinds,
+            &c.id,
+            &c.function.name,
+            &c.function.arguments,
+        ));
+    }
+    out
+}
+
+/// Chat usage in the Responses shape.
+pub fn usage_json(u: &Usage) -> Value {
+    let cached = u
+        .prompt_tokens_details
+        .as_ref()
+        .and_then(|d| d.cached_tokens)
+        .unwrap_or(0);
+    let reasoning = u
+        .completion_tokens_details
+        .as_ref()
+        .and_then(|d| d.reasoning_tokens)
+        .unwrap_or(0);
+    json!({
+        "input_tokens": u.prompt_tokens,
+        "input_tokens_details": {"cached_tokens": cached},
+        "output_tokens": u.completion_tokens,
+        "output_tokens_details": {"reasoning_tokens": reasoning},
+        "total_tokens": if u.total_tokens > 0 { u.total_tokens } else { u.prompt_tokens + u.completion_tokens },
+    })
+}
+
+/// The Responses usage of an upstream that reported none: about four characters a token.
+pub fn estimated_usage(input_chars: usize, output_chars: usize) -> Usage {
+    let tokens = |chars: usize| u64::try_from(chars.div_ceil(4)).unwrap_or(u64::MAX);
+    Usage {
+        prompt_tokens: tokens(input_chars),
+        completion_tokens: tokens(output_chars),
+        total_tokens: tokens(input_chars) + tokens(output_chars),
+        prompt_tokens_details: None,
+        completion_tokens_details: None,
+    }
+}
+
+/// How the Response ends, from the chat `finish_reason`: `(status, incomplete_details)`.
+pub fn ending(finish_reason: Option<&str>) -> (&'static str, Value) {
+    match finish_reason {
+        Some("length") => ("incomplete", json!({"reason": "max_output_tokens"})),
+        Some("content_filter") => ("incomplete", json!({"reason": "content_filter"})),
+        _ => ("completed", Value::Null),
+    }
+}
+
+/// The parts of a Response object that come from the request, echoed as OpenAI does.
+#[derive(Debug, Clone)]
+pub struct Echo {
+    pub id: String,
+    pub created_at: u64,
+    pub model: String,
+    fields: Map<String, Value>,
+}
+
+impl Echo {
+    pub fn new(req: &CreateResponse, model: &str) -> Self {
+        let or = |v: Option<Value>, default: Value| v.filter(|v| !v.is_null()).unwrap_or(default);
+        let mut fields = Map::new();
+        fields.insert(
+            "instructions".into(),
+            or(req.instructions.clone(), Value::Null),
+        );
+        fields.insert("max_output_tokens".into(), json!(req.max_output_tokens));
+        fields.insert("metadata".into(), or(req.metadata.clone(), json!({})));
+        fields.insert(
+            "parallel_tool_calls".into(),
+            json!(req.parallel_tool_calls.unwrap_or(true)),
+        );
+        fields.insert(
+            "previous_response_id".into(),
+            json!(req.previous_response_id),
+        );
+        fields.insert(
+            "reasoning".into(),
+            or(
+                req.reasoning.clone(),
+                json!({"effort": null, "summary": null}),
+            ),
+        );
+        fields.insert("store".into(), json!(req.keeps()));
+        fields.insert("temperature".into(), json!(req.temperature.unwrap_or(1.0)));
+        fields.insert(
+            "text".into(),
+            or(req.text.clone(), json!({"format": {"type": "text"}})),
+        );
+        fields.insert(
+            "tool_choice".into(),
+            or(req.tool_choice.clone(), json!("auto")),
+        );
+        fields.insert("tools".into(), json!(req.tools.clone().unwrap_or_default()));
+        fields.insert("top_p".into(), json!(req.top_p.unwrap_or(1.0)));
+        fields.insert("truncation".into(), json!("disabled"));
+        fields.insert("user".into(), or(req.user.clone(), Value::Null));
+        Self {
+            id: new_id("resp"),
+            created_at: crate::providers::chunks::unix_now(),
+            model: model.to_owned(),
+            fields,
+        }
+    }
+
+    /// The Response object in a given state.
+    pub fn response(
+        &self,
+        status: &str,
+        output: &[Value],
+        usage: Option<Value>,
+        error: Value,
+        incomplete: Value,
+    ) -> Value {
+        let mut r = Map::new();
+        r.insert("id".into(), json!(self.id));
+        r.insert("object".into(), json!("response"));
+        r.insert("created_at".into(), json!(self.created_at));
+        r.insert("status".into(), json!(status));
+        r.insert("error".into(), error);
+        r.insert("incomplete_details".into(), incomplete);
+        r.insert("model".into(), json!(self.model));
+        r.insert("output".into(), Value::Array(output.to_vec()));
+        r.insert("usage".into(), usage.unwrap_or(Value::Null));
+        r.extend(self.fields.clone());
+        Value::Object(r)
+    }
+}
+
+/// A whole chat answer as a Response object.
+pub fn to_response(
+    answer: &ChatResponse,
+    echo: &mut Echo,
+    kinds: &ToolKinds,
+    input_chars: usize,
+) -> Value {
+    let choice = answer.choices.first();
+    let output = choice
+        .map(|c| output_items(&c.message, kinds))
+        .unwrap_or_default();
+    let usage = answer.usage.clone().unwrap_or_else(|| {
+        let chars = choice
+            .and_then(|c| c.message.content.as_deref())
+            .map_or(0, str::len);
+        estimated_usage(input_chars, chars)
+    });
+    if !answer.model.is_empty() {
+        echo.model.clone_from(&answer.model);
+    }
+    let (status, incomplete) = ending(choice.and_then(|c| c.finish_reason.as_deref()));
+    echo.response(
+        status,
+        &output,
+        Some(usage_json(&usage)),
+        Value::Null,
+        incomplete,
+    )
+}
+
+/// How many characters a conversation holds, for estimates.
+pub fn chars(items: &[Value]) -> usize {
+    items.iter().map(|i| i.to_string().len()).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(body: Value) -> CreateResponse {
+        serde_json::from_value(body).unwrap()
+    }
+
+    #[test]
+    fn codex_turns_become_chat_messages_with_calls_and_results_paired() {
+        let req = request(json!({
+            "model": "m",
+            "instructions": "be brief",
+            "input": [
+                {"type": "message", "role": "developer", "content": [{"type": "input_text", "text": "env"}]},
+                {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "list files"}]},
+                {"type": "reasoning", "summary": [], "encrypted_content": "x"},
+                {"type": "function_call", "name": "shell", "arguments": "{\"command\":[\"ls\"]}", "call_id": "c1"},
+                {"type": "function_call", "name": "shell", "arguments": "{\"command\":[\"pwd\"]}", "call_id": "c2"},
+                {"type": "function_call_output", "call_id": "c1", "output": "a.txt"},
+                {"type": "function_call_output", "call_id": "c2", "output": [{"type": "input_text", "text": "/w"}]},
+                {"role": "assistant", "content": [{"type": "output_text", "text": "done"}]}
+            ],
+            "tools": [
+                {"type": "function", "name": "shell", "parameters": {"type": "object"}},
+                {"type": "custom", "name": "apply_patch", "format": {"type": "grammar", "syntax": "lark", "definition": "start: x"}},
+                {"type": "web_search"}
+            ]
+        }));
+        let items = input_items(&req);
+        let (chat, kinds) = to_chat_request(&req, &[], &items).unwrap();
+        let roles: Vec<_> = chat.messages.iter().map(|m| m.role).collect();
+        assert_eq!(
+            roles,
+            [
+                Role::System,
+                Role::System,
+                Role::User,
+                Role::Assistant,
+                Role::Tool,
+                Role::Tool,
+                Role::Assistant
+            ]
+        );
+        let calls = chat.messages[3].tool_calls.as_ref().unwrap();
+        assert_eq!(
+            calls.len(),
+            2,
+            "two calls of one turn stay in one assistant message"
+        );
+        assert_eq!(chat.messages[4].tool_call_id.as_deref(), Some("c1"));
+        assert_eq!(chat.messages[5].content.as_ref().unwrap().text(), "/w");
+        let tools = chat.tools.unwrap();
+        assert_eq!(tools.len(), 2, "the hosted web_search tool is left out");
+        assert!(
+            tools[1]
+                .function
+                .description
+                .as_deref()
+                .unwrap()
+                .contains("start: x")
+        );
+        assert!(kinds.custom.contains("apply_patch"));
+    }
+
+    #[test]
+    fn custom_tool_calls_go_back_as_custom_items_with_their_raw_input() {
+        let kinds = ToolKinds {
+            custom: ["apply_patch".to_owned()].into(),
+            local_shell: false,
+        };
+        let item = call_item(
+            &kinds,
+            "c9",
+            "apply_patch",
+            r#"{"input":"*** Begin Patch"}"#,
+        );
+        assert_eq!(item["type"], "custom_tool_call");
+        assert_eq!(item["input"], "*** Begin Patch");
+        let item = call_item(&kinds, "c9", "other", "{}");
+        assert_eq!(item["type"], "function_call");
+    }
+
+    #[test]
+    fn bad_items_are_named_by_position() {
+        let req = request(
+            json!({"model": "m", "input": [{"role": "user", "content": "hi"}, {"type": "function_call", "name": "f"}]}),
+        );
+        let err = to_chat_request(&req, &[], &input_items(&req)).unwrap_err();
+        assert_eq!(err.inner().param.as_deref(), Some("input[1].call_id"));
+        let req = request(json!({"model": "m", "input": [{"type": "mystery"}]}));
+        let err = to_chat_request(&req, &[], &input_items(&req)).unwrap_err();
+        assert_eq!(err.inner().param.as_deref(), Some("input[0].type"));
+    }
+
+    #[test]
+    fn json_schema_formats_become_response_formats() {
+        let req = request(
+            json!({"model": "m", "input": "x", "text": {"format": {"type": "json_schema", "name": "out", "schema": {"type": "object"}, "strict": true}}}),
+        );
+        let (chat, _) = to_chat_request(&req, &[], &input_items(&req)).unwrap();
+        assert_eq!(
+            chat.extra["response_format"],
+            json!({"type": "json_schema", "json_schema": {"name": "out", "schema": {"type": "object"}, "strict": true}})
+        );
+    }
+}
