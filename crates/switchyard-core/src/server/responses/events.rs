@@ -309,7 +309,9 @@ impl EventTranslator {
     }
 
     /// Ends a stream that failed: `error`, then `response.failed` with the items finished so
-    /// far. Returns the final Response.
+    /// far. Returns the final Response. The `error` event is flat (`code`, `message`, `param`),
+    /// the SDKs' typed shape: a nested `error` object makes the OpenAI SDKs abort the stream
+    /// before `response.failed`.
     pub fn fail(&mut self, e: &ApiError, out: &mut Vec<Value>) -> Option<Value> {
         if self.ended {
             return None;
@@ -325,7 +327,6 @@ impl EventTranslator {
                 "code": code,
                 "message": inner.message,
                 "param": inner.param,
-                "error": {"type": inner.kind, "code": code, "message": inner.message, "param": inner.param},
             }),
         );
         let done: Vec<Value> = self
