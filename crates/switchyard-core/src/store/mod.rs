@@ -72,6 +72,8 @@ pub struct Store {
 pub struct StoredResponse {
     pub id: String,
     pub model: Option<String>,
+    /// The name of the client key that made it; `None` without keys.
+    pub owner: Option<String>,
     pub items: serde_json::Value,
     pub response: serde_json::Value,
     /// Unix milliseconds.

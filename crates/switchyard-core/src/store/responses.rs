@@ -7,11 +7,12 @@ use sqlx::sqlite::SqlitePool;
 use super::{StoreError, StoredResponse};
 
 pub async fn get(pool: &SqlitePool, id: &str) -> Result<Option<StoredResponse>, StoreError> {
-    let row =
-        sqlx::query("SELECT id, model, items, response, created_at FROM responses WHERE id = ?")
-            .bind(id)
-            .fetch_optional(pool)
-            .await?;
+    let row = sqlx::query(
+        "SELECT id, model, owner, items, response, created_at FROM responses WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
     let Some(r) = row else { return Ok(None) };
     let json = |name: &str| -> Result<serde_json::Value, StoreError> {
         let text: String = r.try_get(name)?;
@@ -20,6 +21,7 @@ pub async fn get(pool: &SqlitePool, id: &str) -> Result<Option<StoredResponse>, 
     Ok(Some(StoredResponse {
         id: r.try_get("id")?,
         model: r.try_get("model")?,
+        owner: r.try_get("owner")?,
         items: json("items")?,
         response: json("response")?,
         created_at: r.try_get("created_at")?,
@@ -28,11 +30,12 @@ pub async fn get(pool: &SqlitePool, id: &str) -> Result<Option<StoredResponse>, 
 
 pub async fn put(pool: &SqlitePool, s: &StoredResponse) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT OR REPLACE INTO responses (id, model, items, response, created_at) \
-         VALUES (?, ?, ?, ?, ?)",
+        "INSERT OR REPLACE INTO responses (id, model, owner, items, response, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?)",
     )
     .bind(&s.id)
     .bind(&s.model)
+    .bind(&s.owner)
     .bind(s.items.to_string())
     .bind(s.response.to_string())
     .bind(s.created_at)

@@ -239,6 +239,15 @@ async fn previous_response_id_continues_a_kept_conversation() {
     // Kept: it can be read back.
     let (_, got) = by_id(&h, reqwest::Method::GET, id).await;
     assert_eq!(got["output"], first["output"]);
+    // Only by the key that made it.
+    let other = h
+        .client
+        .get(format!("{}/responses/{id}", h.base))
+        .bearer_auth(crate::harness::ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status().as_u16(), 404);
 
     h.alpha
         .push(Script::Reply(Reply::text("Your name is Ada.")));

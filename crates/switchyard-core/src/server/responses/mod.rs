@@ -62,20 +62,33 @@ fn not_found(id: &str, status: StatusCode, param: &str) -> ApiError {
     .with_param(param)
 }
 
-/// `GET /v1/responses/{id}`: a kept Response.
-pub async fn retrieve(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
-    match lookup(&state, &id).await {
+/// `GET /v1/responses/{id}`: a kept Response, for the key that made it.
+pub async fn retrieve(
+    State(state): State<Arc<AppState>>,
+    caller: Option<axum::Extension<Caller>>,
+    Path(id): Path<String>,
+) -> Response {
+    match lookup(&state, &id, caller.as_deref()).await {
         Ok(Some(kept)) => axum::Json(kept.response).into_response(),
         Ok(None) => not_found(&id, StatusCode::NOT_FOUND, "response_id").into_response(),
         Err(e) => e.into_response(),
     }
 }
 
-/// `DELETE /v1/responses/{id}`.
-pub async fn delete(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
+/// `DELETE /v1/responses/{id}`, for the key that made it.
+pub async fn delete(
+    State(state): State<Arc<AppState>>,
+    caller: Option<axum::Extension<Caller>>,
+    Path(id): Path<String>,
+) -> Response {
     let Some(store) = &state.store else {
         return not_found(&id, StatusCode::NOT_FOUND, "response_id").into_response();
     };
+    match lookup(&state, &id, caller.as_deref()).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return not_found(&id, StatusCode::NOT_FOUND, "response_id").into_response(),
+        Err(e) => return e.into_response(),
+    }
     match store.delete_response(&id).await {
         Ok(true) => axum::Json(json!({"id": id, "object": "response.deleted", "deleted": true}))
             .into_response(),
@@ -84,14 +97,21 @@ pub async fn delete(State(state): State<Arc<AppState>>, Path(id): Path<String>) 
     }
 }
 
-async fn lookup(state: &AppState, id: &str) -> Result<Option<StoredResponse>, ApiError> {
+/// A kept response, if the caller's key made it (one key cannot read another's conversations).
+async fn lookup(
+    state: &AppState,
+    id: &str,
+    caller: Option<&Caller>,
+) -> Result<Option<StoredResponse>, ApiError> {
     let Some(store) = &state.store else {
         return Ok(None);
     };
-    store
+    let kept = store
         .get_response(id)
         .await
-        .map_err(|e| ApiError::internal(format!("the response store failed: {e}")))
+        .map_err(|e| ApiError::internal(format!("the response store failed: {e}")))?;
+    let owner = caller.and_then(Caller::key_name);
+    Ok(kept.filter(|k| k.owner.as_deref() == owner))
 }
 
 /// Keeps a finished Response and the conversation it ends, when the request allows it.
@@ -108,6 +128,7 @@ fn keep_in(store: Option<Store>, conversation: &Conversation, response: &Value) 
     let kept = StoredResponse {
         id,
         model: response["model"].as_str().map(str::to_owned),
+        owner: conversation.owner.clone(),
         items: Value::Array(items),
         response: response.clone(),
         created_at: crate::record::now_ms(),
@@ -139,6 +160,8 @@ pub(crate) struct Conversation {
     history: Vec<Value>,
     items: Vec<Value>,
     keep: bool,
+    /// The client key's name, which alone may continue or read it.
+    owner: Option<String>,
 }
 
 /// What one attempt against one target produced.
@@ -235,7 +258,7 @@ async fn serve(
     // A kept conversation is continued here; an unknown id may still be the upstream's own.
     let mut history = None;
     if let Some(id) = &req.previous_response_id {
-        match lookup(state, id).await? {
+        match lookup(state, id, caller).await? {
             Some(kept) => history = Some(kept.items.as_array().cloned().unwrap_or_default()),
             None if any_native => {}
             None => {
@@ -252,6 +275,7 @@ async fn serve(
         history: history.clone().unwrap_or_default(),
         items: items.clone(),
         keep: req.keeps(),
+        owner: caller.and_then(Caller::key_name).map(str::to_owned),
     };
     let native = if any_native {
         let mut body: Map<String, Value> = parse_json(body.get().as_bytes())?;
