@@ -139,6 +139,13 @@ fn parts_content(mut parts: Vec<ContentPart>) -> Content {
     Content::Parts(parts)
 }
 
+/// Claude Code opens its system prompt with a block like `x-anthropic-billing-header:
+/// cc_version=…; cc_entrypoint=…;` that only Anthropic's API reads. Other models would take it
+/// for instructions, and because it changes between versions it would spoil their prompt caches.
+fn is_billing_header(text: &str) -> bool {
+    text.trim_start().starts_with("x-anthropic-billing-header:")
+}
+
 /// Anthropic request → chat request for an OpenAI-compatible upstream.
 ///
 /// Stop sequences are not sent: the gateway matches them itself so that it can say which one
@@ -153,7 +160,7 @@ pub fn to_chat_request(req: &CreateMessage) -> Result<ChatRequest, ApiError> {
             TextOr::Blocks(blocks) => blocks
                 .iter()
                 .map(|b| b.text.as_str())
-                .filter(|t| !t.is_empty())
+                .filter(|t| !t.is_empty() && !is_billing_header(t))
                 .collect::<Vec<_>>()
                 .join("\n\n"),
         };
@@ -780,6 +787,21 @@ mod tests {
             body.get("stop").is_none(),
             "stop sequences are matched here"
         );
+    }
+
+    #[test]
+    fn claude_codes_billing_header_stays_with_anthropic() {
+        let req = request(json!({
+            "model": "m", "max_tokens": 10,
+            "system": [
+                {"type": "text", "text": "x-anthropic-billing-header: cc_version=2.1.0.abc; cc_entrypoint=sdk-cli;"},
+                {"type": "text", "text": "You are Claude Code."}
+            ],
+            "messages": [{"role": "user", "content": "hi"}]
+        }));
+        let body = serde_json::to_value(to_chat_request(&req).unwrap()).unwrap();
+        assert_eq!(body["messages"][0]["role"], "system");
+        assert_eq!(body["messages"][0]["content"], "You are Claude Code.");
     }
 
     #[test]

@@ -191,11 +191,15 @@ impl EventTranslator {
                 let output_index = self.output.len();
                 let id = new_id(if custom { "ctc" } else { "fc" });
                 self.output.push(Value::Null);
-                let item = if custom {
-                    json!({"type": "custom_tool_call", "id": id, "call_id": call_id, "name": name, "input": "", "status": "in_progress"})
+                let (namespace, own_name) = self.kinds.split(&name);
+                let mut item = if custom {
+                    json!({"type": "custom_tool_call", "id": id, "call_id": call_id, "name": own_name, "input": "", "status": "in_progress"})
                 } else {
-                    json!({"type": "function_call", "id": id, "call_id": call_id, "name": name, "arguments": "", "status": "in_progress"})
+                    json!({"type": "function_call", "id": id, "call_id": call_id, "name": own_name, "arguments": "", "status": "in_progress"})
                 };
+                if let Some(namespace) = namespace {
+                    item["namespace"] = json!(namespace);
+                }
                 self.emit(
                     out,
                     json!({"type": "response.output_item.added", "output_index": output_index, "item": item}),
@@ -272,7 +276,8 @@ impl EventTranslator {
                 self.emit(out, json!({"type": "response.custom_tool_call_input.delta", "item_id": call.id, "output_index": call.output_index, "delta": input}));
                 self.emit(out, json!({"type": "response.custom_tool_call_input.done", "item_id": call.id, "output_index": call.output_index, "input": input}));
             } else if item["type"] == "function_call" {
-                self.emit(out, json!({"type": "response.function_call_arguments.done", "item_id": call.id, "output_index": call.output_index, "arguments": arguments, "name": call.name}));
+                let name = item["name"].clone();
+                self.emit(out, json!({"type": "response.function_call_arguments.done", "item_id": call.id, "output_index": call.output_index, "arguments": arguments, "name": name}));
             }
             self.done(out, call.output_index, item);
         }
@@ -466,7 +471,7 @@ mod tests {
     fn length_limits_end_incomplete_and_custom_calls_carry_raw_input() {
         let mut t = translator(ToolKinds {
             custom: ["apply_patch".to_owned()].into(),
-            local_shell: false,
+            ..ToolKinds::default()
         });
         let mut out = Vec::new();
         t.push(&chunk(json!({"id": "c", "choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "id": "k", "function": {"name": "apply_patch", "arguments": "{\"input\":\"*** Begin"}}]}}]})), &mut out);
@@ -482,6 +487,41 @@ mod tests {
         assert!(
             response["usage"]["input_tokens"].as_u64().unwrap() > 0,
             "estimated when the upstream sent none"
+        );
+    }
+
+    #[test]
+    fn streamed_namespace_calls_are_named_as_the_client_declared_them() {
+        let mut t = translator(ToolKinds {
+            namespaced: [(
+                "agents__spawn".to_owned(),
+                ("agents".to_owned(), "spawn".to_owned()),
+            )]
+            .into(),
+            ..ToolKinds::default()
+        });
+        let mut out = Vec::new();
+        t.push(&chunk(json!({"id": "c", "choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "id": "k", "function": {"name": "agents__spawn", "arguments": "{}"}}]}, "finish_reason": "tool_calls"}]})), &mut out);
+        let response = t.finish(&mut out).unwrap();
+        let added = out
+            .iter()
+            .find(|e| e["type"] == "response.output_item.added")
+            .unwrap();
+        assert_eq!(
+            (&added["item"]["namespace"], &added["item"]["name"]),
+            (&json!("agents"), &json!("spawn"))
+        );
+        let done = out
+            .iter()
+            .find(|e| e["type"] == "response.function_call_arguments.done")
+            .unwrap();
+        assert_eq!(done["name"], "spawn");
+        assert_eq!(
+            (
+                &response["output"][0]["namespace"],
+                &response["output"][0]["name"]
+            ),
+            (&json!("agents"), &json!("spawn"))
         );
     }
 }

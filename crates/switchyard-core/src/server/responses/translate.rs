@@ -3,7 +3,7 @@
 //! tools → functions, a [`ChatResponse`] → output items and the Response object, usage both
 //! ways. No I/O.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value, json};
 
@@ -84,11 +84,31 @@ pub fn input_items(req: &CreateResponse) -> Vec<Value> {
 }
 
 /// What the translation knows that building output items needs: which function names stand
-/// for `custom` tools (their calls go back as `custom_tool_call`) or for `local_shell`.
+/// for `custom` tools (their calls go back as `custom_tool_call`), for `local_shell`, or for
+/// a member of a `namespace` tool (flattened to `namespace__name` for the chat model).
 #[derive(Debug, Clone, Default)]
 pub struct ToolKinds {
     pub custom: HashSet<String>,
     pub local_shell: bool,
+    pub namespaced: HashMap<String, (String, String)>,
+}
+
+impl ToolKinds {
+    /// The namespace and the name a chat model's function name stands for.
+    pub fn split<'a>(&'a self, flat: &'a str) -> (Option<&'a str>, &'a str) {
+        match self.namespaced.get(flat) {
+            Some((namespace, name)) => (Some(namespace), name),
+            None => (None, flat),
+        }
+    }
+}
+
+/// The one function name a chat model sees for a namespace's member.
+fn flat_name(namespace: Option<&str>, name: &str) -> String {
+    match namespace.filter(|n| !n.is_empty()) {
+        Some(namespace) => format!("{namespace}__{name}"),
+        None => name.to_owned(),
+    }
 }
 
 /// The Responses request as a chat request: `instructions` first, then `history` (a stored
@@ -315,22 +335,20 @@ fn push_item(item: &Value, at: &str, messages: &mut Vec<ChatMessage>) -> Result<
                 Value::Null => "{}".to_owned(),
                 other => other.to_string(),
             };
+            let name = flat_name(item["namespace"].as_str(), required_str(item, "name", at)?);
             push_call(
                 messages,
-                call(
-                    required_str(item, "call_id", at)?,
-                    required_str(item, "name", at)?,
-                    arguments,
-                ),
+                call(required_str(item, "call_id", at)?, &name, arguments),
             );
         }
         "custom_tool_call" => {
             let input = item["input"].as_str().unwrap_or_default();
+            let name = flat_name(item["namespace"].as_str(), required_str(item, "name", at)?);
             push_call(
                 messages,
                 call(
                     required_str(item, "call_id", at)?,
-                    required_str(item, "name", at)?,
+                    &name,
                     json!({"input": input}).to_string(),
                 ),
             );
@@ -389,78 +407,124 @@ fn call(id: &str, name: &str, arguments: String) -> ToolCall {
 
 /// Responses tools as chat functions. Function tools map one to one (the chat shape is read
 /// too); a `custom` tool becomes a function of one string, `input`; `local_shell` a function
-/// of the exec action. Hosted tools (web search, file search…) run only at OpenAI, so they
-/// are left out.
+/// of the exec action; the members of a `namespace` become functions named
+/// `namespace__member`. Hosted tools (web search, file search, tool search…) run only at
+/// OpenAI, so they are left out.
 fn tools(list: &[Value]) -> Result<(Vec<Tool>, ToolKinds), ApiError> {
     let mut out = Vec::new();
     let mut kinds = ToolKinds::default();
     for (i, tool) in list.iter().enumerate() {
         let at = format!("tools[{i}]");
-        let function = match tool["type"].as_str().unwrap_or("function") {
-            "function" if tool["function"].is_object() => {
-                serde_json::from_value::<FunctionDef>(tool["function"].clone())
-                    .map_err(|e| invalid(format!("{at}.function"), &e.to_string()))?
-            }
-            "function" => FunctionDef {
-                name: required_str(tool, "name", &at)?.to_owned(),
-                description: tool["description"].as_str().map(str::to_owned),
-                parameters: tool
-                    .get("parameters")
-                    .filter(|p| !p.is_null())
-                    .cloned()
-                    .or_else(|| Some(json!({"type": "object", "properties": {}}))),
-                strict: tool["strict"].as_bool(),
-            },
-            "custom" => {
-                let name = required_str(tool, "name", &at)?.to_owned();
-                kinds.custom.insert(name.clone());
-                let mut description = tool["description"].as_str().unwrap_or_default().to_owned();
-                if let Some(definition) = tool["format"]["definition"].as_str() {
-                    let syntax = tool["format"]["syntax"].as_str().unwrap_or("grammar");
-                    description.push_str(&format!(
-                        "\n\nThe input must follow this {syntax} grammar:\n{definition}"
-                    ));
+        if tool["type"] == "namespace" {
+            let namespace = required_str(tool, "name", &at)?;
+            let members = tool["tools"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            for (j, member) in members.iter().enumerate() {
+                let at = format!("{at}.tools[{j}]");
+                let name = required_str(member, "name", &at)?;
+                let flat = flat_name(Some(namespace), name);
+                let Some(mut function) = function_def(member, &at, &flat, &mut kinds)? else {
+                    continue;
+                };
+                if let Some(about) = tool["description"].as_str().filter(|d| !d.is_empty()) {
+                    let own = function.description.take().unwrap_or_default();
+                    function.description = Some(format!("{about}\n\n{own}").trim_end().to_owned());
                 }
-                FunctionDef {
-                    name,
-                    description: Some(description),
-                    parameters: Some(json!({
-                        "type": "object",
-                        "properties": {"input": {"type": "string", "description": "The tool's whole input, as free text."}},
-                        "required": ["input"],
-                    })),
-                    strict: None,
-                }
+                kinds
+                    .namespaced
+                    .insert(flat, (namespace.to_owned(), name.to_owned()));
+                out.push(function_tool(function));
             }
-            "local_shell" => {
-                kinds.local_shell = true;
-                FunctionDef {
-                    name: LOCAL_SHELL.into(),
-                    description: Some("Runs a command on the user's machine.".into()),
-                    parameters: Some(json!({
-                        "type": "object",
-                        "properties": {
-                            "command": {"type": "array", "items": {"type": "string"}},
-                            "working_directory": {"type": "string"},
-                            "timeout_ms": {"type": "integer"},
-                        },
-                        "required": ["command"],
-                    })),
-                    strict: None,
-                }
-            }
-            other => {
-                tracing::debug!(tool = other, "a hosted tool is left out for a chat model");
-                continue;
-            }
+            continue;
+        }
+        let name = match tool["type"].as_str().unwrap_or("function") {
+            "local_shell" => LOCAL_SHELL,
+            "function" if tool["function"].is_object() => "",
+            "function" | "custom" => required_str(tool, "name", &at)?,
+            _ => "",
         };
-        out.push(Tool {
-            kind: "function".into(),
-            function,
-            extra: Map::new(),
-        });
+        if let Some(function) = function_def(tool, &at, name, &mut kinds)? {
+            out.push(function_tool(function));
+        }
     }
     Ok((out, kinds))
+}
+
+fn function_tool(function: FunctionDef) -> Tool {
+    Tool {
+        kind: "function".into(),
+        function,
+        extra: Map::new(),
+    }
+}
+
+/// One Responses tool as the chat function called `name`, or `None` for a hosted tool.
+fn function_def(
+    tool: &Value,
+    at: &str,
+    name: &str,
+    kinds: &mut ToolKinds,
+) -> Result<Option<FunctionDef>, ApiError> {
+    let function = match tool["type"].as_str().unwrap_or("function") {
+        "function" if tool["function"].is_object() => {
+            serde_json::from_value::<FunctionDef>(tool["function"].clone())
+                .map_err(|e| invalid(format!("{at}.function"), &e.to_string()))?
+        }
+        "function" => FunctionDef {
+            name: name.to_owned(),
+            description: tool["description"].as_str().map(str::to_owned),
+            parameters: tool
+                .get("parameters")
+                .filter(|p| !p.is_null())
+                .cloned()
+                .or_else(|| Some(json!({"type": "object", "properties": {}}))),
+            strict: tool["strict"].as_bool(),
+        },
+        "custom" => {
+            kinds.custom.insert(name.to_owned());
+            let mut description = tool["description"].as_str().unwrap_or_default().to_owned();
+            if let Some(definition) = tool["format"]["definition"].as_str() {
+                let syntax = tool["format"]["syntax"].as_str().unwrap_or("grammar");
+                description.push_str(&format!(
+                    "\n\nThe input must follow this {syntax} grammar:\n{definition}"
+                ));
+            }
+            FunctionDef {
+                name: name.to_owned(),
+                description: Some(description),
+                parameters: Some(json!({
+                    "type": "object",
+                    "properties": {"input": {"type": "string", "description": "The tool's whole input, as free text."}},
+                    "required": ["input"],
+                })),
+                strict: None,
+            }
+        }
+        "local_shell" => {
+            kinds.local_shell = true;
+            FunctionDef {
+                name: LOCAL_SHELL.into(),
+                description: Some("Runs a command on the user's machine.".into()),
+                parameters: Some(json!({
+                    "type": "object",
+                    "properties": {
+                        "command": {"type": "array", "items": {"type": "string"}},
+                        "working_directory": {"type": "string"},
+                        "timeout_ms": {"type": "integer"},
+                    },
+                    "required": ["command"],
+                })),
+                strict: None,
+            }
+        }
+        other => {
+            tracing::debug!(tool = other, "a hosted tool is left out for a chat model");
+            return Ok(None);
+        }
+    };
+    Ok(Some(function))
 }
 
 fn tool_choice(choice: Option<&Value>) -> Option<ToolChoice> {
@@ -468,11 +532,14 @@ fn tool_choice(choice: Option<&Value>) -> Option<ToolChoice> {
         Value::String(mode) => Some(ToolChoice::Mode(mode.clone())),
         Value::Object(o) => {
             let name = match o.get("type").and_then(Value::as_str) {
-                Some("function" | "custom") => o
-                    .get("name")
-                    .or_else(|| o.get("function").and_then(|f| f.get("name")))
-                    .and_then(Value::as_str)?,
-                Some("local_shell") => LOCAL_SHELL,
+                Some("function" | "custom") => {
+                    let name = o
+                        .get("name")
+                        .or_else(|| o.get("function").and_then(|f| f.get("name")))
+                        .and_then(Value::as_str)?;
+                    flat_name(o.get("namespace").and_then(Value::as_str), name)
+                }
+                Some("local_shell") => LOCAL_SHELL.to_owned(),
                 Some("allowed_tools") => {
                     return o
                         .get("mode")
@@ -483,9 +550,7 @@ fn tool_choice(choice: Option<&Value>) -> Option<ToolChoice> {
             };
             Some(ToolChoice::Named(NamedToolChoice {
                 kind: "function".into(),
-                function: NamedFunction {
-                    name: name.to_owned(),
-                },
+                function: NamedFunction { name },
             }))
         }
         _ => None,
@@ -546,8 +611,23 @@ pub fn reasoning_item(id: &str, text: &str) -> Value {
 }
 
 /// A finished tool call as the item its tool's kind calls for.
-pub fn call_item(kinds: &ToolKinds, call_id: &str, name: &str, arguments: &str) -> Value {
-    if kinds.custom.contains(name) {
+pub fn call_item(kinds: &ToolKinds, call_id: &str, flat: &str, arguments: &str) -> Value {
+    let (namespace, name) = kinds.split(flat);
+    let mut item = plain_call_item(kinds, call_id, flat, name, arguments);
+    if let Some(namespace) = namespace {
+        item["namespace"] = json!(namespace);
+    }
+    item
+}
+
+fn plain_call_item(
+    kinds: &ToolKinds,
+    call_id: &str,
+    flat: &str,
+    name: &str,
+    arguments: &str,
+) -> Value {
+    if kinds.custom.contains(flat) {
         let input = serde_json::from_str::<Value>(arguments)
             .ok()
             .and_then(|v| v["input"].as_str().map(str::to_owned))
@@ -561,7 +641,7 @@ pub fn call_item(kinds: &ToolKinds, call_id: &str, name: &str, arguments: &str) 
             "status": "completed",
         });
     }
-    if kinds.local_shell && name == LOCAL_SHELL {
+    if kinds.local_shell && flat == LOCAL_SHELL {
         let mut action = serde_json::from_str::<Value>(arguments).unwrap_or_else(|_| json!({}));
         if let Some(a) = action.as_object_mut() {
             a.insert("type".into(), json!("exec"));
@@ -834,7 +914,7 @@ mod tests {
     fn custom_tool_calls_go_back_as_custom_items_with_their_raw_input() {
         let kinds = ToolKinds {
             custom: ["apply_patch".to_owned()].into(),
-            local_shell: false,
+            ..ToolKinds::default()
         };
         let item = call_item(
             &kinds,
@@ -846,6 +926,61 @@ mod tests {
         assert_eq!(item["input"], "*** Begin Patch");
         let item = call_item(&kinds, "c9", "other", "{}");
         assert_eq!(item["type"], "function_call");
+    }
+
+    #[test]
+    fn namespace_members_are_functions_whose_calls_keep_their_namespace() {
+        let req = request(json!({
+            "model": "m",
+            "input": [
+                {"role": "user", "content": "spawn a helper"},
+                {"type": "function_call", "namespace": "agents", "name": "spawn", "arguments": "{}", "call_id": "c1"},
+                {"type": "function_call_output", "call_id": "c1", "output": "spawned"}
+            ],
+            "tools": [
+                {"type": "namespace", "name": "agents", "description": "Helpers that run beside you.", "tools": [
+                    {"type": "function", "name": "spawn", "description": "Starts one.", "parameters": {"type": "object"}},
+                    {"type": "custom", "name": "note", "defer_loading": true}
+                ]},
+                {"type": "tool_search", "execution": "client"}
+            ],
+            "tool_choice": {"type": "function", "namespace": "agents", "name": "spawn"}
+        }));
+        let (chat, kinds) = to_chat_request(&req, &[], &input_items(&req)).unwrap();
+        let tools = chat.tools.as_ref().unwrap();
+        let names: Vec<_> = tools.iter().map(|t| t.function.name.as_str()).collect();
+        assert_eq!(names, ["agents__spawn", "agents__note"]);
+        assert_eq!(
+            tools[0].function.description.as_deref(),
+            Some("Helpers that run beside you.\n\nStarts one.")
+        );
+        let history = chat.messages[1].tool_calls.as_ref().unwrap();
+        assert_eq!(history[0].function.name, "agents__spawn");
+        let body = serde_json::to_value(&chat).unwrap();
+        assert_eq!(body["tool_choice"]["function"]["name"], "agents__spawn");
+
+        let item = call_item(&kinds, "c2", "agents__spawn", "{}");
+        assert_eq!(
+            (&item["type"], &item["namespace"], &item["name"]),
+            (&json!("function_call"), &json!("agents"), &json!("spawn"))
+        );
+        let item = call_item(&kinds, "c3", "agents__note", r#"{"input":"hi"}"#);
+        assert_eq!(
+            (
+                &item["type"],
+                &item["namespace"],
+                &item["name"],
+                &item["input"]
+            ),
+            (
+                &json!("custom_tool_call"),
+                &json!("agents"),
+                &json!("note"),
+                &json!("hi")
+            )
+        );
+        let item = call_item(&kinds, "c4", "plain", "{}");
+        assert!(item.get("namespace").is_none());
     }
 
     #[test]
