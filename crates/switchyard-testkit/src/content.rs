@@ -19,6 +19,8 @@ pub(crate) struct ParsedRequest {
     /// The content of the last message when it is a tool result (OpenAI `role: "tool"`, or an
     /// Anthropic user turn of `tool_result` blocks): a fake model "reads" it back.
     pub last_tool_result: Option<String>,
+    /// Responses API `include` asks for `reasoning.encrypted_content`.
+    pub encrypted_reasoning: bool,
     pub body_len: usize,
 }
 
@@ -29,6 +31,10 @@ struct WireRequest {
     stream: Option<bool>,
     stream_options: Option<WireStreamOptions>,
     messages: Option<Vec<WireMessage>>,
+    /// Responses API: a string or a list of items, in place of `messages`.
+    input: Option<serde_json::Value>,
+    /// Responses API: extra output to include.
+    include: Option<Vec<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -53,21 +59,19 @@ impl ParsedRequest {
                 ..Self::default()
             };
         };
-        let last_tool_result = wire
-            .messages
-            .as_deref()
-            .unwrap_or_default()
-            .last()
-            .and_then(tool_result_text);
-        let last_user_text = wire
-            .messages
-            .as_deref()
-            .unwrap_or_default()
-            .iter()
-            .rev()
-            .find(|m| m.role == "user")
-            .map(|m| content_text(&m.content))
-            .unwrap_or_default();
+        let (last_user_text, last_tool_result) = match (&wire.messages, &wire.input) {
+            (None, Some(input)) => input_texts(input),
+            (messages, _) => {
+                let messages = messages.as_deref().unwrap_or_default();
+                let user = messages
+                    .iter()
+                    .rev()
+                    .find(|m| m.role == "user")
+                    .map(|m| content_text(&m.content))
+                    .unwrap_or_default();
+                (user, messages.last().and_then(tool_result_text))
+            }
+        };
         Self {
             valid: true,
             model: wire.model,
@@ -78,9 +82,38 @@ impl ParsedRequest {
                 .unwrap_or(false),
             last_user_text,
             last_tool_result,
+            encrypted_reasoning: wire
+                .include
+                .unwrap_or_default()
+                .iter()
+                .any(|i| i == "reasoning.encrypted_content"),
             body_len: body.len(),
         }
     }
+}
+
+/// The last user text and the closing tool output of a Responses `input`: a string is one user
+/// message; items are messages (`role`, `content`) and `function_call_output`s.
+fn input_texts(input: &serde_json::Value) -> (String, Option<String>) {
+    let Some(items) = input.as_array() else {
+        return (input.as_str().unwrap_or_default().to_owned(), None);
+    };
+    let user = items
+        .iter()
+        .rev()
+        .find(|i| i.get("role").and_then(|r| r.as_str()) == Some("user"))
+        .and_then(|i| i.get("content"))
+        .map(content_text)
+        .unwrap_or_default();
+    let tool_output = items
+        .last()
+        .filter(|i| i.get("type").and_then(|t| t.as_str()) == Some("function_call_output"))
+        .and_then(|i| i.get("output"))
+        .map(|o| match o {
+            serde_json::Value::String(s) => s.clone(),
+            other => content_text(other),
+        });
+    (user, tool_output)
 }
 
 /// The text of a tool-result message, or `None` for any other message.
@@ -101,14 +134,20 @@ fn tool_result_text(m: &WireMessage) -> Option<String> {
     (m.role == "user" && !results.is_empty()).then(|| results.join("\n"))
 }
 
-/// The text of a message `content`: a string, or the `text` of its text parts joined by spaces.
+/// The text of a message `content`: a string, or the `text` of its text parts (chat `text`,
+/// Responses `input_text`) joined by spaces.
 fn content_text(content: &serde_json::Value) -> String {
     match content {
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Array(parts) => {
             let texts: Vec<&str> = parts
                 .iter()
-                .filter(|p| p.get("type").and_then(|t| t.as_str()) == Some("text"))
+                .filter(|p| {
+                    matches!(
+                        p.get("type").and_then(|t| t.as_str()),
+                        Some("text" | "input_text")
+                    )
+                })
                 .filter_map(|p| p.get("text").and_then(|t| t.as_str()))
                 .collect();
             texts.join(" ")
@@ -188,11 +227,7 @@ impl<'a> Resolved<'a> {
         Self {
             request_index: ctx.request_index,
             created: ctx.created,
-            model: reply
-                .model
-                .as_deref()
-                .or(req.model.as_deref())
-                .unwrap_or("fake-model"),
+            model: answering_model(reply, req),
             text,
             reasoning,
             signature: reply.signature.as_deref().unwrap_or("sig-fake"),
@@ -217,6 +252,15 @@ impl<'a> Resolved<'a> {
             .map(|r| split_text(r, self.chunks))
             .unwrap_or_default()
     }
+}
+
+/// The model an answer names: the reply's override, else the request's.
+pub(crate) fn answering_model<'a>(reply: &'a Reply, req: &'a ParsedRequest) -> &'a str {
+    reply
+        .model
+        .as_deref()
+        .or(req.model.as_deref())
+        .unwrap_or("fake-model")
 }
 
 fn word_count(s: &str) -> u32 {
@@ -318,6 +362,21 @@ mod tests {
         assert_eq!(req.model.as_deref(), Some("m"));
         assert_eq!(req.last_user_text, "hello there");
         assert!(!ParsedRequest::parse(b"{nope").valid);
+    }
+
+    #[test]
+    fn parses_responses_input_strings_and_items() {
+        let req = ParsedRequest::parse(br#"{"model":"m","input":"just this","stream":true}"#);
+        assert!(req.valid && req.stream && !req.encrypted_reasoning);
+        assert_eq!(req.last_user_text, "just this");
+        let body = br#"{"model":"m","include":["reasoning.encrypted_content"],"input":[
+            {"type":"message","role":"user","content":[{"type":"input_text","text":"what is"},{"type":"input_text","text":"up"}]},
+            {"type":"function_call","call_id":"call_1","name":"f","arguments":"{}"},
+            {"type":"function_call_output","call_id":"call_1","output":"42"}]}"#;
+        let req = ParsedRequest::parse(body);
+        assert!(req.encrypted_reasoning);
+        assert_eq!(req.last_user_text, "what is up");
+        assert_eq!(req.last_tool_result.as_deref(), Some("42"));
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Test kit for Switchyard: fake OpenAI and Anthropic upstreams on `127.0.0.1:0`, written on
-//! raw sockets so every fault (resets, stalls, broken streams) can be scripted exactly.
+//! Test kit for Switchyard: fake OpenAI (chat, Responses, embeddings, images) and Anthropic
+//! upstreams on `127.0.0.1:0`, written on raw sockets so every fault (resets, stalls, broken
+//! streams) can be scripted exactly.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -20,6 +21,7 @@ mod ollama;
 mod openai;
 mod plan;
 mod render;
+mod responses;
 mod script;
 mod server;
 

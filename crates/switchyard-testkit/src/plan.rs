@@ -7,8 +7,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::content::{ParsedRequest, ReplyCtx, Resolved};
+use crate::responses::Echo;
 use crate::script::{Dialect, Reply, Script};
-use crate::{anthropic, openai};
+use crate::{anthropic, openai, responses};
 
 /// Which kind of model endpoint a request hit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +20,8 @@ pub(crate) enum Endpoint {
     Embeddings,
     /// OpenAI image generation.
     Images,
+    /// OpenAI Responses API.
+    Responses,
 }
 
 /// What the server does with one request.
@@ -103,6 +106,8 @@ pub(crate) struct Ctx<'a> {
     pub created: u64,
     /// Source of unique tool-call numbers for this fake.
     pub tool_counter: &'a AtomicU64,
+    /// The number in this answer's Responses ids, unique in the process.
+    pub response_number: u64,
 }
 
 /// An error response in the dialect's own shape.
@@ -225,6 +230,21 @@ fn answer(
         first_tool_number: ctx.tool_counter.fetch_add(tools, Ordering::Relaxed) + 1,
     };
     let resolved = Resolved::new(reply, req, reply_ctx, tool_prefix);
+    if endpoint == Endpoint::Responses {
+        let echo = Echo::parse(body, ctx.response_number);
+        return Ok(if req.stream {
+            Answer::Stream(
+                responses::stream_events(&resolved, &echo, req.encrypted_reasoning),
+                Duration::from_millis(reply.chunk_delay_ms),
+            )
+        } else {
+            Answer::Whole(responses::response_body(
+                &resolved,
+                &echo,
+                req.encrypted_reasoning,
+            ))
+        });
+    }
     Ok(match (ctx.dialect, req.stream) {
         (Dialect::OpenAi, false) => Answer::Whole(openai::completion_body(&resolved)),
         (Dialect::Anthropic, false) => Answer::Whole(anthropic::message_body(&resolved)),
@@ -288,8 +308,9 @@ fn cut(
     })
 }
 
-/// `after` events then the dialect's in-stream error; whole answers get the matching HTTP
-/// error instead (OpenAI 500 `server_error`, Anthropic 529 `overloaded_error`).
+/// `after` events then the dialect's in-stream error (Responses: `error` then
+/// `response.failed`); whole answers get the matching HTTP error instead (OpenAI 500
+/// `server_error`, Anthropic 529 `overloaded_error`).
 fn error_after(
     ctx: &Ctx<'_>,
     reply: &Reply,
@@ -300,10 +321,14 @@ fn error_after(
     match answer_lenient(ctx, reply, endpoint, body) {
         Answer::Stream(mut events, delay) => {
             events.truncate(after);
-            events.push(match ctx.dialect {
-                Dialect::OpenAi => openai::stream_error_event(),
-                Dialect::Anthropic => anthropic::stream_error_event(),
-            });
+            if endpoint == Endpoint::Responses {
+                events.extend(responses_failure(ctx, reply, body, events.len()));
+            } else {
+                events.push(match ctx.dialect {
+                    Dialect::OpenAi => openai::stream_error_event(),
+                    Dialect::Anthropic => anthropic::stream_error_event(),
+                });
+            }
             Action::Respond(Response::sse(events, delay))
         }
         Answer::Whole(_) => {
@@ -323,6 +348,20 @@ fn error_after(
             ))
         }
     }
+}
+
+/// A Responses stream's failure events, numbered after the `sent` events before them.
+fn responses_failure(ctx: &Ctx<'_>, reply: &Reply, body: &[u8], sent: usize) -> Vec<Vec<u8>> {
+    let req = ParsedRequest::parse(body);
+    let reply_ctx = ReplyCtx {
+        request_index: ctx.request_index,
+        created: ctx.created,
+        // The failure names no tool call.
+        first_tool_number: 0,
+    };
+    let resolved = Resolved::new(reply, &req, reply_ctx, "call_");
+    let next = u64::try_from(sent).unwrap_or(u64::MAX);
+    responses::failure_events(&resolved, &Echo::parse(body, ctx.response_number), next)
 }
 
 /// The body every malformed stream (or whole answer) ends with.
@@ -366,6 +405,7 @@ mod tests {
             request_index: 0,
             created: 0,
             tool_counter: counter,
+            response_number: 1,
         }
     }
 

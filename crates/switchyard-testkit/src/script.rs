@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Dialect {
-    /// OpenAI Chat Completions, embeddings and models under `/v1`.
+    /// OpenAI Chat Completions, Responses, embeddings, images and models under `/v1`.
     OpenAi,
     /// Anthropic Messages and models under `/v1`.
     Anthropic,
@@ -63,7 +63,8 @@ pub enum Script {
         after: usize,
     },
     /// After `after` events send the dialect's in-stream error event and end the response
-    /// (OpenAI `data: {"error":{…server_error}}`, Anthropic `event: error` `overloaded_error`).
+    /// (OpenAI `data: {"error":{…server_error}}`, Anthropic `event: error` `overloaded_error`,
+    /// Responses `error` then `response.failed`).
     /// Whole answers get the matching HTTP error instead (OpenAI 500, Anthropic 529).
     ErrorEventAfter {
         /// The stream to start.

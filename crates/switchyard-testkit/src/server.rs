@@ -335,6 +335,10 @@ async fn serve(stream: TcpStream, shared: Arc<Shared>) {
     }
 }
 
+/// Numbers Responses ids across every fake in the process (and across resets), so a gateway
+/// that keeps responses from several fakes never sees one id twice.
+static RESPONSE_NUMBERS: AtomicU64 = AtomicU64::new(1);
+
 /// Where a request goes.
 enum Route {
     Control,
@@ -384,6 +388,7 @@ fn route(dialect: Dialect, method: &str, path: &str) -> Route {
         | (Dialect::Anthropic, "POST", "/messages") => Route::Model(Endpoint::Chat),
         (Dialect::OpenAi, "POST", "/embeddings") => Route::Model(Endpoint::Embeddings),
         (Dialect::OpenAi, "POST", "/images/generations") => Route::Model(Endpoint::Images),
+        (Dialect::OpenAi, "POST", "/responses") => Route::Model(Endpoint::Responses),
         (Dialect::Anthropic, "POST", "/messages/count_tokens") => Route::CountTokens,
         _ => Route::NotFound,
     }
@@ -416,6 +421,7 @@ async fn handle(shared: &Shared, conn: &mut Conn, mut req: Request) -> Next {
                 request_index: index,
                 created: unix_now(),
                 tool_counter: &shared.tool_counter,
+                response_number: RESPONSE_NUMBERS.fetch_add(1, Ordering::Relaxed),
             };
             (index, plan::plan(&ctx, &script, endpoint, &req.body))
         }
@@ -587,6 +593,18 @@ mod tests {
         ));
         assert!(matches!(
             route(Dialect::Anthropic, "POST", "/v1/chat/completions"),
+            Route::NotFound
+        ));
+        assert!(matches!(
+            route(Dialect::OpenAi, "POST", "/v1/responses"),
+            Route::Model(Endpoint::Responses)
+        ));
+        assert!(matches!(
+            route(Dialect::OpenAi, "POST", "/responses"),
+            Route::Model(Endpoint::Responses)
+        ));
+        assert!(matches!(
+            route(Dialect::Anthropic, "POST", "/v1/responses"),
             Route::NotFound
         ));
         assert!(matches!(

@@ -1,6 +1,7 @@
 """The Responses door (`/v1/responses`) through the official OpenAI Python SDK, as Codex CLI and
 SDK users reach it: in front of chat upstreams (an OpenAI-compatible one, "alpha", and an
-Anthropic one, "beta": the gateway translates)."""
+Anthropic one, "beta": the gateway translates), and in front of an upstream that serves the
+Responses API itself ("native" on the gamma fake, `responses_api = true`: passed through)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 import openai
 import pytest
 
-from helpers import ALPHA, BETA, reply
+from helpers import ALPHA, ALPHA_KEY, BETA, reply
 
 WEATHER = {
     "type": "function",
@@ -26,6 +27,20 @@ TIME = {
     "parameters": {"type": "object", "properties": {"timezone": {"type": "string"}}, "required": ["timezone"]},
     "strict": False,
 }
+
+
+def assert_counted_to_three(events: list[Any], final: Any) -> None:
+    """The stream of `reply(text="one two three", reasoning="Counting.")` as the SDK reads it."""
+    types = [e.type for e in events]
+    assert types[:2] == ["response.created", "response.in_progress"]
+    assert types[-1] == "response.completed"
+    assert "response.reasoning_summary_text.delta" in types
+    assert [e.sequence_number for e in events] == list(range(len(events)))
+    text = "".join(e.delta for e in events if e.type == "response.output_text.delta")
+    assert text == final.output_text == "one two three"
+    assert [o.type for o in final.output] == ["reasoning", "message"]
+    assert final.output[0].summary[0].text == "Counting."
+    assert final.usage is not None and final.usage.total_tokens > 0
 
 
 @pytest.mark.parametrize("model", [ALPHA, BETA])
@@ -53,16 +68,7 @@ def test_stream_emits_the_event_sequence_and_a_final_response(client, alpha):
     with client.responses.stream(model=ALPHA, input="count to three") as stream:
         events = list(stream)
         final = stream.get_final_response()
-    types = [e.type for e in events]
-    assert types[:2] == ["response.created", "response.in_progress"]
-    assert types[-1] == "response.completed"
-    assert "response.reasoning_summary_text.delta" in types
-    assert [e.sequence_number for e in events] == list(range(len(events)))
-    text = "".join(e.delta for e in events if e.type == "response.output_text.delta")
-    assert text == final.output_text == "one two three"
-    assert [o.type for o in final.output] == ["reasoning", "message"]
-    assert final.output[0].summary[0].text == "Counting."
-    assert final.usage is not None and final.usage.total_tokens > 0
+    assert_counted_to_three(events, final)
 
 
 @pytest.mark.parametrize("model", [ALPHA, BETA])
@@ -179,3 +185,103 @@ def test_a_responses_body_on_chat_completions_gets_a_chat_answer(stack, alpha):
     assert body["object"] == "chat.completion"
     assert body["choices"][0]["message"]["content"] == "chat answer"
     assert alpha.model_requests()[0]["body"]["messages"] == [{"role": "user", "content": "hello"}]
+
+
+# A provider that serves the Responses API itself, behind an alias, on a gateway of its own.
+NATIVE_CONFIG = """
+[[providers]]
+name = "native"
+kind = "openai"
+base_url = "{gamma}"
+api_key = "env:ALPHA_KEY"
+models = ["gpt-5"]
+responses_api = true
+
+[[aliases]]
+name = "codex"
+targets = ["native/gpt-5"]
+"""
+
+
+@pytest.fixture
+def native_client(fresh_gateway):
+    c = fresh_gateway(extra_config=NATIVE_CONFIG).client()
+    try:
+        yield c
+    finally:
+        c.close()
+
+
+def test_a_responses_upstream_answers_create_and_stream_as_it_sent_them(native_client, gamma):
+    gamma.script(reply(text="Hello natively", prompt_tokens=7, completion_tokens=2))
+    r = native_client.responses.create(model="codex", instructions="Be brief.", input="hi")
+    assert r.object == "response" and r.status == "completed"
+    assert r.output_text == "Hello natively"
+    assert r.model == "gpt-5"
+    assert (r.usage.input_tokens, r.usage.output_tokens, r.usage.total_tokens) == (7, 2, 9)
+    [req] = gamma.model_requests()
+    assert req["path"].endswith("/responses")
+    assert req["headers"]["authorization"] == f"Bearer {ALPHA_KEY}"
+    assert req["body"]["model"] == "gpt-5"
+    assert (req["body"]["instructions"], req["body"]["input"]) == ("Be brief.", "hi")
+
+    gamma.script(reply(text="one two three", reasoning="Counting.", chunks=3))
+    with native_client.responses.stream(model="codex", input="count to three") as stream:
+        events = list(stream)
+        final = stream.get_final_response()
+    assert_counted_to_three(events, final)
+    assert gamma.model_requests()[1]["body"]["stream"] is True
+
+
+def test_a_function_call_round_trips_through_a_responses_upstream(native_client, gamma):
+    gamma.script(reply(text="", tool_calls=[{"name": "get_weather", "arguments": {"city": "Paris"}}]))
+    question = {"role": "user", "content": "Weather in Paris?"}
+    with native_client.responses.stream(model="codex", input=[question], tools=[WEATHER]) as stream:
+        done_items = [e.item for e in stream if e.type == "response.output_item.done"]
+        first = stream.get_final_response()
+    [call] = [o for o in first.output if o.type == "function_call"]
+    assert (call.name, json.loads(call.arguments)) == ("get_weather", {"city": "Paris"})
+    assert call.call_id.startswith("call_") and call.id.startswith("fc_")
+    assert [(i.name, i.arguments, i.call_id) for i in done_items if i.type == "function_call"] == [
+        (call.name, call.arguments, call.call_id)
+    ]
+    # The tools reach the upstream in Responses form, not translated to chat.
+    assert gamma.model_requests()[0]["body"]["tools"] == [WEATHER]
+
+    second = native_client.responses.create(
+        model="codex",
+        tools=[WEATHER],
+        input=[
+            question,
+            call.model_dump(exclude_none=True),
+            {"type": "function_call_output", "call_id": call.call_id, "output": "sunny"},
+        ],
+    )
+    # The fake model reads the tool output back.
+    assert second.output_text == "Tool said: sunny"
+    sent = gamma.model_requests()[1]["body"]["input"]
+    assert [i.get("type", "message") for i in sent] == ["message", "function_call", "function_call_output"]
+    assert sent[1]["call_id"] == sent[2]["call_id"] == call.call_id
+
+
+def test_previous_response_id_is_expanded_for_a_responses_upstream(native_client, gamma):
+    first = native_client.responses.create(model="codex", input="My name is Ada.")
+    assert first.output_text == "You said: My name is Ada."
+    second = native_client.responses.create(model="codex", input="Who am I?", previous_response_id=first.id)
+    assert second.output_text == "You said: Who am I?"
+    body = gamma.model_requests()[1]["body"]
+    # The upstream never saw the gateway's kept id: it gets the conversation instead.
+    assert "previous_response_id" not in body
+    texts = [(i["role"], i["content"][0]["text"]) for i in body["input"]]
+    assert texts == [
+        ("user", "My name is Ada."),
+        ("assistant", "You said: My name is Ada."),
+        ("user", "Who am I?"),
+    ]
+    with native_client.responses.stream(model="codex", input="Again?", previous_response_id=second.id) as stream:
+        final = stream.get_final_response()
+    assert final.output_text == "You said: Again?"
+    assert [i["content"][0]["text"] for i in gamma.model_requests()[2]["body"]["input"]][-2:] == [
+        "You said: Who am I?",
+        "Again?",
+    ]

@@ -1,9 +1,10 @@
-//! `/v1/responses`, the Responses door, in front of chat upstreams (translated): the shapes and
-//! event sequences Codex CLI and the OpenAI SDKs depend on, conversations kept for
-//! `previous_response_id`, failover, and Responses bodies sent to `/v1/chat/completions`.
+//! `/v1/responses`, the Responses door, in front of chat upstreams (translated) and of
+//! Responses upstreams (`responses_api`, passed through): the shapes and event sequences Codex
+//! CLI and the OpenAI SDKs depend on, conversations kept for `previous_response_id`, failover,
+//! and Responses bodies sent to `/v1/chat/completions`.
 
 use serde_json::{Value, json};
-use switchyard_testkit::{Reply, Script, ToolCallSpec};
+use switchyard_testkit::{Dialect, FakeUpstream, Reply, Script, ToolCallSpec};
 
 use crate::harness::{Harness, header, start, upstream_error};
 
@@ -397,4 +398,336 @@ async fn a_responses_body_on_chat_completions_is_answered_in_chat_chunks() {
     let (status, _, e) = h.chat(json!({"model": "alpha/gpt-4o-mini"})).await;
     assert_eq!(status, 400);
     assert_eq!(e["error"]["param"], "messages");
+}
+
+/// A harness with two Responses upstreams (`native` serving `gpt-5`, `backup` serving
+/// `gpt-5-mini`) behind the alias `codex`, in that order.
+async fn start_native() -> (Harness, FakeUpstream, FakeUpstream) {
+    let native = FakeUpstream::start(Dialect::OpenAi).await.unwrap();
+    let backup = FakeUpstream::start(Dialect::OpenAi).await.unwrap();
+    let h = start(&format!(
+        r#"
+[[providers]]
+name = "native"
+kind = "openai"
+base_url = "{}"
+api_key = "env:SWITCHYARD_TEST_ALPHA_KEY"
+models = ["gpt-5"]
+responses_api = true
+
+[[providers]]
+name = "backup"
+kind = "openai"
+base_url = "{}"
+api_key = "env:SWITCHYARD_TEST_ALPHA_KEY"
+models = ["gpt-5-mini"]
+responses_api = true
+
+[[aliases]]
+name = "codex"
+targets = ["native/gpt-5", "backup/gpt-5-mini"]
+"#,
+        native.base_url(),
+        backup.base_url()
+    ))
+    .await;
+    (h, native, backup)
+}
+
+#[tokio::test]
+async fn a_responses_upstream_gets_the_body_natively_and_its_answer_passes_through() {
+    let (h, native, _backup) = start_native().await;
+    native.push(Script::Reply(Reply {
+        text: Some("Hello natively".into()),
+        prompt_tokens: Some(9),
+        completion_tokens: Some(3),
+        ..Reply::default()
+    }));
+    let (status, headers, r) = create(
+        &h,
+        json!({
+            "model": "codex",
+            "instructions": "Be brief.",
+            "input": "hi",
+            "reasoning": {"effort": "low"},
+            "text": {"verbosity": "low"},
+        }),
+    )
+    .await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(header(&headers, "x-switchyard-target"), "native/gpt-5");
+    // The upstream's own Response, unchanged: its id, its model, its usage.
+    assert!(r["id"].as_str().unwrap().starts_with("resp_fake"), "{r}");
+    assert_eq!(r["model"], "gpt-5");
+    assert_eq!(r["output"][0]["content"][0]["text"], "Hello natively");
+    assert_eq!(r["usage"]["total_tokens"], 12);
+    let sent = native.requests();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].path, "/v1/responses");
+    assert_eq!(
+        sent[0].header("authorization"),
+        Some("Bearer sk-alpha-test-key")
+    );
+    let body = sent[0].json().unwrap();
+    assert_eq!(body["model"], "gpt-5", "the target's name, not the alias");
+    // Fields the translation would drop reach a Responses upstream as the client sent them.
+    assert_eq!(body["instructions"], "Be brief.");
+    assert_eq!(body["input"], "hi");
+    assert_eq!(body["reasoning"], json!({"effort": "low"}));
+    assert_eq!(body["text"], json!({"verbosity": "low"}));
+    assert_eq!(h.alpha.request_count(), 0);
+
+    // Streamed: the upstream's events, in its order and numbering, with its ids.
+    native.push(Script::Reply(Reply {
+        text: Some("one two three".into()),
+        reasoning: Some("Counting up.".into()),
+        tool_calls: vec![ToolCallSpec::new("count", json!({"to": 3}))],
+        prompt_tokens: Some(20),
+        completion_tokens: Some(8),
+        ..Reply::default()
+    }));
+    let (status, events) = stream(
+        &h,
+        json!({"model": "codex", "input": "count", "stream": true, "include": ["reasoning.encrypted_content"]}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let response = assert_well_formed(&events);
+    assert_eq!(response["status"], "completed");
+    assert_eq!(response["model"], "gpt-5");
+    assert_eq!(events[0]["response"]["id"], response["id"]);
+    let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|k| **k == "response.output_text.delta")
+            .count(),
+        3,
+        "each upstream delta arrives as it was sent"
+    );
+    assert!(kinds.contains(&"response.reasoning_summary_text.delta"));
+    assert!(kinds.contains(&"response.function_call_arguments.done"));
+    assert!(
+        response["output"][0]["encrypted_content"].is_string(),
+        "include reached the upstream"
+    );
+    assert_eq!(response["output"][2]["name"], "count");
+    let body = native.requests().last().unwrap().json().unwrap();
+    assert_eq!(body["model"], "gpt-5");
+    assert_eq!(body["stream"], true);
+
+    // Both are in the request log with the upstream's token counts.
+    let page = h.wait_for_rows(2).await;
+    let rows = page["requests"].as_array().unwrap();
+    let mut seen: Vec<(bool, u64, u64)> = rows
+        .iter()
+        .filter(|r| r["endpoint"] == "/v1/responses")
+        .map(|r| {
+            assert_eq!(r["requested_model"], "codex");
+            assert_eq!(r["provider"], "native");
+            assert_eq!(r["model"], "gpt-5");
+            assert_eq!(r["outcome"], "ok", "{r}");
+            (
+                r["stream"].as_bool().unwrap_or(false),
+                r["prompt_tokens"].as_u64().unwrap(),
+                r["completion_tokens"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    seen.sort_unstable();
+    assert_eq!(seen, [(false, 9, 3), (true, 20, 8)]);
+}
+
+#[tokio::test]
+async fn previous_response_id_is_expanded_for_a_responses_upstream() {
+    let (h, native, _backup) = start_native().await;
+    native.push(Script::Reply(Reply {
+        text: Some("Nice to meet you, Ada.".into()),
+        reasoning: Some("A greeting.".into()),
+        ..Reply::default()
+    }));
+    let (status, _, first) = create(
+        &h,
+        json!({"model": "codex", "input": "My name is Ada.", "instructions": "Be warm.", "include": ["reasoning.encrypted_content"]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{first}");
+    let id = first["id"].as_str().unwrap();
+    // Kept by the time the answer is out.
+    assert_eq!(by_id(&h, reqwest::Method::GET, id).await.0, 200);
+
+    let (status, _, second) = create(
+        &h,
+        json!({"model": "codex", "input": "What is my name?", "previous_response_id": id}),
+    )
+    .await;
+    assert_eq!(status, 200, "{second}");
+    let sent = native.requests().last().unwrap().json().unwrap();
+    // The upstream never saw our kept id: it gets the conversation instead.
+    assert!(sent.get("previous_response_id").is_none(), "{sent}");
+    assert!(
+        sent.get("instructions").is_none(),
+        "instructions are not carried over"
+    );
+    let input = sent["input"].as_array().unwrap();
+    assert_eq!(input.len(), 4, "{sent}");
+    assert_eq!(input[0]["role"], "user");
+    assert_eq!(input[0]["content"][0]["text"], "My name is Ada.");
+    // Reasoning goes back with its id and encrypted content, so the upstream can read it.
+    assert_eq!(input[1]["type"], "reasoning");
+    assert_eq!(input[1]["id"], first["output"][0]["id"]);
+    assert_eq!(
+        input[1]["encrypted_content"],
+        first["output"][0]["encrypted_content"]
+    );
+    // The answer goes back without the id of an item the upstream did not store.
+    assert_eq!(input[2]["type"], "message");
+    assert_eq!(input[2]["role"], "assistant");
+    assert_eq!(input[2]["content"][0]["text"], "Nice to meet you, Ada.");
+    assert!(input[2].get("id").is_none());
+    assert_eq!(input[3]["content"][0]["text"], "What is my name?");
+
+    // The second turn is kept in turn, and continues through a stream too.
+    let second_id = second["id"].as_str().unwrap();
+    let (status, events) = stream(
+        &h,
+        json!({"model": "codex", "input": "And again?", "previous_response_id": second_id, "stream": true}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(assert_well_formed(&events)["status"], "completed");
+    let sent = native.requests().last().unwrap().json().unwrap();
+    let texts: Vec<&str> = sent["input"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["type"] == "message")
+        .map(|i| i["content"][0]["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            "My name is Ada.",
+            "Nice to meet you, Ada.",
+            "What is my name?",
+            "You said: What is my name?",
+            "And again?"
+        ]
+    );
+
+    // An id this gateway never made may be the upstream's own: it goes through untouched.
+    let (status, _, _) = create(
+        &h,
+        json!({"model": "codex", "input": "x", "previous_response_id": "resp_upstream_own"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let sent = native.requests().last().unwrap().json().unwrap();
+    assert_eq!(sent["previous_response_id"], "resp_upstream_own");
+    assert_eq!(sent["input"], "x");
+}
+
+#[tokio::test]
+async fn a_responses_upstream_failing_before_output_fails_over() {
+    let (h, native, backup) = start_native().await;
+    native.push(upstream_error(503, "overloaded"));
+    backup.push(Script::Reply(Reply::text("From the backup.")));
+    let (status, headers, r) = create(&h, json!({"model": "codex", "input": "hi"})).await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(header(&headers, "x-switchyard-target"), "backup/gpt-5-mini");
+    assert_eq!(r["output"][0]["content"][0]["text"], "From the backup.");
+    assert_eq!(backup.requests()[0].json().unwrap()["model"], "gpt-5-mini");
+
+    // A stream whose upstream reports a failure before any output fails over too: the client
+    // sees only the backup's stream.
+    native.push(Script::ErrorEventAfter {
+        reply: Reply::default(),
+        after: 2,
+    });
+    backup.push(Script::Reply(Reply::text("Streamed from the backup.")));
+    let (status, events) =
+        stream(&h, json!({"model": "codex", "input": "hi", "stream": true})).await;
+    assert_eq!(status, 200);
+    let response = assert_well_formed(&events);
+    assert_eq!(response["status"], "completed");
+    assert_eq!(response["model"], "gpt-5-mini");
+    assert!(events.iter().all(|e| e["type"] != "error"));
+    assert_eq!(native.request_count(), 2);
+    assert_eq!(backup.request_count(), 2);
+}
+
+#[tokio::test]
+async fn a_responses_stream_failing_after_output_ends_in_response_failed_without_switching() {
+    let (h, native, backup) = start_native().await;
+    // The upstream's own error events, after the first text delta.
+    native.push(Script::ErrorEventAfter {
+        reply: Reply::text("one two three four"),
+        after: 5,
+    });
+    let (status, events) =
+        stream(&h, json!({"model": "codex", "input": "hi", "stream": true})).await;
+    assert_eq!(status, 200);
+    let response = assert_well_formed(&events);
+    assert_eq!(events[4]["delta"], "one ");
+    assert_eq!(events[events.len() - 2]["type"], "error");
+    assert_eq!(response["status"], "failed");
+    assert_eq!(response["error"]["code"], "server_error");
+
+    // A connection cut after output: the gateway ends the stream with its own error and
+    // response.failed, numbered after the upstream's events.
+    native.push(Script::ResetAfterEvents {
+        reply: Reply::text("one two three four"),
+        after: 5,
+    });
+    let (status, events) =
+        stream(&h, json!({"model": "codex", "input": "hi", "stream": true})).await;
+    assert_eq!(status, 200);
+    let response = assert_well_formed(&events);
+    assert_eq!(events.len(), 7);
+    assert_eq!(events[5]["type"], "error");
+    assert_eq!(response["status"], "failed");
+    assert!(
+        response["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty())
+    );
+    assert_eq!(backup.request_count(), 0, "no silent switch after output");
+
+    // Both failures are in the request log as such.
+    let page = h.wait_for_rows(2).await;
+    let rows = page["requests"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    for row in rows {
+        assert_eq!(row["provider"], "native");
+        assert_eq!(row["outcome"], "error", "{row}");
+        assert!(row["error"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+}
+
+#[tokio::test]
+async fn a_continuation_sent_at_once_finds_the_response_it_continues() {
+    // The response is kept before its answer ends, so a client that chains turns without a
+    // pause never sends the upstream an id it does not know.
+    let (h, native, _backup) = start_native().await;
+    for i in 0..30 {
+        let stream = i % 2 == 1;
+        let first = json!({"model": "codex", "input": format!("turn {i}"), "stream": stream});
+        let id = if stream {
+            let (_, events) = self::stream(&h, first).await;
+            events.last().unwrap()["response"]["id"].clone()
+        } else {
+            create(&h, first).await.2["id"].clone()
+        };
+        let (status, _, next) = create(
+            &h,
+            json!({"model": "codex", "input": "next", "previous_response_id": id}),
+        )
+        .await;
+        assert_eq!(status, 200, "{next}");
+        let sent = native.requests().last().unwrap().json().unwrap();
+        assert!(
+            sent.get("previous_response_id").is_none(),
+            "turn {i} (stream: {stream}) was continued before it was kept"
+        );
+    }
 }

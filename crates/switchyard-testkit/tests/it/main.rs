@@ -9,3 +9,4 @@ mod faults;
 mod fixture;
 mod ollama;
 mod openai;
+mod responses;

@@ -114,8 +114,10 @@ async fn lookup(
     Ok(kept.filter(|k| k.owner.as_deref() == owner))
 }
 
-/// Keeps a finished Response and the conversation it ends, when the request allows it.
-fn keep_in(store: Option<Store>, conversation: &Conversation, response: &Value) {
+/// Keeps a finished Response and the conversation it ends, when the request allows it. Awaited
+/// before the client sees the end of the answer, so a client that continues at once with
+/// `previous_response_id` finds it.
+async fn keep_in(store: Option<&Store>, conversation: &Conversation, response: &Value) {
     let (Some(store), true) = (store, conversation.keep) else {
         return;
     };
@@ -133,11 +135,9 @@ fn keep_in(store: Option<Store>, conversation: &Conversation, response: &Value) 
         response: response.clone(),
         created_at: crate::record::now_ms(),
     };
-    tokio::spawn(async move {
-        if let Err(e) = store.put_response(&kept).await {
-            tracing::warn!(error = %e, "a response could not be kept for previous_response_id");
-        }
-    });
+    if let Err(e) = store.put_response(&kept).await {
+        tracing::warn!(error = %e, "a response could not be kept for previous_response_id");
+    }
 }
 
 /// Token counts from a Responses `usage` object.
@@ -329,7 +329,7 @@ async fn serve(
         Answer::Chat(answer) => {
             let response = translate::to_response(&answer, &mut echo, &kinds, input_chars);
             draft.update(|d| d.tokens = token_counts(&response["usage"]));
-            keep_in(state.store.clone(), &conversation, &response);
+            keep_in(state.store.as_ref(), &conversation, &response).await;
             json_response(draft, &response)?
         }
         Answer::Native(bytes) => {
@@ -338,7 +338,7 @@ async fn serve(
                 d.tokens = token_counts(&response["usage"]);
                 d.response_body = Some(bytes.clone());
             });
-            keep_in(state.store.clone(), &conversation, &response);
+            keep_in(state.store.as_ref(), &conversation, &response).await;
             (
                 [(
                     header::CONTENT_TYPE,

@@ -71,8 +71,9 @@ pub fn translated(
                 }
                 Waited::Item(None) => {
                     let response = translator.finish(&mut events);
-                    yield Ok(render(&mut events));
                     log.finished(response);
+                    log.keep().await;
+                    yield Ok(render(&mut events));
                     break;
                 }
                 Waited::KeepAlive => yield Ok(Bytes::from_static(KEEP_ALIVE)),
@@ -155,6 +156,7 @@ pub fn native(
         let NativeStream { head, mut events, mut decoder, mut rest } = stream;
         let mut seen = Seen::default();
         seen.read(&mut events, &mut log);
+        log.keep().await;
         let mut boundary = Boundary(Vec::new());
         for piece in head {
             boundary.after(&piece);
@@ -170,6 +172,7 @@ pub fn native(
                         tracing::debug!("an upstream event could not be decoded for the log");
                     }
                     seen.read(&mut events, &mut log);
+                    log.keep().await;
                     boundary.after(&piece);
                     yield Ok(piece);
                     continue;
@@ -187,6 +190,7 @@ pub fn native(
                 Waited::Item(None) => {
                     let _ = decoder.finish(&mut events);
                     seen.read(&mut events, &mut log);
+                    log.keep().await;
                     if seen.ended {
                         break;
                     }
@@ -212,6 +216,8 @@ pub struct ResponseLog {
     store: Option<Store>,
     conversation: Conversation,
     written: bool,
+    /// A completed Response not kept yet (see [`ResponseLog::keep`]).
+    to_keep: Option<Value>,
 }
 
 impl ResponseLog {
@@ -221,6 +227,15 @@ impl ResponseLog {
             store,
             conversation,
             written: false,
+            to_keep: None,
+        }
+    }
+
+    /// Keeps the completed Response, if there is one to keep; awaited before its terminal
+    /// event goes to the client, so a continuation sent at once finds it.
+    async fn keep(&mut self) {
+        if let Some(response) = self.to_keep.take() {
+            keep_in(self.store.as_ref(), &self.conversation, &response).await;
         }
     }
 
@@ -241,10 +256,8 @@ impl ResponseLog {
     }
 
     fn finished(&mut self, response: Option<Value>) {
-        if !self.written
-            && let Some(r) = &response
-        {
-            keep_in(self.store.clone(), &self.conversation, r);
+        if !self.written {
+            self.to_keep.clone_from(&response);
         }
         self.write(response);
     }
