@@ -29,6 +29,8 @@ struct WireRequest {
     stream: Option<bool>,
     stream_options: Option<WireStreamOptions>,
     messages: Option<Vec<WireMessage>>,
+    /// A legacy completions prompt, read as the user's text.
+    prompt: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize, Default)]
@@ -67,6 +69,7 @@ impl ParsedRequest {
             .rev()
             .find(|m| m.role == "user")
             .map(|m| content_text(&m.content))
+            .or_else(|| wire.prompt.as_ref().map(crate::doors::prompt_text))
             .unwrap_or_default();
         Self {
             valid: true,

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::content::{ParsedRequest, ReplyCtx, Resolved};
 use crate::script::{Dialect, Reply, Script};
-use crate::{anthropic, openai};
+use crate::{anthropic, doors, openai};
 
 /// Which kind of model endpoint a request hit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +19,10 @@ pub(crate) enum Endpoint {
     Embeddings,
     /// OpenAI image generation.
     Images,
+    /// Legacy text completions, moderations and rerank (`crate::doors`).
+    Completions,
+    Moderations,
+    Rerank,
 }
 
 /// What the server does with one request.
@@ -211,6 +215,16 @@ fn answer(
             .map(Answer::Whole)
             .map_err(|m| bad_request(&m));
     }
+    if endpoint == Endpoint::Moderations {
+        return doors::moderations_body(body, ctx.request_index)
+            .map(Answer::Whole)
+            .map_err(|m| bad_request(&m));
+    }
+    if endpoint == Endpoint::Rerank {
+        return doors::rerank_body(body, ctx.request_index)
+            .map(Answer::Whole)
+            .map_err(|m| bad_request(&m));
+    }
     if !req.valid {
         return Err(bad_request("request body is not a valid JSON chat request"));
     }
@@ -225,6 +239,17 @@ fn answer(
         first_tool_number: ctx.tool_counter.fetch_add(tools, Ordering::Relaxed) + 1,
     };
     let resolved = Resolved::new(reply, req, reply_ctx, tool_prefix);
+    let delay = Duration::from_millis(reply.chunk_delay_ms);
+    if endpoint == Endpoint::Completions {
+        return Ok(if req.stream {
+            Answer::Stream(
+                doors::completion_events(&resolved, req.include_usage),
+                delay,
+            )
+        } else {
+            Answer::Whole(doors::completion_body(&resolved))
+        });
+    }
     Ok(match (ctx.dialect, req.stream) {
         (Dialect::OpenAi, false) => Answer::Whole(openai::completion_body(&resolved)),
         (Dialect::Anthropic, false) => Answer::Whole(anthropic::message_body(&resolved)),
