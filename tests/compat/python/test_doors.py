@@ -99,7 +99,8 @@ def test_rerank_through_the_cohere_sdk(stack, alpha):
 
 
 def test_rerank_over_http_returns_documents_and_checks_its_input(gateway_http):
-    body = {"model": ALPHA, "query": "red fox", "documents": [{"text": d} for d in DOCS], "return_documents": True}
+    docs = [{"text": d} for d in DOCS]
+    body = {"model": ALPHA, "query": "red fox", "documents": docs, "return_documents": True}
     r = gateway_http.post("/v1/rerank", json=body)
     assert r.status_code == 200, r.text
     results = r.json()["results"]

@@ -15,7 +15,7 @@ use futures_util::Stream;
 use serde_json::{Value, json};
 
 use super::auth::Caller;
-use super::doors::{check, relay, required_model};
+use super::doors::{check, relay, required_model, route};
 use super::messages::stream::{Waited, next_within, timeout_error};
 use super::{AppState, JsonBody, fail, note_target, success_headers};
 use crate::api::openai::Usage;
@@ -103,11 +103,7 @@ async fn serve_stream(
     body: &Value,
     draft: &Draft,
 ) -> Result<Response, ApiError> {
-    let runtime = state.runtime.load_full();
-    let route = runtime
-        .resolve(model)
-        .ok_or_else(|| ApiError::model_not_found(model))?;
-    let deadline = Instant::now() + runtime.config.timeouts.total;
+    let (runtime, route, deadline) = route(state, model)?;
     let ok = failover::execute(&route, &runtime.config.retry, deadline, |t| {
         t.provider.completions_stream(body, &t.model)
     })
@@ -369,5 +365,79 @@ fn estimate_prompt_tokens(prompt: &Value) -> u64 {
         Value::Array(items) if items.iter().all(Value::is_number) => items.len() as u64,
         Value::Array(items) => items.iter().map(count).sum(),
         other => count(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn events(data: &[&str]) -> Vec<SseEvent> {
+        data.iter()
+            .map(|d| SseEvent {
+                event: String::new(),
+                data: (*d).to_owned(),
+            })
+            .collect()
+    }
+
+    fn relayed(body: Value, data: &[&str]) -> (CompletionLog, Vec<Value>) {
+        let draft = Draft::attached(Instant::now());
+        let mut log = CompletionLog::new(draft, "smart", &body);
+        let mut out = Vec::new();
+        log.relay(&mut events(data), &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let chunks = text
+            .split("\n\n")
+            .filter_map(|e| e.strip_prefix("data: "))
+            .map(|d| serde_json::from_str(d).unwrap())
+            .collect();
+        (log, chunks)
+    }
+
+    const STREAM: &[&str] = &[
+        r#"{"id":"cmpl-1","object":"text_completion","created":1,"model":"up","choices":[{"index":0,"text":"Hi","finish_reason":null}],"usage":null}"#,
+        r#"{"id":"cmpl-1","object":"text_completion","created":1,"model":"up","choices":[{"index":0,"text":"","finish_reason":"stop"}],"usage":null}"#,
+        r#"{"id":"cmpl-1","object":"text_completion","created":1,"model":"up","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}"#,
+        "[DONE]",
+    ];
+
+    #[test]
+    fn usage_reaches_the_client_only_when_asked_but_always_the_log() {
+        let (log, chunks) = relayed(json!({"prompt": "x"}), STREAM);
+        assert_eq!(chunks.len(), 2);
+        assert!(
+            chunks
+                .iter()
+                .all(|c| c.get("usage").is_none() && c["model"] == "smart")
+        );
+        assert!(log.done);
+        assert_eq!(log.usage.as_ref().unwrap()["total_tokens"], 4);
+
+        let asked = json!({"prompt": "x", "stream_options": {"include_usage": true}});
+        let (_, chunks) = relayed(asked, STREAM);
+        assert_eq!(chunks.len(), 3);
+        assert_eq!(chunks[2]["usage"]["completion_tokens"], 1);
+    }
+
+    #[test]
+    fn an_error_event_ends_the_relay_with_its_message() {
+        let mut log = CompletionLog::new(Draft::attached(Instant::now()), "m", &json!({}));
+        let mut out = Vec::new();
+        let err = log
+            .relay(
+                &mut events(&[r#"{"error":{"message":"overloaded","type":"server_error"}}"#]),
+                &mut out,
+            )
+            .unwrap_err();
+        assert_eq!(err.message(), "overloaded");
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn prompt_estimates_count_characters_or_token_ids() {
+        assert_eq!(estimate_prompt_tokens(&json!("abcdefgh")), 2);
+        assert_eq!(estimate_prompt_tokens(&json!([1, 2, 3])), 3);
+        assert_eq!(estimate_prompt_tokens(&json!(["abcd", [1, 2]])), 3);
     }
 }

@@ -15,7 +15,7 @@ use super::{AppState, JsonBody, fail, json_response, note_target, success_header
 use crate::error::ApiError;
 use crate::providers::passthrough::Door;
 use crate::record::{Draft, TokenCounts};
-use crate::routing::failover;
+use crate::routing::{Route, Runtime, failover};
 
 /// The moderation model used when a request names none, if it is routable.
 pub const DEFAULT_MODERATION_MODEL: &str = "omni-moderation-latest";
@@ -146,6 +146,19 @@ fn validate_rerank(body: &Value) -> Result<(), ApiError> {
     }
 }
 
+/// The live config, the route for `model` in it, and the deadline of a request starting now.
+pub(super) fn route(
+    state: &AppState,
+    model: &str,
+) -> Result<(Arc<Runtime>, Arc<Route>, Instant), ApiError> {
+    let runtime = state.runtime.load_full();
+    let route = runtime
+        .resolve(model)
+        .ok_or_else(|| ApiError::model_not_found(model))?;
+    let deadline = Instant::now() + runtime.config.timeouts.total;
+    Ok((runtime, route, deadline))
+}
+
 /// Routes `body` to `door` on the model's targets and answers with the JSON that came back,
 /// after `edit` (the answer is also returned, for the caller to read usage from).
 pub(super) async fn relay(
@@ -156,11 +169,7 @@ pub(super) async fn relay(
     door: Door,
     edit: impl FnOnce(&mut Value),
 ) -> Result<(Response, Value), ApiError> {
-    let runtime = state.runtime.load_full();
-    let route = runtime
-        .resolve(model)
-        .ok_or_else(|| ApiError::model_not_found(model))?;
-    let deadline = Instant::now() + runtime.config.timeouts.total;
+    let (runtime, route, deadline) = route(state, model)?;
     let ok = failover::execute(&route, &runtime.config.retry, deadline, |t| {
         t.provider.pass_json(door, body, &t.model)
     })
