@@ -578,6 +578,15 @@ mod tests {
             scope(&Method::DELETE, "/proxy/openai/files/f1"),
             Scope::Model { read: false }
         );
+        // Rerank where the Cohere and Jina clients post it; other /v2 paths stay admin.
+        assert_eq!(
+            scope(&Method::POST, "/v2/rerank"),
+            Scope::Model { read: false }
+        );
+        assert!(matches!(
+            scope(&Method::POST, "/v2/chat"),
+            Scope::Admin { .. }
+        ));
         for tricky in [
             "/ADMIN/keys",
             "//admin",
