@@ -35,6 +35,8 @@ struct WireRequest {
     input: Option<serde_json::Value>,
     /// Responses API: extra output to include.
     include: Option<Vec<String>>,
+    /// A legacy completions prompt, read as the user's text.
+    prompt: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize, Default)]
@@ -59,9 +61,10 @@ impl ParsedRequest {
                 ..Self::default()
             };
         };
-        let (last_user_text, last_tool_result) = match (&wire.messages, &wire.input) {
-            (None, Some(input)) => input_texts(input),
-            (messages, _) => {
+        let (last_user_text, last_tool_result) = match (&wire.messages, &wire.input, &wire.prompt) {
+            (None, Some(input), _) => input_texts(input),
+            (None, None, Some(prompt)) => (crate::doors::prompt_text(prompt), None),
+            (messages, _, _) => {
                 let messages = messages.as_deref().unwrap_or_default();
                 let user = messages
                     .iter()

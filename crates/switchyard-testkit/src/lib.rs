@@ -15,6 +15,7 @@
 mod anthropic;
 mod content;
 mod control;
+mod doors;
 mod fixture;
 mod http;
 mod ollama;

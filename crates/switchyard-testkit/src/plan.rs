@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::content::{ParsedRequest, ReplyCtx, Resolved};
 use crate::responses::Echo;
 use crate::script::{Dialect, Reply, Script};
-use crate::{anthropic, openai, responses};
+use crate::{anthropic, doors, openai, responses};
 
 /// Which kind of model endpoint a request hit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +22,10 @@ pub(crate) enum Endpoint {
     Images,
     /// OpenAI Responses API.
     Responses,
+    /// Legacy text completions, moderations and rerank (`crate::doors`).
+    Completions,
+    Moderations,
+    Rerank,
 }
 
 /// What the server does with one request.
@@ -216,6 +220,16 @@ fn answer(
             .map(Answer::Whole)
             .map_err(|m| bad_request(&m));
     }
+    if endpoint == Endpoint::Moderations {
+        return doors::moderations_body(body, ctx.request_index)
+            .map(Answer::Whole)
+            .map_err(|m| bad_request(&m));
+    }
+    if endpoint == Endpoint::Rerank {
+        return doors::rerank_body(body, ctx.request_index)
+            .map(Answer::Whole)
+            .map_err(|m| bad_request(&m));
+    }
     if !req.valid {
         return Err(bad_request("request body is not a valid JSON chat request"));
     }
@@ -230,12 +244,23 @@ fn answer(
         first_tool_number: ctx.tool_counter.fetch_add(tools, Ordering::Relaxed) + 1,
     };
     let resolved = Resolved::new(reply, req, reply_ctx, tool_prefix);
+    let delay = Duration::from_millis(reply.chunk_delay_ms);
+    if endpoint == Endpoint::Completions {
+        return Ok(if req.stream {
+            Answer::Stream(
+                doors::completion_events(&resolved, req.include_usage),
+                delay,
+            )
+        } else {
+            Answer::Whole(doors::completion_body(&resolved))
+        });
+    }
     if endpoint == Endpoint::Responses {
         let echo = Echo::parse(body, ctx.response_number);
         return Ok(if req.stream {
             Answer::Stream(
                 responses::stream_events(&resolved, &echo, req.encrypted_reasoning),
-                Duration::from_millis(reply.chunk_delay_ms),
+                delay,
             )
         } else {
             Answer::Whole(responses::response_body(

@@ -389,6 +389,9 @@ fn route(dialect: Dialect, method: &str, path: &str) -> Route {
         (Dialect::OpenAi, "POST", "/embeddings") => Route::Model(Endpoint::Embeddings),
         (Dialect::OpenAi, "POST", "/images/generations") => Route::Model(Endpoint::Images),
         (Dialect::OpenAi, "POST", "/responses") => Route::Model(Endpoint::Responses),
+        (Dialect::OpenAi, "POST", "/completions") => Route::Model(Endpoint::Completions),
+        (Dialect::OpenAi, "POST", "/moderations") => Route::Model(Endpoint::Moderations),
+        (Dialect::OpenAi, "POST", "/rerank" | "/v2/rerank") => Route::Model(Endpoint::Rerank),
         (Dialect::Anthropic, "POST", "/messages/count_tokens") => Route::CountTokens,
         _ => Route::NotFound,
     }

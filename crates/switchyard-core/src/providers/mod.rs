@@ -6,6 +6,7 @@ pub mod anthropic;
 pub mod anthropic_native;
 pub mod chunks;
 pub mod openai;
+pub mod passthrough;
 pub mod responses;
 pub mod sse;
 
@@ -120,15 +121,7 @@ impl Provider {
             Endpoint::Embeddings => "embeddings",
             Endpoint::Images => "images/generations",
         };
-        let mut url = reqwest::Url::parse(&self.base_url)
-            .map_err(|e| UpstreamError::Config(format!("bad base_url: {e}")))?;
-        url.path_segments_mut()
-            .map_err(|()| UpstreamError::Config("bad base_url".into()))?
-            .pop_if_empty()
-            .extend(["openai", "deployments", model])
-            .extend(path.split('/'));
-        url.query_pairs_mut().append_pair("api-version", version);
-        Ok(Cow::Owned(url))
+        azure_url(&self.base_url, version, model, path).map(Cow::Owned)
     }
 
     /// A client for side calls (model lists, connection tests) with this provider's TLS and
@@ -384,6 +377,24 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         at.duration_since(SystemTime::now())
             .unwrap_or(Duration::ZERO),
     )
+}
+
+/// Azure OpenAI: `{base_url}/openai/deployments/{model}/{path}?api-version={version}`.
+fn azure_url(
+    base_url: &str,
+    version: &str,
+    model: &str,
+    path: &str,
+) -> Result<reqwest::Url, UpstreamError> {
+    let mut url = reqwest::Url::parse(base_url)
+        .map_err(|e| UpstreamError::Config(format!("bad base_url: {e}")))?;
+    url.path_segments_mut()
+        .map_err(|()| UpstreamError::Config("bad base_url".into()))?
+        .pop_if_empty()
+        .extend(["openai", "deployments", model])
+        .extend(path.split('/'));
+    url.query_pairs_mut().append_pair("api-version", version);
+    Ok(url)
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -16,7 +16,7 @@ use crate::api::openai::{
 use crate::config::ProviderKind;
 use crate::error::UpstreamError;
 
-fn headers(p: &Provider) -> Result<HeaderMap, UpstreamError> {
+pub(super) fn headers(p: &Provider) -> Result<HeaderMap, UpstreamError> {
     let mut h = HeaderMap::new();
     p.authenticate(&mut h)?;
     Ok(h)
@@ -133,21 +133,28 @@ pub async fn chat_stream(
 
 /// One upstream `data:` payload: a chunk, or an error the upstream reported mid-stream.
 pub fn parse_chunk(data: &str) -> Result<ChatChunk, UpstreamError> {
-    if (data.trim_start().starts_with("{\"error\"") || data.contains("\"error\":{"))
-        && let Ok(body) = serde_json::from_str::<ErrorBody>(data)
-    {
-        return Err(UpstreamError::Status {
-            status: 502,
-            kind: body.error.kind.unwrap_or_else(|| "server_error".into()),
-            code: body.error.code,
-            param: body.error.param,
-            message: body.error.message,
-            retry_after: None,
-        });
+    if let Some(e) = stream_error(data) {
+        return Err(e);
     }
     serde_json::from_str(data).map_err(|e| {
         let excerpt: String = data.chars().take(120).collect();
         UpstreamError::Protocol(format!("unreadable stream event ({e}): {excerpt}"))
+    })
+}
+
+/// An upstream `data:` payload that reports an error (`{"error":{…}}`) instead of a chunk.
+pub fn stream_error(data: &str) -> Option<UpstreamError> {
+    if !(data.trim_start().starts_with("{\"error\"") || data.contains("\"error\":{")) {
+        return None;
+    }
+    let body = serde_json::from_str::<ErrorBody>(data).ok()?;
+    Some(UpstreamError::Status {
+        status: 502,
+        kind: body.error.kind.unwrap_or_else(|| "server_error".into()),
+        code: body.error.code,
+        param: body.error.param,
+        message: body.error.message,
+        retry_after: None,
     })
 }
 

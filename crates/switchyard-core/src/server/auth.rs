@@ -73,6 +73,8 @@ pub fn scope(method: &Method, path: &str) -> Scope {
         },
         // The built-in MCP server: its tools run models, so it is a model route.
         "/mcp" => Scope::Model { read: false },
+        // Rerank where Cohere and Jina clients post it.
+        "/rerank" | "/v2/rerank" => Scope::Model { read: false },
         // A provider's own API, with its key: model traffic (the handler checks allow-lists).
         _ if path.starts_with("/proxy/") => Scope::Model { read: false },
         _ => Scope::Admin { read },
@@ -576,6 +578,15 @@ mod tests {
             scope(&Method::DELETE, "/proxy/openai/files/f1"),
             Scope::Model { read: false }
         );
+        // Rerank where the Cohere and Jina clients post it; other /v2 paths stay admin.
+        assert_eq!(
+            scope(&Method::POST, "/v2/rerank"),
+            Scope::Model { read: false }
+        );
+        assert!(matches!(
+            scope(&Method::POST, "/v2/chat"),
+            Scope::Admin { .. }
+        ));
         for tricky in [
             "/ADMIN/keys",
             "//admin",

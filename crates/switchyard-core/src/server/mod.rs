@@ -7,6 +7,8 @@ mod admin_mcp;
 pub mod agent;
 pub mod auth;
 mod chat;
+mod completions;
+mod doors;
 mod embeddings;
 mod extract;
 mod images;

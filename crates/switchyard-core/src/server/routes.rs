@@ -6,8 +6,8 @@ use axum::Router;
 use axum::routing::{get, post, put};
 
 use super::{
-    AppState, admin, admin_config as cfg, admin_mcp as mcp, chat, embeddings, images, mcp_tools,
-    messages, middleware, models, proxy, recording, responses, sessions, ui,
+    AppState, admin, admin_config as cfg, admin_mcp as mcp, chat, completions, doors, embeddings,
+    images, mcp_tools, messages, middleware, models, proxy, recording, responses, sessions, ui,
 };
 
 pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
@@ -23,6 +23,9 @@ pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
         )
         .route("/embeddings", post(embeddings::embeddings))
         .route("/images/generations", post(images::generations))
+        .route("/completions", post(completions::completions))
+        .route("/moderations", post(doors::moderations))
+        .route("/rerank", post(doors::rerank))
         .route("/models", get(models::list))
         .route("/models/{*id}", get(models::retrieve))
         .fallback(middleware::not_found)
@@ -34,6 +37,14 @@ pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
     // Pass-through to a provider's own API, recorded like /v1.
     let proxy = Router::new()
         .route("/{provider}/{*path}", axum::routing::any(proxy::proxy))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            recording::record,
+        ));
+    // Rerank where the Cohere and Jina clients post it, recorded like /v1.
+    let rerank = Router::new()
+        .route("/rerank", post(doors::rerank))
+        .route("/v2/rerank", post(doors::rerank))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             recording::record,
@@ -131,6 +142,7 @@ pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/statsz", get(admin::statsz))
         .route("/mcp", mcp_tools::service(state))
         .nest("/v1", v1)
+        .merge(rerank)
         .nest("/proxy", proxy)
         .nest("/admin", admin)
 }

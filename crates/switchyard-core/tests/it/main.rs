@@ -10,6 +10,7 @@ mod access;
 mod admin_config;
 mod cancel;
 mod chat;
+mod doors;
 mod embeddings;
 mod errors;
 mod failover;
