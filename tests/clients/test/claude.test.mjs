@@ -49,42 +49,49 @@ for (const [label, model, fake, kind] of [
   });
 }
 
-test('claude -p runs the Bash tool the model asks for and sends its output back', async () => {
-  stack.captureAs('claude-tool');
-  const cwd = stack.workdir('claude-tool');
-  await stack.an.script(
-    reply({
-      text: 'I will run it.',
-      tool_calls: [
-        {
-          name: 'Bash',
-          arguments: { command: 'echo "switchyard-$((6*7))" | tee proof.txt', description: 'Print and save a marker' },
-        },
-      ],
-    }),
-    reply({ text: 'The command printed switchyard-42.' }),
-  );
-  const out = await stack.claude('Run the marker command.', {
-    model: ANTHROPIC_MODEL,
-    cwd,
-    args: ['--allowedTools', 'Bash'],
-  });
-  assert.equal(out.code, 0, out.log());
-  assert.equal(out.result?.result, 'The command printed switchyard-42.', out.log());
-  assert.equal(readFileSync(path.join(cwd, 'proof.txt'), 'utf8').trim(), 'switchyard-42', 'Claude Code ran the command');
+for (const [label, model, fake, kind] of [
+  ['an Anthropic upstream', ANTHROPIC_MODEL, 'an', 'anthropic'],
+  ['an OpenAI upstream', OPENAI_MODEL, 'oa', 'openai'],
+]) {
+  test(`claude -p runs the Bash tool the model asks for and sends its output back (${label})`, async () => {
+    stack.captureAs(`claude-tool-${kind}`);
+    const cwd = stack.workdir('claude-tool');
+    await stack[fake].script(
+      reply({
+        text: 'I will run it.',
+        tool_calls: [
+          {
+            name: 'Bash',
+            arguments: { command: 'echo "switchyard-$((6*7))" | tee proof.txt', description: 'Print and save a marker' },
+          },
+        ],
+      }),
+      reply({ text: 'The command printed switchyard-42.' }),
+    );
+    const out = await stack.claude('Run the marker command.', { model, cwd, args: ['--allowedTools', 'Bash'] });
+    assert.equal(out.code, 0, out.log());
+    assert.equal(out.result?.result, 'The command printed switchyard-42.', out.log());
+    assert.equal(readFileSync(path.join(cwd, 'proof.txt'), 'utf8').trim(), 'switchyard-42', 'Claude Code ran the command');
 
-  const reqs = await conversation(stack.an);
-  assert.equal(reqs.length, 2, out.log());
-  const first = reqs[0].body;
-  assert.ok(
-    first.tools.some((t) => t.name === 'Bash'),
-    'Claude Code offers its Bash tool',
-  );
-  const last = reqs[1].body.messages.at(-1);
-  assert.equal(last.role, 'user');
-  const result = last.content.find((b) => b.type === 'tool_result');
-  assert.ok(result, `second request carries a tool_result: ${JSON.stringify(last)}`);
-  const useId = reqs[1].body.messages.at(-2).content.find((b) => b.type === 'tool_use').id;
-  assert.equal(result.tool_use_id, useId);
-  assert.match(textOf(result.content), /switchyard-42/);
-});
+    const reqs = await conversation(stack[fake]);
+    assert.equal(reqs.length, 2, out.log());
+    const offered = reqs[0].body.tools.map((t) => t.function?.name ?? t.name);
+    assert.ok(offered.includes('Bash'), `Claude Code offers its Bash tool: ${offered}`);
+    const msgs = reqs[1].body.messages;
+    if (kind === 'anthropic') {
+      const last = msgs.at(-1);
+      assert.equal(last.role, 'user');
+      const result = last.content.find((b) => b.type === 'tool_result');
+      assert.ok(result, `second request carries a tool_result: ${JSON.stringify(last)}`);
+      const use = msgs.at(-2).content.find((b) => b.type === 'tool_use');
+      assert.equal(result.tool_use_id, use.id);
+      assert.match(textOf(result.content), /switchyard-42/);
+    } else {
+      const call = msgs.find((m) => m.role === 'assistant' && m.tool_calls?.length).tool_calls[0];
+      assert.equal(call.function.name, 'Bash');
+      const result = msgs.find((m) => m.role === 'tool');
+      assert.equal(result.tool_call_id, call.id);
+      assert.match(textOf(result.content), /switchyard-42/);
+    }
+  });
+}
