@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CONFIG ?=
 SERVE_ARGS := $(if $(CONFIG),--config $(CONFIG),)
 
-.PHONY: run serve test lint unit compat bench build deps deps-rust deps-node deps-python deps-keyring check-config clean \
+.PHONY: run serve test lint unit compat test-clients bench build deps deps-rust deps-node deps-python deps-keyring check-config clean \
 	bundle desktop-test deps-desktop
 
 # The desktop app (src-tauri). The UI build (`frontend`) comes first: the core embeds
@@ -31,9 +31,9 @@ run: deps-rust deps-desktop frontend
 serve: deps-rust frontend
 	$(CARGO) run --release -p switchyard-cli --bin switchyard -- serve $(SERVE_ARGS)
 
-## test: formatting, lints, Rust tests, the official-SDK compatibility suites, the UI in a browser, then the desktop app
+## test: formatting, lints, Rust tests, the official-SDK compatibility suites, the real coding clients, the UI in a browser, then the desktop app
 # (deps-desktop first: the workspace's lints and tests compile src-tauri, which links webkit2gtk)
-test: deps deps-desktop lint unit compat ui-test desktop-test
+test: deps deps-desktop lint unit compat test-clients ui-test desktop-test
 
 lint: deps-rust deps-desktop
 	$(CARGO) fmt --all -- --check
@@ -50,6 +50,12 @@ compat: build deps-node deps-python deps-keyring
 	SWITCHYARD_BIN=$(CURDIR)/target/debug/switchyard \
 	SWITCHYARD_FAKE_BIN=$(CURDIR)/target/debug/switchyard-fake \
 	bash scripts/with-keyring.sh bash tests/compat/run.sh
+
+## test-clients: the real Codex CLI and Claude Code (pinned in tests/clients/package-lock.json) against the gateway
+test-clients: build deps-node deps-keyring
+	SWITCHYARD_BIN=$(CURDIR)/target/debug/switchyard \
+	SWITCHYARD_FAKE_BIN=$(CURDIR)/target/debug/switchyard-fake \
+	bash scripts/with-keyring.sh bash tests/clients/run.sh
 
 .PHONY: deps-frontend frontend deps-chromium ui-test
 
@@ -157,4 +163,4 @@ apt:
 
 clean:
 	$(CARGO) clean
-	rm -rf .venv tests/compat/node/node_modules bench-results
+	rm -rf .venv tests/compat/node/node_modules tests/clients/node_modules bench-results

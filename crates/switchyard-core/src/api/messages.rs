@@ -101,11 +101,14 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for TextOr<T> {
     }
 }
 
+/// `system` is a turn of its own in the middle of a conversation, as Claude Code sends it
+/// (an environment note after the first user message); the top-level `system` is the prompt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     User,
     Assistant,
+    System,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -172,6 +172,7 @@ pub fn to_chat_request(req: &CreateMessage) -> Result<ChatRequest, ApiError> {
         match m.role {
             Role::User => user_turn(&m.content, i, &mut messages)?,
             Role::Assistant => assistant_turn(&m.content, i, &mut messages)?,
+            Role::System => system_turn(&m.content, i, &mut messages)?,
         }
     }
     let tools = tools(req)?;
@@ -210,6 +211,28 @@ pub fn to_chat_request(req: &CreateMessage) -> Result<ChatRequest, ApiError> {
         reasoning_effort: reasoning_effort(req),
         extra,
     })
+}
+
+/// A system turn inside the conversation stays a system message at the same place: its text
+/// blocks, joined; anything else in it is refused.
+fn system_turn(
+    content: &TextOr<Block>,
+    i: usize,
+    out: &mut Vec<ChatMessage>,
+) -> Result<(), ApiError> {
+    if let TextOr::Blocks(blocks) = content
+        && let Some(j) = blocks.iter().position(|b| !matches!(b, Block::Text { .. }))
+    {
+        return Err(invalid(
+            format!("messages[{i}].content[{j}].type"),
+            "a system message may hold text only",
+        ));
+    }
+    let text = plain_text(content);
+    if !text.is_empty() {
+        out.push(chat_message(ChatRole::System, Some(Content::Text(text))));
+    }
+    Ok(())
 }
 
 /// A user turn: its tool results become `tool` messages, in order and first (OpenAI wants them
@@ -709,6 +732,42 @@ mod tests {
             )
             .is_ok(),
             "count_tokens has no max_tokens"
+        );
+    }
+
+    #[test]
+    fn a_system_turn_inside_the_conversation_stays_a_system_message_in_place() {
+        // Claude Code sends its environment note as a `system` turn after the first user message.
+        let req = request(json!({
+            "model": "m", "max_tokens": 10,
+            "system": "prompt",
+            "messages": [
+                {"role": "user", "content": [{"type": "text", "text": "hi"}]},
+                {"role": "system", "content": [
+                    {"type": "text", "text": "# Environment"},
+                    {"type": "text", "text": "cwd: /tmp", "cache_control": {"type": "ephemeral"}}
+                ]}
+            ]
+        }));
+        let body = serde_json::to_value(to_chat_request(&req).unwrap()).unwrap();
+        assert_eq!(
+            body["messages"],
+            json!([
+                {"role": "system", "content": "prompt"},
+                {"role": "user", "content": "hi"},
+                {"role": "system", "content": "# Environment\ncwd: /tmp"}
+            ])
+        );
+        let image = request(json!({
+            "model": "m", "max_tokens": 10,
+            "messages": [{"role": "system", "content": [
+                {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AAAA"}}
+            ]}]
+        }));
+        let e = to_chat_request(&image).unwrap_err();
+        assert_eq!(
+            e.inner().param.as_deref(),
+            Some("messages[0].content[0].type")
         );
     }
 
