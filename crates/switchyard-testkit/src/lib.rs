@@ -16,6 +16,7 @@ mod content;
 mod control;
 mod fixture;
 mod http;
+mod media;
 mod ollama;
 mod openai;
 mod plan;
@@ -23,5 +24,6 @@ mod render;
 mod script;
 mod server;
 
+pub use media::{FormPart, parse_multipart};
 pub use script::{Dialect, Reply, Script, ToolCallSpec};
 pub use server::{Disconnect, FakeUpstream, Recorded, refused_base_url};

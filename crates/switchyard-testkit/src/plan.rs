@@ -19,6 +19,14 @@ pub(crate) enum Endpoint {
     Embeddings,
     /// OpenAI image generation.
     Images,
+    /// OpenAI text to speech (`/audio/speech`).
+    Speech,
+    /// OpenAI `/audio/transcriptions` (multipart).
+    Transcriptions,
+    /// OpenAI `/audio/translations` (multipart).
+    Translations,
+    /// OpenAI `/images/edits` (multipart).
+    ImageEdits,
 }
 
 /// What the server does with one request.
@@ -124,6 +132,12 @@ pub(crate) fn error_response(
 pub(crate) fn plan(ctx: &Ctx<'_>, script: &Script, endpoint: Endpoint, body: &[u8]) -> Action {
     match script {
         Script::Reply(reply) => {
+            let delay = Duration::from_millis(reply.chunk_delay_ms);
+            if let Some(media) = crate::media::respond(endpoint, body, delay) {
+                return Action::Respond(media.unwrap_or_else(|m| {
+                    error_response(ctx.dialect, 400, &m, None, ctx.request_index)
+                }));
+            }
             let req = ParsedRequest::parse(body);
             match answer(ctx, reply, endpoint, &req, body) {
                 Ok(Answer::Whole(bytes)) => Action::Respond(Response::json(200, bytes)),
