@@ -220,6 +220,14 @@ fn answer(
             .map(Answer::Whole)
             .map_err(|m| bad_request(&m));
     }
+    // Media answers, for the faults that cut them short (a normal reply is planned in `plan`).
+    let delay = Duration::from_millis(reply.chunk_delay_ms);
+    if let Some(Ok(media)) = crate::media::respond(endpoint, body, delay) {
+        return Ok(match media.body {
+            Body::Chunks { chunks, delay } => Answer::Stream(chunks, delay),
+            Body::Full(whole) | Body::Truncated { sent: whole, .. } => Answer::Whole(whole),
+        });
+    }
     if endpoint == Endpoint::Images {
         return openai::images_body(body)
             .map(Answer::Whole)

@@ -151,9 +151,9 @@ mod tests {
     use super::*;
     use crate::secrets::SecretStore;
 
-    fn provider(extra: &str) -> Provider {
+    fn provider(kind: &str, base_url: &str, extra: &str) -> Provider {
         let text = format!(
-            "[[providers]]\nname = \"p\"\nkind = \"openai\"\nbase_url = \"https://example.test/v1\"\nmodels = [\"whisper-1\"]\n{extra}"
+            "[[providers]]\nname = \"p\"\nkind = \"{kind}\"\nbase_url = \"{base_url}\"\nmodels = [\"whisper-1\"]\n{extra}"
         );
         let config = crate::Config::from_toml(&text).unwrap();
         Provider::new(&config.providers[0], &SecretStore::default()).unwrap()
@@ -161,17 +161,26 @@ mod tests {
 
     #[test]
     fn media_urls_follow_the_base_url_and_azure_deployments() {
-        let p = provider("");
+        let p = provider("openai", "https://example.test/v1", "");
         assert_eq!(
             p.media_url(MediaEndpoint::Transcriptions, "whisper-1")
                 .unwrap()
                 .as_str(),
             "https://example.test/v1/audio/transcriptions"
         );
-        let p = provider("azure_api_version = \"2025-01-01\"");
+        let p = provider(
+            "azure",
+            "https://me.openai.azure.com",
+            "api_version = \"2025-01-01\"",
+        );
         assert_eq!(
             p.media_url(MediaEndpoint::Speech, "tts").unwrap().as_str(),
-            "https://example.test/v1/openai/deployments/tts/audio/speech?api-version=2025-01-01"
+            "https://me.openai.azure.com/openai/deployments/tts/audio/speech?api-version=2025-01-01"
         );
+        let p = provider("anthropic", "https://api.anthropic.com", "");
+        let e = p
+            .media_url(MediaEndpoint::Transcriptions, "claude")
+            .unwrap_err();
+        assert!(e.to_string().contains("transcribe"), "{e}");
     }
 }
