@@ -130,6 +130,7 @@ async fn speak(
         .cloned()
         .unwrap_or_else(|| HeaderValue::from_static("application/octet-stream"));
     let kind = content_type.to_str().unwrap_or_default().to_owned();
+    let idle = ok.target.provider.timeouts.idle;
     let draft = draft.clone();
     let stream = async_stream::stream! {
         let mut sent = 0usize;
@@ -138,21 +139,24 @@ async fn speak(
             yield Ok::<Bytes, std::io::Error>(first);
         }
         loop {
-            match upstream.chunk().await {
+            let next = match tokio::time::timeout(idle, upstream.chunk()).await {
+                Ok(next) => next.map_err(|e| from_reqwest(&e).to_string()),
+                Err(_) => Err(format!("no data for {} ms (timeouts.idle_ms)", idle.as_millis())),
+            };
+            match next {
                 Ok(Some(chunk)) => {
                     sent += chunk.len();
                     yield Ok(chunk);
                 }
                 Ok(None) => break,
                 Err(e) => {
-                    let e = from_reqwest(&e);
                     draft.update(|d| {
                         d.response_body = Some(audio_summary(&kind, sent));
                         d.failed_in_body = true;
                         d.error = Some(format!("the upstream's audio broke off after {sent} bytes: {e}"));
                     });
                     // Ends the response without its proper end, so the client can tell.
-                    yield Err(std::io::Error::other(e.to_string()));
+                    yield Err(std::io::Error::other(e));
                     return;
                 }
             }

@@ -204,6 +204,44 @@ async fn speech_fails_over_before_the_first_byte_and_never_after() {
 }
 
 #[tokio::test]
+async fn speech_that_stalls_mid_audio_ends_at_the_idle_timeout_and_says_so() {
+    let (h, gamma) = media_harness("").await;
+    let cfg = std::fs::read_to_string(h.config_path()).unwrap();
+    let cfg = cfg.replace(
+        "name = \"gamma\"\n",
+        "name = \"gamma\"\ntimeouts = { idle_ms = 200 }\n",
+    );
+    h.gateway
+        .reload(switchyard_core::Config::from_toml(&cfg).unwrap())
+        .await
+        .unwrap();
+    gamma.push(Script::StallAfterEvents {
+        reply: Reply::default(),
+        after: 1,
+    });
+    let r = h
+        .post(
+            "/audio/speech",
+            json!({"model": "gamma/tts-1", "input": "hi", "voice": "alloy"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let id = header(r.headers(), "x-switchyard-request-id").to_owned();
+    assert!(
+        r.bytes().await.is_err(),
+        "the body ends broken, not complete"
+    );
+    h.wait_for_rows(1).await;
+    let (_, d) = h.admin(&format!("/admin/requests/{id}")).await;
+    assert_eq!(d["outcome"], "error");
+    assert!(
+        d["error"].as_str().unwrap().contains("timeouts.idle_ms"),
+        "{}",
+        d["error"]
+    );
+}
+
+#[tokio::test]
 async fn speech_without_input_or_on_an_anthropic_model_is_a_client_error() {
     let (h, gamma) = media_harness("").await;
     let r = h
