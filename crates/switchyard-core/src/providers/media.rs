@@ -73,7 +73,9 @@ impl Provider {
         model: &str,
     ) -> Result<reqwest::Response, UpstreamError> {
         let url = self.media_url(endpoint, model)?;
-        let mut form = reqwest::multipart::Form::new();
+        // Field names as the client sent them (reqwest would percent-encode some); file names
+        // are sent as UTF-8 either way.
+        let mut form = reqwest::multipart::Form::new().percent_encode_noop();
         for p in parts {
             let part = if p.name == "model" {
                 reqwest::multipart::Part::text(model.to_owned())

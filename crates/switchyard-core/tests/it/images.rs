@@ -56,7 +56,7 @@ async fn image_edits_resend_every_image_and_the_mask_with_the_targets_model() {
     };
     let form = Form::new()
         .part("image[]", png(one.clone(), "one.png"))
-        .part("image[]", png(two.clone(), "two.png"))
+        .part("image[]", png(two.clone(), "tête.png"))
         .part("mask", png(mask.clone(), "mask.png"))
         .text("prompt", "add a hat")
         .text("model", "painter")
@@ -77,7 +77,7 @@ async fn image_edits_resend_every_image_and_the_mask_with_the_targets_model() {
         got,
         [
             ("image[]", Some("one.png"), 700),
-            ("image[]", Some("two.png"), 1300),
+            ("image[]", Some("tête.png"), 1300),
             ("mask", Some("mask.png"), 64),
             ("prompt", None, 9),
             ("model", None, 11),
