@@ -148,6 +148,10 @@ impl Form {
     }
 }
 
+/// The most fields and files a form may have: OpenAI's forms have a dozen fields and at most 16
+/// images; many more only serve to make the gateway work.
+const MAX_PARTS: usize = 256;
+
 /// Reads a `multipart/form-data` body of at most `limit` bytes of content; `param` is the file
 /// field that errors about the body as a whole name.
 pub(super) async fn read_form(
@@ -170,6 +174,18 @@ pub(super) async fn read_form(
         return Err(ApiError::invalid_request(format!(
             "This endpoint takes a multipart/form-data upload (the `{param}` and its fields), not {got}."
         ))
+        .with_param(param));
+    }
+    // RFC 2046 caps boundaries at 70 characters; longer ones only serve to slow parsers down.
+    let boundary = content_type
+        .split(';')
+        .filter_map(|p| p.trim().split_once('='))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case("boundary"))
+        .map(|(_, v)| v.trim().trim_matches('"'));
+    if boundary.is_some_and(|b| b.len() > 70) {
+        return Err(ApiError::invalid_request(
+            "The multipart boundary is longer than 70 characters (RFC 2046).",
+        )
         .with_param(param));
     }
     let declared = req
@@ -197,6 +213,12 @@ pub(super) async fn read_form(
         .await
         .map_err(|e| malformed(&e.body_text()))?
     {
+        if parts.len() == MAX_PARTS {
+            return Err(ApiError::invalid_request(format!(
+                "The form has more than {MAX_PARTS} parts."
+            ))
+            .with_param(param));
+        }
         let Some(name) = field.name().filter(|n| !n.is_empty()).map(str::to_owned) else {
             return Err(malformed(&"a part has no field name"));
         };

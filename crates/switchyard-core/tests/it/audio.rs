@@ -452,6 +452,49 @@ async fn bad_uploads_are_400s_naming_their_param_without_touching_upstreams() {
         let e = r.json::<Value>().await.unwrap();
         assert_eq!(e["error"]["param"], "file", "{what}: {e}");
     }
+    // Pathological forms are refused before they cost much (LiteLLM CVE-2024-8984).
+    let long = "b".repeat(10 * 1024);
+    let mut many = Vec::new();
+    for _ in 0..1000 {
+        many.extend_from_slice(b"--b\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n\r\n");
+    }
+    many.extend_from_slice(b"--b--\r\n");
+    let pathological = [
+        (
+            format!("multipart/form-data; boundary={long}"),
+            format!("--{long}\r\n").into_bytes(),
+            "70 characters",
+        ),
+        (
+            "multipart/form-data; boundary=b".to_owned(),
+            many,
+            "256 parts",
+        ),
+    ];
+    for (content_type, body, says) in pathological {
+        let r = h
+            .client
+            .post(format!("{}/audio/transcriptions", h.base))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400);
+        let e = r.json::<Value>().await.unwrap();
+        let message = e["error"]["message"].as_str().unwrap();
+        assert!(message.contains(says), "{message}");
+    }
+    // A hostile page may send a form without a preflight: its Origin gives it away.
+    let r = h
+        .client
+        .post(format!("{}/audio/transcriptions", h.base))
+        .header("origin", "https://evil.example")
+        .multipart(clip("listen", vec![1]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
     assert_eq!(gamma.request_count() + h.beta.request_count(), 0);
 }
 
