@@ -130,6 +130,22 @@ async fn speech_streams_the_upstreams_audio_with_its_content_type_and_the_target
         .await;
     assert_eq!(header(r.headers(), "content-type"), "audio/mpeg");
     assert!(r.bytes().await.unwrap().starts_with(b"ID3"));
+
+    // stream_format "sse": the upstream's events pass through as they are.
+    let r = h
+        .post(
+            "/audio/speech",
+            json!({"model": "gamma/tts-1", "input": "hi", "voice": "nova", "stream_format": "sse"}),
+        )
+        .await;
+    assert_eq!(header(r.headers(), "content-type"), "text/event-stream");
+    let events = crate::harness::sse_data(&r.text().await.unwrap());
+    let kinds: Vec<Value> = events
+        .iter()
+        .map(|e| serde_json::from_str::<Value>(e).unwrap()["type"].clone())
+        .collect();
+    assert_eq!(kinds.first(), Some(&json!("speech.audio.delta")));
+    assert_eq!(kinds.last(), Some(&json!("speech.audio.done")));
 }
 
 #[tokio::test]
