@@ -82,6 +82,9 @@ struct RecordedView<'a> {
     path: &'a str,
     headers: serde_json::Map<String, serde_json::Value>,
     body: serde_json::Value,
+    /// Multipart requests: their fields, model and file sizes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    multipart: Option<serde_json::Value>,
 }
 
 impl<'a> RecordedView<'a> {
@@ -102,6 +105,7 @@ impl<'a> RecordedView<'a> {
             path: &r.path,
             headers,
             body,
+            multipart: crate::media::summary(&r.body),
         }
     }
 }

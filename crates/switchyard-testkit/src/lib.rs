@@ -18,6 +18,7 @@ mod control;
 mod doors;
 mod fixture;
 mod http;
+mod media;
 mod ollama;
 mod openai;
 mod plan;
@@ -26,5 +27,6 @@ mod responses;
 mod script;
 mod server;
 
+pub use media::{FormPart, parse_multipart};
 pub use script::{Dialect, Reply, Script, ToolCallSpec};
 pub use server::{Disconnect, FakeUpstream, Recorded, refused_base_url};

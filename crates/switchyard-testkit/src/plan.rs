@@ -26,6 +26,14 @@ pub(crate) enum Endpoint {
     Completions,
     Moderations,
     Rerank,
+    /// OpenAI text to speech (`/audio/speech`).
+    Speech,
+    /// OpenAI `/audio/transcriptions` (multipart).
+    Transcriptions,
+    /// OpenAI `/audio/translations` (multipart).
+    Translations,
+    /// OpenAI `/images/edits` (multipart).
+    ImageEdits,
 }
 
 /// What the server does with one request.
@@ -133,6 +141,12 @@ pub(crate) fn error_response(
 pub(crate) fn plan(ctx: &Ctx<'_>, script: &Script, endpoint: Endpoint, body: &[u8]) -> Action {
     match script {
         Script::Reply(reply) => {
+            let delay = Duration::from_millis(reply.chunk_delay_ms);
+            if let Some(media) = crate::media::respond(endpoint, body, delay) {
+                return Action::Respond(media.unwrap_or_else(|m| {
+                    error_response(ctx.dialect, 400, &m, None, ctx.request_index)
+                }));
+            }
             let req = ParsedRequest::parse(body);
             match answer(ctx, reply, endpoint, &req, body) {
                 Ok(Answer::Whole(bytes)) => Action::Respond(Response::json(200, bytes)),
@@ -214,6 +228,14 @@ fn answer(
         return openai::embeddings_body(body)
             .map(Answer::Whole)
             .map_err(|m| bad_request(&m));
+    }
+    // Media answers, for the faults that cut them short (a normal reply is planned in `plan`).
+    let delay = Duration::from_millis(reply.chunk_delay_ms);
+    if let Some(Ok(media)) = crate::media::respond(endpoint, body, delay) {
+        return Ok(match media.body {
+            Body::Chunks { chunks, delay } => Answer::Stream(chunks, delay),
+            Body::Full(whole) | Body::Truncated { sent: whole, .. } => Answer::Whole(whole),
+        });
     }
     if endpoint == Endpoint::Images {
         return openai::images_body(body)

@@ -49,6 +49,12 @@ impl Recorded {
     pub fn json(&self) -> Option<serde_json::Value> {
         serde_json::from_slice(&self.body).ok()
     }
+
+    /// The body parsed as a multipart form (fields and files in order), if it is one.
+    #[must_use]
+    pub fn multipart(&self) -> Option<Vec<crate::media::FormPart>> {
+        crate::media::parse_multipart(&self.body)
+    }
 }
 
 /// A client that went away before its response was complete.
@@ -392,6 +398,12 @@ fn route(dialect: Dialect, method: &str, path: &str) -> Route {
         (Dialect::OpenAi, "POST", "/completions") => Route::Model(Endpoint::Completions),
         (Dialect::OpenAi, "POST", "/moderations") => Route::Model(Endpoint::Moderations),
         (Dialect::OpenAi, "POST", "/rerank" | "/v2/rerank") => Route::Model(Endpoint::Rerank),
+        (Dialect::OpenAi, "POST", "/images/edits") => Route::Model(Endpoint::ImageEdits),
+        (Dialect::OpenAi, "POST", "/audio/speech") => Route::Model(Endpoint::Speech),
+        (Dialect::OpenAi, "POST", "/audio/transcriptions") => {
+            Route::Model(Endpoint::Transcriptions)
+        }
+        (Dialect::OpenAi, "POST", "/audio/translations") => Route::Model(Endpoint::Translations),
         (Dialect::Anthropic, "POST", "/messages/count_tokens") => Route::CountTokens,
         _ => Route::NotFound,
     }

@@ -228,6 +228,8 @@ impl Default for CircuitPolicy {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Limits {
     pub max_body_bytes: usize,
+    /// The largest upload (multipart audio or images) the media doors accept.
+    pub max_upload_bytes: usize,
     pub shutdown_grace: Duration,
 }
 
@@ -235,6 +237,8 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             max_body_bytes: 32 * 1024 * 1024,
+            // OpenAI's own limit for audio files.
+            max_upload_bytes: 25 * 1024 * 1024,
             shutdown_grace: Duration::from_secs(10),
         }
     }
@@ -745,8 +749,20 @@ fn validate(raw: raw::RawConfig) -> Result<Config, Vec<ConfigIssue>> {
             .map_or(defaults.max_body_bytes, |b| {
                 usize::try_from(b).unwrap_or(usize::MAX)
             }),
+        max_upload_bytes: raw
+            .limits
+            .max_upload_bytes
+            .map_or(defaults.max_upload_bytes, |b| {
+                usize::try_from(b).unwrap_or(usize::MAX)
+            }),
         shutdown_grace: ms_or(raw.limits.shutdown_grace_ms, defaults.shutdown_grace),
     };
+    if limits.max_upload_bytes < 1024 {
+        push(
+            "limits.max_upload_bytes".into(),
+            "must be at least 1024".into(),
+        );
+    }
     if limits.max_body_bytes < 1024 {
         push(
             "limits.max_body_bytes".into(),

@@ -188,6 +188,7 @@ pub struct RawCircuit {
 #[serde(deny_unknown_fields)]
 pub struct RawLimits {
     pub max_body_bytes: Option<u64>,
+    pub max_upload_bytes: Option<u64>,
     pub shutdown_grace_ms: Option<u64>,
 }
 

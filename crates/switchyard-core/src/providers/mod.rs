@@ -5,6 +5,7 @@
 pub mod anthropic;
 pub mod anthropic_native;
 pub mod chunks;
+pub mod media;
 pub mod openai;
 pub mod passthrough;
 pub mod responses;

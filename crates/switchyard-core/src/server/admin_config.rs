@@ -769,7 +769,7 @@ fn settings_view(state: &AppState, c: &Config) -> Value {
             "total_ms": ms(c.timeouts.total),
         },
         "retry": {"rounds": c.retry.rounds, "backoff_ms": ms(c.retry.backoff), "max_backoff_ms": ms(c.retry.max_backoff)},
-        "limits": {"max_body_bytes": c.limits.max_body_bytes, "shutdown_grace_ms": ms(c.limits.shutdown_grace)},
+        "limits": {"max_body_bytes": c.limits.max_body_bytes, "max_upload_bytes": c.limits.max_upload_bytes, "shutdown_grace_ms": ms(c.limits.shutdown_grace)},
     })
 }
 

@@ -1,5 +1,6 @@
-//! `POST /v1/images/generations`: routed and failed over like embeddings; the body is passed on
-//! with the model name rewritten to the target's.
+//! `POST /v1/images/generations` and `/v1/images/edits`: routed and failed over like
+//! embeddings; the body (JSON, or the edit's multipart form) is passed on with the model name
+//! rewritten to the target's.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -8,8 +9,9 @@ use axum::extract::State;
 use axum::response::Response;
 use serde_json::Value;
 
-use super::{AppState, JsonBody, fail, json_response, note_target, success_headers};
+use super::{AppState, JsonBody, fail, json_response, note_target, success_headers, upload};
 use crate::error::ApiError;
+use crate::providers::media::MediaEndpoint;
 use crate::record::Draft;
 use crate::routing::failover;
 
@@ -63,4 +65,29 @@ async fn generate(
     let mut response = json_response(draft, &ok.value)?;
     success_headers(response.headers_mut(), ok.target, &ok.attempts);
     Ok(response)
+}
+
+/// `POST /v1/images/edits`: a multipart form with `image` (or several as `image[]`), `prompt`,
+/// an optional `mask`, sent on to the target with its model name; the answer is JSON.
+pub async fn edits(
+    State(state): State<Arc<AppState>>,
+    caller: Option<axum::Extension<super::auth::Caller>>,
+    draft: Draft,
+    req: axum::extract::Request,
+) -> Response {
+    let door = upload::Door {
+        endpoint: MediaEndpoint::ImageEdits,
+        file: "image",
+        file_alias: Some("image[]"),
+        required: &["prompt"],
+        json_answer: true,
+    };
+    upload::serve(
+        &state,
+        upload::caller_of(caller.as_ref()),
+        &draft,
+        req,
+        door,
+    )
+    .await
 }

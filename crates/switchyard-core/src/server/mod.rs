@@ -5,6 +5,7 @@ mod admin;
 mod admin_config;
 mod admin_mcp;
 pub mod agent;
+mod audio;
 pub mod auth;
 mod chat;
 mod completions;
@@ -22,6 +23,7 @@ mod responses;
 mod routes;
 mod sessions;
 mod ui;
+mod upload;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

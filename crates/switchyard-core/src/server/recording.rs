@@ -187,6 +187,19 @@ impl HttpBody for RecordedBody {
                     t.submit(true);
                 }
             }
+            Poll::Ready(Some(Err(e))) => {
+                // The answer broke off on our side (an upstream cut short mid-body): a failure
+                // the client saw, not a client that went away.
+                if let Some(mut t) = this.ticket.take() {
+                    t.draft.update(|d| {
+                        d.failed_in_body = true;
+                        if d.error.is_none() {
+                            d.error = Some(format!("the answer broke off: {e}"));
+                        }
+                    });
+                    t.submit(true);
+                }
+            }
             Poll::Pending => {
                 let hard_stop = &this.hard_stop;
                 let stop = this

@@ -3,11 +3,13 @@
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post, put};
 
 use super::{
-    AppState, admin, admin_config as cfg, admin_mcp as mcp, chat, completions, doors, embeddings,
-    images, mcp_tools, messages, middleware, models, proxy, recording, responses, sessions, ui,
+    AppState, admin, admin_config as cfg, admin_mcp as mcp, audio, chat, completions, doors,
+    embeddings, images, mcp_tools, messages, middleware, models, proxy, recording, responses,
+    sessions, ui,
 };
 
 pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
@@ -26,6 +28,20 @@ pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/completions", post(completions::completions))
         .route("/moderations", post(doors::moderations))
         .route("/rerank", post(doors::rerank))
+        .route("/audio/speech", post(audio::speech))
+        // Uploads are held to `limits.max_upload_bytes` while they are read, not to the body limit.
+        .route(
+            "/audio/transcriptions",
+            post(audio::transcriptions).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/audio/translations",
+            post(audio::translations).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/images/edits",
+            post(images::edits).layer(DefaultBodyLimit::disable()),
+        )
         .route("/models", get(models::list))
         .route("/models/{*id}", get(models::retrieve))
         .fallback(middleware::not_found)

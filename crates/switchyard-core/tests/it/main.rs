@@ -8,6 +8,7 @@
 
 mod access;
 mod admin_config;
+mod audio;
 mod cancel;
 mod chat;
 mod doors;
