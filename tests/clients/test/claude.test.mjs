@@ -45,6 +45,13 @@ for (const [label, model, fake, kind] of [
       const roles = body.messages.map((m) => m.role);
       assert.deepEqual(roles, ['system', 'user', 'system'], out.log());
       assert.match(textOf(body.messages[2].content), /Primary working directory/);
+      // Claude Code's first system block is a billing header only Anthropic reads; other
+      // models would take it for an instruction.
+      assert.doesNotMatch(textOf(body.messages[0].content), /x-anthropic-billing-header/);
+    }
+    if (kind === 'anthropic') {
+      const system = (body.system ?? []).map((b) => b.text).join('\n');
+      assert.match(system, /x-anthropic-billing-header/, 'passed through to Anthropic as sent');
     }
   });
 }

@@ -81,6 +81,8 @@ for (const [label, model, fake, kind] of [
     assert.equal(reqs.length, 2, out.log());
     const offered = reqs[0].body.tools.map((t) => t.function?.name ?? t.name);
     assert.ok(offered.includes('exec_command'), `exec_command offered: ${offered}`);
+    // Codex groups its sub-agent tools in a namespace; chat models get each member as a function.
+    assert.ok(offered.includes('multi_agent_v1__spawn_agent'), `namespace members offered: ${offered}`);
     const msgs = reqs[1].body.messages;
     if (kind === 'openai') {
       const call = msgs.find((m) => m.role === 'assistant' && m.tool_calls?.length).tool_calls[0];
