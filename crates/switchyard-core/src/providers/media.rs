@@ -5,7 +5,7 @@
 use bytes::Bytes;
 use reqwest::header::HeaderMap;
 
-use super::{Provider, from_reqwest, status_error};
+use super::{Provider, azure_url, from_reqwest, status_error};
 use crate::config::ProviderKind;
 use crate::error::UpstreamError;
 
@@ -130,21 +130,12 @@ impl Provider {
                 param: Some("model".into()),
             });
         }
-        let bad = |e: &dyn std::fmt::Display| UpstreamError::Config(format!("bad base_url: {e}"));
-        let base = self.base_url.trim_end_matches('/');
         let Some(version) = &self.azure_api_version else {
+            let base = self.base_url.trim_end_matches('/');
             return reqwest::Url::parse(&format!("{base}/{}", endpoint.path()))
-                .map_err(|e| bad(&e));
+                .map_err(|e| UpstreamError::Config(format!("bad base_url: {e}")));
         };
-        let mut url =
-            reqwest::Url::parse(&format!("{base}/openai/deployments/")).map_err(|e| bad(&e))?;
-        url.path_segments_mut()
-            .map_err(|()| bad(&"not a hierarchical URL"))?
-            .pop_if_empty()
-            .push(model)
-            .extend(endpoint.path().split('/'));
-        url.query_pairs_mut().append_pair("api-version", version);
-        Ok(url)
+        azure_url(&self.base_url, version, model, endpoint.path())
     }
 }
 
