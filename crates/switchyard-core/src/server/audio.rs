@@ -2,7 +2,6 @@
 //! multipart audio doors, `/v1/audio/transcriptions` and `/v1/audio/translations`.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -12,7 +11,7 @@ use serde_json::Value;
 
 use super::auth::Caller;
 use super::upload::{self, Door};
-use super::{AppState, JsonBody, fail, note_target, success_headers};
+use super::{AppState, JsonBody, doors, fail, note_target, success_headers};
 use crate::error::ApiError;
 use crate::providers::from_reqwest;
 use crate::providers::media::MediaEndpoint;
@@ -25,22 +24,12 @@ pub async fn speech(
     draft: Draft,
     JsonBody(body): JsonBody<Value>,
 ) -> Response {
-    let Some(model) = body.get("model").and_then(Value::as_str).map(str::to_owned) else {
-        return fail(
-            &draft,
-            ApiError::invalid_request("model: required").with_param("model"),
-        );
+    let result = async {
+        let model = doors::required_model(&body)?;
+        doors::check(&caller, &draft, &model)?;
+        speak(&state, &model, body, &draft).await
     };
-    draft.update(|d| d.requested_model = Some(model.clone()));
-    if let Some(axum::Extension(caller)) = &caller
-        && let Err(e) = caller.check_model(&model)
-    {
-        return fail(&draft, e);
-    }
-    match speak(&state, &model, body, &draft).await {
-        Ok(response) => response,
-        Err(e) => fail(&draft, e),
-    }
+    result.await.unwrap_or_else(|e| fail(&draft, e))
 }
 
 pub async fn transcriptions(
@@ -107,11 +96,7 @@ async fn speak(
     if body.get("voice").is_none_or(Value::is_null) {
         return Err(ApiError::invalid_request("voice: required").with_param("voice"));
     }
-    let runtime = state.runtime.load_full();
-    let route = runtime
-        .resolve(model)
-        .ok_or_else(|| ApiError::model_not_found(model))?;
-    let deadline = Instant::now() + runtime.config.timeouts.total;
+    let (runtime, route, deadline) = doors::route(state, model)?;
     let body = &body;
     let ok = failover::execute(&route, &runtime.config.retry, deadline, |t| async move {
         let mut response = t.provider.audio_speech(body, &t.model).await?;

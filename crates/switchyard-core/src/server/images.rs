@@ -3,13 +3,12 @@
 //! rewritten to the target's.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::extract::State;
 use axum::response::Response;
 use serde_json::Value;
 
-use super::{AppState, JsonBody, fail, json_response, note_target, success_headers, upload};
+use super::{AppState, JsonBody, doors, fail, json_response, note_target, success_headers, upload};
 use crate::error::ApiError;
 use crate::providers::media::MediaEndpoint;
 use crate::record::Draft;
@@ -21,22 +20,12 @@ pub async fn generations(
     draft: Draft,
     JsonBody(body): JsonBody<Value>,
 ) -> Response {
-    let Some(model) = body.get("model").and_then(Value::as_str).map(str::to_owned) else {
-        return fail(
-            &draft,
-            ApiError::invalid_request("model: required").with_param("model"),
-        );
+    let result = async {
+        let model = doors::required_model(&body)?;
+        doors::check(&caller, &draft, &model)?;
+        generate(&state, &model, &body, &draft).await
     };
-    draft.update(|d| d.requested_model = Some(model.clone()));
-    if let Some(axum::Extension(caller)) = &caller
-        && let Err(e) = caller.check_model(&model)
-    {
-        return fail(&draft, e);
-    }
-    match generate(&state, &model, &body, &draft).await {
-        Ok(response) => response,
-        Err(e) => fail(&draft, e),
-    }
+    result.await.unwrap_or_else(|e| fail(&draft, e))
 }
 
 async fn generate(
@@ -52,11 +41,7 @@ async fn generate(
     {
         return Err(ApiError::invalid_request("prompt: required").with_param("prompt"));
     }
-    let runtime = state.runtime.load_full();
-    let route = runtime
-        .resolve(model)
-        .ok_or_else(|| ApiError::model_not_found(model))?;
-    let deadline = Instant::now() + runtime.config.timeouts.total;
+    let (runtime, route, deadline) = doors::route(state, model)?;
     let ok = failover::execute(&route, &runtime.config.retry, deadline, |t| {
         t.provider.images_generate(body, &t.model)
     })
