@@ -65,6 +65,14 @@ def test_transcription_as_text(client):
     assert text.strip() == f"Transcribed memo.mp3 ({len(AUDIO) + 3} bytes) with gpt-4o-mini"
 
 
+def test_translation_reaches_the_translations_endpoint(client, alpha):
+    t = client.audio.translations.create(model=ALPHA, file=("rede.wav", AUDIO, "audio/wav"))
+    assert t.text == f"Translated rede.wav ({len(AUDIO)} bytes) with gpt-4o-mini"
+    [req] = alpha.model_requests()
+    assert req["path"].endswith("/audio/translations")
+    assert upload(alpha)["model"] == "gpt-4o-mini"
+
+
 def test_transcription_on_an_anthropic_model_is_a_bad_request(client, beta):
     with pytest.raises(openai.BadRequestError) as e:
         client.audio.transcriptions.create(model=BETA, file=("clip.wav", AUDIO, "audio/wav"))
