@@ -73,6 +73,17 @@ def test_translation_reaches_the_translations_endpoint(client, alpha):
     assert upload(alpha)["model"] == "gpt-4o-mini"
 
 
+def test_an_upload_over_the_limit_is_a_413_the_sdk_raises(client, alpha):
+    # 30 MiB against the default 25 MiB limit: refused before anything reaches the upstream.
+    big = bytes(30 * 1024 * 1024)
+    with pytest.raises(openai.APIStatusError) as e:
+        client.audio.transcriptions.create(model=ALPHA, file=("long.wav", big, "audio/wav"))
+    assert e.value.status_code == 413
+    assert e.value.body["code"] == "request_too_large"
+    assert "limits.max_upload_bytes" in e.value.body["message"]
+    assert alpha.model_requests() == []
+
+
 def test_transcription_on_an_anthropic_model_is_a_bad_request(client, beta):
     with pytest.raises(openai.BadRequestError) as e:
         client.audio.transcriptions.create(model=BETA, file=("clip.wav", AUDIO, "audio/wav"))
