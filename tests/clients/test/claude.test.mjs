@@ -48,6 +48,8 @@ for (const [label, model, fake, kind] of [
       // Claude Code's first system block is a billing header only Anthropic reads; other
       // models would take it for an instruction.
       assert.doesNotMatch(textOf(body.messages[0].content), /x-anthropic-billing-header/);
+      // Claude Code asks other models for adaptive thinking at effort "high".
+      assert.equal(body.reasoning_effort, 'high', JSON.stringify(body).slice(0, 400));
     }
     if (kind === 'anthropic') {
       const system = (body.system ?? []).map((b) => b.text).join('\n');

@@ -41,6 +41,9 @@ pub struct CreateMessage {
     pub tool_choice: Option<ToolChoice>,
     #[serde(default)]
     pub thinking: Option<Thinking>,
+    /// `effort` goes with adaptive thinking (`thinking: {"type": "adaptive"}`).
+    #[serde(default)]
+    pub output_config: Option<OutputConfig>,
     #[serde(default)]
     pub metadata: Option<Metadata>,
 }
@@ -229,6 +232,12 @@ pub struct Thinking {
     pub kind: String,
     #[serde(default)]
     pub budget_tokens: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct OutputConfig {
+    #[serde(default)]
+    pub effort: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -441,18 +441,26 @@ fn tool_choice(choice: &InChoice) -> (Option<ToolChoice>, Option<bool>) {
     (Some(choice), (no_parallel == Some(true)).then_some(false))
 }
 
-/// A thinking budget as an OpenAI effort: the inverse of the budgets the chat door gives
-/// Anthropic models (low 1024, medium 4096, high 16384), split between them.
+/// Anthropic's thinking settings as an OpenAI effort. A budget (`enabled`) maps by the inverse
+/// of the budgets the chat door gives Anthropic models (low 1024, medium 4096, high 16384);
+/// `adaptive` thinking (what Claude Code sends for models not named `claude*`) takes
+/// `output_config.effort`, whose default at Anthropic is high, and `max` becomes high.
 fn reasoning_effort(req: &CreateMessage) -> Option<String> {
     let thinking = req.thinking.as_ref()?;
-    if thinking.kind != "enabled" {
-        return None;
-    }
-    let effort = match thinking.budget_tokens {
-        Some(b) if b < 2048 => "low",
-        Some(b) if b < 8192 => "medium",
-        Some(_) => "high",
-        None => "medium",
+    let effort = match thinking.kind.as_str() {
+        "enabled" => match thinking.budget_tokens {
+            Some(b) if b < 2048 => "low",
+            Some(b) if b < 8192 => "medium",
+            Some(_) => "high",
+            None => "medium",
+        },
+        "adaptive" => req
+            .output_config
+            .as_ref()
+            .and_then(|c| c.effort.as_deref())
+            .filter(|e| matches!(*e, "low" | "medium"))
+            .unwrap_or("high"),
+        _ => return None,
     };
     Some(effort.to_owned())
 }
@@ -846,6 +854,36 @@ mod tests {
             body.get("stop").is_none(),
             "stop sequences are matched here"
         );
+    }
+
+    #[test]
+    fn adaptive_thinking_takes_its_effort_from_output_config() {
+        let effort = |extra: Value| {
+            let mut body = json!({"model": "m", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]});
+            body.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            to_chat_request(&request(body)).unwrap().reasoning_effort
+        };
+        assert_eq!(
+            effort(json!({"thinking": {"type": "adaptive"}, "output_config": {"effort": "low"}}))
+                .as_deref(),
+            Some("low")
+        );
+        assert_eq!(
+            effort(json!({"thinking": {"type": "adaptive"}, "output_config": {"effort": "max"}}))
+                .as_deref(),
+            Some("high")
+        );
+        assert_eq!(
+            effort(json!({"thinking": {"type": "adaptive"}})).as_deref(),
+            Some("high")
+        );
+        assert_eq!(
+            effort(json!({"thinking": {"type": "disabled"}, "output_config": {"effort": "low"}})),
+            None
+        );
+        assert_eq!(effort(json!({})), None);
     }
 
     #[test]
