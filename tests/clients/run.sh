@@ -11,14 +11,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 
-export SWITCHYARD_BIN="${SWITCHYARD_BIN:-$repo/target/debug/switchyard}"
-export SWITCHYARD_FAKE_BIN="${SWITCHYARD_FAKE_BIN:-$repo/target/debug/switchyard-fake}"
-for bin in "$SWITCHYARD_BIN" "$SWITCHYARD_FAKE_BIN"; do
-  if [[ ! -x "$bin" ]]; then
-    echo "run.sh: $bin is missing; build it first: cargo build -p switchyard-cli -p switchyard-testkit --bins" >&2
-    exit 2
-  fi
-done
+source "$repo/tests/lib/binaries.sh"
 
 # npm ci when node_modules is missing or older than the lock file. The clients' native
 # binaries come as optional platform packages from the registry; only this machine's is fetched.

@@ -9,14 +9,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 
-export SWITCHYARD_BIN="${SWITCHYARD_BIN:-$repo/target/debug/switchyard}"
-export SWITCHYARD_FAKE_BIN="${SWITCHYARD_FAKE_BIN:-$repo/target/debug/switchyard-fake}"
-for bin in "$SWITCHYARD_BIN" "$SWITCHYARD_FAKE_BIN"; do
-  if [[ ! -x "$bin" ]]; then
-    echo "run.sh: $bin is missing; build it first: cargo build -p switchyard-cli -p switchyard-testkit --bins" >&2
-    exit 2
-  fi
-done
+source "$repo/tests/lib/binaries.sh"
 
 # Python: a venv at <repo>/.venv with the pinned requirements.
 venv="$repo/.venv"

@@ -174,6 +174,14 @@ impl Draft {
         }
     }
 
+    /// Records that the answer failed after its status went out (a mid-stream failure), and why.
+    pub fn fail_in_body(&self, error: String) {
+        self.update(|d| {
+            d.failed_in_body = true;
+            d.error = Some(error);
+        });
+    }
+
     pub fn take(&self) -> DraftInner {
         match &self.0 {
             Some(inner) => std::mem::take(

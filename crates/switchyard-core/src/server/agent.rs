@@ -276,11 +276,7 @@ pub async fn run(
                 Event::Note(v) => yield Ok(note_frame(&factory, v)),
                 Event::KeepAlive => yield Ok(Bytes::from_static(b": keep-alive\n\n")),
                 Event::Failed(e) => {
-                    let message = e.message().to_owned();
-                    draft_for_body.update(|d| {
-                        d.failed_in_body = true;
-                        d.error = Some(message);
-                    });
+                    draft_for_body.fail_in_body(e.message().to_owned());
                     yield Ok(error_frame(&e));
                     break;
                 }

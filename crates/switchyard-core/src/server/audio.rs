@@ -39,14 +39,7 @@ pub async fn transcriptions(
     req: Request,
 ) -> Response {
     let door = audio_door(MediaEndpoint::Transcriptions);
-    upload::serve(
-        &state,
-        upload::caller_of(caller.as_ref()),
-        &draft,
-        req,
-        door,
-    )
-    .await
+    upload::serve(&state, caller, &draft, req, door).await
 }
 
 pub async fn translations(
@@ -56,14 +49,7 @@ pub async fn translations(
     req: Request,
 ) -> Response {
     let door = audio_door(MediaEndpoint::Translations);
-    upload::serve(
-        &state,
-        upload::caller_of(caller.as_ref()),
-        &draft,
-        req,
-        door,
-    )
-    .await
+    upload::serve(&state, caller, &draft, req, door).await
 }
 
 fn audio_door(endpoint: MediaEndpoint) -> Door {

@@ -298,11 +298,7 @@ impl StreamLog {
     }
 
     fn failed(&mut self, e: &ApiError) {
-        let message = e.message().to_owned();
-        self.draft.update(|d| {
-            d.failed_in_body = true;
-            d.error = Some(message);
-        });
+        self.draft.fail_in_body(e.message().to_owned());
         self.finish();
     }
 

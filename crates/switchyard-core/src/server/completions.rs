@@ -308,11 +308,7 @@ impl CompletionLog {
     }
 
     fn failed(&mut self, e: &ApiError) {
-        let message = e.message().to_owned();
-        self.draft.update(|d| {
-            d.failed_in_body = true;
-            d.error = Some(message);
-        });
+        self.draft.fail_in_body(e.message().to_owned());
         self.finish();
     }
 

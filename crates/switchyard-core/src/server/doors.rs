@@ -20,7 +20,7 @@ use crate::routing::{Route, Runtime, failover};
 /// The moderation model used when a request names none, if it is routable.
 pub const DEFAULT_MODERATION_MODEL: &str = "omni-moderation-latest";
 
-type CallerExt = Option<axum::Extension<Caller>>;
+pub(super) type CallerExt = Option<axum::Extension<Caller>>;
 
 pub async fn moderations(
     State(state): State<Arc<AppState>>,

@@ -67,12 +67,5 @@ pub async fn edits(
         required: &["prompt"],
         json_answer: true,
     };
-    upload::serve(
-        &state,
-        upload::caller_of(caller.as_ref()),
-        &draft,
-        req,
-        door,
-    )
-    .await
+    upload::serve(&state, caller, &draft, req, door).await
 }

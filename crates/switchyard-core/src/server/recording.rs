@@ -208,10 +208,8 @@ impl HttpBody for RecordedBody {
                 if stop.as_mut().poll(cx).is_ready() {
                     // Cut short by the shutdown: the client saw a 200 that ended early.
                     if let Some(mut t) = this.ticket.take() {
-                        t.draft.update(|d| {
-                            d.failed_in_body = true;
-                            d.error = Some("cut short: the gateway shut down".into());
-                        });
+                        t.draft
+                            .fail_in_body("cut short: the gateway shut down".into());
                         t.submit(true);
                     }
                     // An error ends the response without its proper end, so the client can tell.

@@ -11,7 +11,7 @@ use axum::extract::{FromRequest as _, Multipart, Request};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse as _, Response};
 
-use super::auth::Caller;
+use super::doors::{self, CallerExt};
 use super::{AppState, fail, note_target, success_headers};
 use crate::error::{ApiError, UpstreamError};
 use crate::providers::media::{FormPart, MediaEndpoint};
@@ -36,12 +36,12 @@ pub(super) struct Door {
 /// Serves one request on a multipart door.
 pub(super) async fn serve(
     state: &AppState,
-    caller: Option<&Caller>,
+    caller: CallerExt,
     draft: &Draft,
     req: Request,
     door: Door,
 ) -> Response {
-    match forward(state, caller, draft, req, door).await {
+    match forward(state, &caller, draft, req, door).await {
         Ok(response) => response,
         Err(e) => fail(draft, e),
     }
@@ -49,7 +49,7 @@ pub(super) async fn serve(
 
 async fn forward(
     state: &AppState,
-    caller: Option<&Caller>,
+    caller: &CallerExt,
     draft: &Draft,
     req: Request,
     door: Door,
@@ -65,10 +65,7 @@ async fn forward(
                 .with_param("model")
         })?
         .to_owned();
-    draft.update(|d| d.requested_model = Some(model.clone()));
-    if let Some(caller) = caller {
-        caller.check_model(&model)?;
-    }
+    doors::check(caller, draft, &model)?;
     if !form
         .parts
         .iter()
@@ -257,9 +254,4 @@ fn too_large(limit: usize, param: &str) -> ApiError {
     )
     .with_param(param)
     .with_code("request_too_large")
-}
-
-/// The caller as a handler's extractor gives it, as [`serve`] takes it.
-pub(super) fn caller_of(caller: Option<&axum::Extension<Caller>>) -> Option<&Caller> {
-    caller.map(|axum::Extension(c)| c)
 }

@@ -271,10 +271,7 @@ impl MessageLog {
                     .unwrap_or("the upstream sent an error event")
                     .to_owned();
                 self.failed = true;
-                self.draft.update(|d| {
-                    d.failed_in_body = true;
-                    d.error = Some(message);
-                });
+                self.draft.fail_in_body(message);
                 continue;
             }
             self.fold.push(&value);
@@ -282,12 +279,8 @@ impl MessageLog {
     }
 
     fn failed(&mut self, e: &ApiError) {
-        let message = e.message().to_owned();
         self.failed = true;
-        self.draft.update(|d| {
-            d.failed_in_body = true;
-            d.error = Some(message);
-        });
+        self.draft.fail_in_body(e.message().to_owned());
         self.finish();
     }
 

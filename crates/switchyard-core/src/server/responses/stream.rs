@@ -263,10 +263,7 @@ impl ResponseLog {
     }
 
     fn upstream_failed(&mut self, message: String, response: Option<Value>) {
-        self.draft.update(|d| {
-            d.failed_in_body = true;
-            d.error = Some(message);
-        });
+        self.draft.fail_in_body(message);
         self.write(response);
     }
 
@@ -274,11 +271,7 @@ impl ResponseLog {
         if self.written {
             return;
         }
-        let message = e.message().to_owned();
-        self.draft.update(|d| {
-            d.failed_in_body = true;
-            d.error = Some(message);
-        });
+        self.draft.fail_in_body(e.message().to_owned());
         self.write(response);
     }
 }
