@@ -16,16 +16,29 @@ import { McpServerForm } from "./McpServerForm";
 
 function ToolRow({ server, tool }: { server: string; tool: McpTool }) {
   const qc = useQueryClient();
+  // What the user switched to, shown from the click itself (the mutation's own state arrives a
+  // tick later, and a controlled switch would flip back in between) until the list is read back.
+  const [wanted, setWanted] = useState<boolean>();
   const flip = useMutation({
     mutationFn: (enabled: boolean) => setMcpTool(server, tool.tool, enabled),
-    // Pending until the list is read back, so the switch never flips back in between.
     onSuccess: () => invalidateMcp(qc),
+    onSettled: () => setWanted(undefined),
   });
-  const enabled = flip.isPending ? flip.variables : tool.enabled;
+  const enabled = wanted ?? tool.enabled;
   return (
     <li className={`mcp-tool${enabled ? "" : " off"}`} data-testid={`tool-${tool.tool}`}>
       <label className="check">
-        <input type="checkbox" role="switch" checked={enabled} disabled={flip.isPending} onChange={(e) => flip.mutate(e.target.checked)} aria-label={`${tool.tool} enabled`} />
+        <input
+          type="checkbox"
+          role="switch"
+          checked={enabled}
+          disabled={wanted !== undefined}
+          onChange={(e) => {
+            setWanted(e.target.checked);
+            flip.mutate(e.target.checked);
+          }}
+          aria-label={`${tool.tool} enabled`}
+        />
         <span className="mono">{tool.tool}</span>
       </label>
       {tool.description && <div className="small muted mcp-tool-desc">{tool.description}</div>}
@@ -64,8 +77,14 @@ function ServerCard({ s, open, onOpen, secretStore }: { s: McpServer; open: bool
   const toast = useToast();
   const [editing, setEditing] = useState(false);
   const [confirm, setConfirm] = useState(false);
-  const toggle = useMutation({ mutationFn: (enabled: boolean) => updateMcpServer(s.name, { enabled }), onSuccess: () => invalidateMcp(qc) });
-  const enabled = toggle.isPending ? toggle.variables : s.enabled;
+  // As for a tool's switch: shown from the click until the server list is read back.
+  const [wanted, setWanted] = useState<boolean>();
+  const toggle = useMutation({
+    mutationFn: (enabled: boolean) => updateMcpServer(s.name, { enabled }),
+    onSuccess: () => invalidateMcp(qc),
+    onSettled: () => setWanted(undefined),
+  });
+  const enabled = wanted ?? s.enabled;
   const restart = useMutation({
     mutationFn: async () => {
       await restartMcpServer(s.name);
@@ -98,7 +117,17 @@ function ServerCard({ s, open, onOpen, secretStore }: { s: McpServer; open: bool
         </h3>
         {st && <McpStatePill status={st} />}
         <label className="check small">
-          <input type="checkbox" role="switch" checked={enabled} onChange={(e) => toggle.mutate(e.target.checked)} disabled={toggle.isPending} aria-label={`${s.name} enabled`} /> enabled
+          <input
+            type="checkbox"
+            role="switch"
+            checked={enabled}
+            onChange={(e) => {
+              setWanted(e.target.checked);
+              toggle.mutate(e.target.checked);
+            }}
+            disabled={wanted !== undefined}
+            aria-label={`${s.name} enabled`}
+          /> enabled
         </label>
       </div>
       {st?.error && (st.state === "failed" || st.state === "exited") && (
