@@ -21,7 +21,23 @@ pub(crate) struct ParsedRequest {
     pub last_tool_result: Option<String>,
     /// Responses API `include` asks for `reasoning.encrypted_content`.
     pub encrypted_reasoning: bool,
+    /// The shape the request asks the answer to take, which a model follows.
+    pub structured: Option<Structured>,
     pub body_len: usize,
+}
+
+/// An answer shape a request asks for. A fake reply with no scripted text or tool calls follows
+/// it, with a value made from the schema, as a model under constrained decoding would.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Structured {
+    /// JSON text: OpenAI `response_format`, Responses `text.format`, Anthropic
+    /// `output_config.format` (or the beta's `output_format`).
+    Text(serde_json::Value),
+    /// A call of the tool that `tool_choice` names.
+    Tool {
+        name: String,
+        input: serde_json::Value,
+    },
 }
 
 #[derive(Deserialize, Default)]
@@ -37,6 +53,100 @@ struct WireRequest {
     include: Option<Vec<String>>,
     /// A legacy completions prompt, read as the user's text.
     prompt: Option<serde_json::Value>,
+    response_format: Option<serde_json::Value>,
+    output_config: Option<serde_json::Value>,
+    output_format: Option<serde_json::Value>,
+    /// Responses API: `text.format`.
+    text: Option<serde_json::Value>,
+    tool_choice: Option<serde_json::Value>,
+    tools: Option<Vec<serde_json::Value>>,
+}
+
+impl WireRequest {
+    fn structured(&self) -> Option<Structured> {
+        let choice = self.tool_choice.as_ref();
+        // Anthropic `{"type":"tool","name":…}`, OpenAI `{"type":"function","function":{"name":…}}`.
+        let forced = choice
+            .filter(|c| c["type"] == "tool")
+            .and_then(|c| c["name"].as_str())
+            .or_else(|| {
+                choice
+                    .filter(|c| c["type"] == "function")
+                    .and_then(|c| c["function"]["name"].as_str())
+            });
+        if let Some(name) = forced {
+            let tool = self.tools.iter().flatten().find(|t| {
+                t["name"].as_str() == Some(name) || t["function"]["name"].as_str() == Some(name)
+            })?;
+            let schema = tool
+                .get("input_schema")
+                .or_else(|| tool["function"].get("parameters"))
+                .or_else(|| tool.get("parameters"))?;
+            return Some(Structured::Tool {
+                name: name.to_owned(),
+                input: instance(schema),
+            });
+        }
+        let schema = |format: &serde_json::Value| match format["type"].as_str() {
+            Some("json_object") => Some(serde_json::json!({})),
+            Some("json_schema") => format
+                .get("schema")
+                .or_else(|| format["json_schema"].get("schema"))
+                .map(instance),
+            _ => None,
+        };
+        [
+            self.response_format.as_ref(),
+            self.output_config.as_ref().map(|c| &c["format"]),
+            self.output_format.as_ref(),
+            self.text.as_ref().map(|t| &t["format"]),
+        ]
+        .into_iter()
+        .flatten()
+        .find_map(schema)
+        .map(Structured::Text)
+    }
+}
+
+/// A value that satisfies `schema`, made the plain way: the first enum value or const, an
+/// example string, 1, true, one item per array, and every property of an object.
+pub(crate) fn instance(schema: &serde_json::Value) -> serde_json::Value {
+    use serde_json::{Value, json};
+    if let Some(v) = schema.get("const") {
+        return v.clone();
+    }
+    if let Some(first) = schema["enum"].as_array().and_then(|e| e.first()) {
+        return first.clone();
+    }
+    if let Some(first) = ["anyOf", "oneOf", "allOf"]
+        .iter()
+        .find_map(|k| schema[*k].as_array().and_then(|a| a.first()))
+    {
+        return instance(first);
+    }
+    let kind = match &schema["type"] {
+        Value::Array(kinds) => kinds.iter().find(|k| *k != "null").cloned(),
+        other => Some(other.clone()),
+    };
+    match kind.as_ref().and_then(Value::as_str) {
+        Some("string") => json!("example"),
+        Some("integer") => json!(1),
+        Some("number") => json!(1.5),
+        Some("boolean") => json!(true),
+        Some("null") => Value::Null,
+        Some("array") => json!([instance(&schema["items"])]),
+        _ => Value::Object(
+            schema["properties"]
+                .as_object()
+                .map(|props| {
+                    props
+                        .iter()
+                        .map(|(k, v)| (k.clone(), instance(v)))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        ),
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -61,6 +171,7 @@ impl ParsedRequest {
                 ..Self::default()
             };
         };
+        let structured = wire.structured();
         let (last_user_text, last_tool_result) = match (&wire.messages, &wire.input, &wire.prompt) {
             (None, Some(input), _) => input_texts(input),
             (None, None, Some(prompt)) => (crate::doors::prompt_text(prompt), None),
@@ -90,6 +201,7 @@ impl ParsedRequest {
                 .unwrap_or_default()
                 .iter()
                 .any(|i| i == "reasoning.encrypted_content"),
+            structured,
             body_len: body.len(),
         }
     }
@@ -201,15 +313,20 @@ impl<'a> Resolved<'a> {
         ctx: ReplyCtx,
         tool_prefix: &str,
     ) -> Self {
-        let text: Cow<'a, str> = match &reply.text {
-            Some(t) => Cow::Borrowed(t.as_str()),
-            None => Cow::Owned(match &req.last_tool_result {
+        // A reply left to its defaults follows the shape the request asks for.
+        let follow = reply.text.is_none() && reply.tool_calls.is_empty();
+        let structured = req.structured.as_ref().filter(|_| follow);
+        let text: Cow<'a, str> = match (&reply.text, structured) {
+            (Some(t), _) => Cow::Borrowed(t.as_str()),
+            (None, Some(Structured::Text(value))) => Cow::Owned(value.to_string()),
+            (None, Some(Structured::Tool { .. })) => Cow::Borrowed(""),
+            (None, None) => Cow::Owned(match &req.last_tool_result {
                 Some(result) => format!("Tool said: {result}"),
                 None => format!("You said: {}", req.last_user_text),
             }),
         };
         let reasoning = reply.reasoning.as_deref();
-        let tools: Vec<ResolvedTool<'a>> = reply
+        let mut tools: Vec<ResolvedTool<'a>> = reply
             .tool_calls
             .iter()
             .zip(ctx.first_tool_number..)
@@ -219,6 +336,13 @@ impl<'a> Resolved<'a> {
                 arguments: spec.arguments_json(),
             })
             .collect();
+        if let Some(Structured::Tool { name, input }) = structured {
+            tools.push(ResolvedTool {
+                id: format!("{tool_prefix}{}", ctx.first_tool_number),
+                name: name.as_str(),
+                arguments: input.to_string(),
+            });
+        }
         let reasoning_tokens = reasoning.map_or(0, word_count);
         let completion_tokens = reply.completion_tokens.unwrap_or_else(|| {
             let tool_words: u32 = tools.iter().map(|t| word_count(&t.arguments)).sum();
@@ -333,6 +457,49 @@ pub(crate) fn split_arguments(args: &str) -> Vec<&str> {
 mod tests {
     use super::*;
     use crate::script::ToolCallSpec;
+
+    #[test]
+    fn a_default_reply_follows_the_requested_shape() {
+        let schema = r#"{"type":"object","properties":{"name":{"type":"string"},"age":{"type":"integer"},
+            "tags":{"type":"array","items":{"enum":["a","b"]}},"nick":{"type":["null","string"]}}}"#;
+        let expected =
+            serde_json::json!({"name": "example", "age": 1, "tags": ["a"], "nick": "example"});
+        let ctx = ReplyCtx {
+            request_index: 0,
+            created: 0,
+            first_tool_number: 7,
+        };
+        let reply = Reply::default();
+        // OpenAI response_format: the answer is the JSON text.
+        let body = format!(
+            r#"{{"model":"m","messages":[{{"role":"user","content":"x"}}],
+            "response_format":{{"type":"json_schema","json_schema":{{"name":"p","schema":{schema}}}}}}}"#
+        );
+        let req = ParsedRequest::parse(body.as_bytes());
+        let r = Resolved::new(&reply, &req, ctx, "call_");
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&r.text).ok(),
+            Some(expected.clone())
+        );
+        // Anthropic forced tool: a call of that tool, no text.
+        let body = format!(
+            r#"{{"model":"m","messages":[{{"role":"user","content":"x"}}],
+            "tools":[{{"name":"other","input_schema":{{"type":"object"}}}},{{"name":"p","input_schema":{schema}}}],
+            "tool_choice":{{"type":"tool","name":"p"}}}}"#
+        );
+        let req = ParsedRequest::parse(body.as_bytes());
+        let r = Resolved::new(&reply, &req, ctx, "toolu_");
+        assert_eq!(r.text, "");
+        assert_eq!(r.tools.len(), 1);
+        assert_eq!((r.tools[0].name, r.tools[0].id.as_str()), ("p", "toolu_7"));
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&r.tools[0].arguments).ok(),
+            Some(expected)
+        );
+        // A scripted reply wins.
+        let scripted = Reply::text("plain");
+        assert_eq!(Resolved::new(&scripted, &req, ctx, "toolu_").text, "plain");
+    }
 
     #[test]
     fn splits_on_words_keeping_whitespace() {

@@ -259,7 +259,14 @@ fn answer(
         Dialect::OpenAi => "call_",
         Dialect::Anthropic => "toolu_",
     };
-    let tools = u64::try_from(reply.tool_calls.len()).unwrap_or(0);
+    // A forced tool call (see `Structured`) takes a number too.
+    let tools = u64::try_from(
+        reply
+            .tool_calls
+            .len()
+            .max(usize::from(req.structured.is_some())),
+    )
+    .unwrap_or(0);
     let reply_ctx = ReplyCtx {
         request_index: ctx.request_index,
         created: ctx.created,

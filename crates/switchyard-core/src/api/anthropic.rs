@@ -26,6 +26,13 @@ pub struct MessagesRequest {
     pub thinking: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Value>,
+    /// Structured output: `{"format": {"type": "json_schema", "schema": …}}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_config: Option<Value>,
+    /// Not sent: the tool the gateway forced to carry a JSON answer, whose call the answer's
+    /// translation turns back into message content.
+    #[serde(skip)]
+    pub answer_tool: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

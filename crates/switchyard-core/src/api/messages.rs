@@ -44,6 +44,9 @@ pub struct CreateMessage {
     /// `effort` goes with adaptive thinking (`thinking: {"type": "adaptive"}`).
     #[serde(default)]
     pub output_config: Option<OutputConfig>,
+    /// The structured-output beta's place for `output_config.format`, still sent by some SDKs.
+    #[serde(default)]
+    pub output_format: Option<Value>,
     #[serde(default)]
     pub metadata: Option<Metadata>,
 }
@@ -238,6 +241,9 @@ pub struct Thinking {
 pub struct OutputConfig {
     #[serde(default)]
     pub effort: Option<String>,
+    /// Structured output: `{"type": "json_schema", "schema": {…}}`.
+    #[serde(default)]
+    pub format: Option<Value>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

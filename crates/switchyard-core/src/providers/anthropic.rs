@@ -40,6 +40,7 @@ pub async fn chat(
     model: &str,
 ) -> Result<ChatResponse, UpstreamError> {
     let body = to_messages_request(req, model, false)?;
+    let answer_tool = body.answer_tool.clone();
     let body = serde_json::to_vec(&body).map_err(|e| UpstreamError::Protocol(e.to_string()))?;
     let response = p
         .post_json(&p.urls.messages, body, headers(p)?, ProviderKind::Anthropic)
@@ -48,7 +49,7 @@ pub async fn chat(
     let message: MessagesResponse = serde_json::from_slice(&body).map_err(|e| {
         UpstreamError::Protocol(format!("the answer is not an Anthropic message: {e}"))
     })?;
-    Ok(from_messages_response(message))
+    Ok(from_messages_response(message, answer_tool.as_deref()))
 }
 
 pub async fn chat_stream(
@@ -57,12 +58,13 @@ pub async fn chat_stream(
     model: &str,
 ) -> Result<ChunkStream, UpstreamError> {
     let body = to_messages_request(req, model, true)?;
+    let answer_tool = body.answer_tool.clone();
     let body = serde_json::to_vec(&body).map_err(|e| UpstreamError::Protocol(e.to_string()))?;
     let response = p
         .post_json(&p.urls.messages, body, headers(p)?, ProviderKind::Anthropic)
         .await?;
     let mut bytes = response.bytes_stream();
-    let mut translator = StreamTranslator::new(model);
+    let mut translator = StreamTranslator::new(model).answering_with(answer_tool);
     Ok(Box::pin(async_stream::try_stream! {
         let mut decoder = SseDecoder::new(MAX_UPSTREAM_EVENT);
         let mut events = Vec::new();
@@ -211,7 +213,7 @@ pub fn to_messages_request(
         }
         Some(json!({"type": "enabled", "budget_tokens": budget}))
     });
-    let tools: Vec<a::Tool> = req
+    let mut tools: Vec<a::Tool> = req
         .tools
         .iter()
         .flatten()
@@ -242,6 +244,49 @@ pub fn to_messages_request(
             Some(json!({"type": "tool", "name": named.function.name}))
         }
     };
+    refuse_unanswerable(req)?;
+    let mut output_config = None;
+    let mut answer_tool = None;
+    match structured_output(req, model)? {
+        None => {}
+        Some(Structured::Native(schema)) => {
+            output_config = Some(json!({"format": {"type": "json_schema", "schema": schema}}));
+        }
+        Some(Structured::Tool {
+            name,
+            description,
+            schema,
+        }) => {
+            if thinking.is_some() {
+                return Err(UpstreamError::Unsupported {
+                    message: format!(
+                        "{model} has no native structured output, so the JSON answer would come through a forced tool call, which Anthropic does not allow with extended thinking: drop reasoning_effort, or use a Claude model of the 4.5 generation or later"
+                    ),
+                    param: Some("response_format".into()),
+                });
+            }
+            let mut name = name;
+            while tools.iter().any(|t| t.name == name) {
+                name.push_str("_answer");
+            }
+            // The client's own choice stands when it names a tool; otherwise the model must
+            // call a tool, and with no other tool on offer that is the answer.
+            tool_choice = match tool_choice {
+                Some(named) if named["type"] == "tool" => Some(named),
+                _ if tools.is_empty() || tool_choice_is_none(req) => {
+                    tools.clear();
+                    Some(json!({"type": "tool", "name": name}))
+                }
+                _ => Some(json!({"type": "any"})),
+            };
+            tools.push(a::Tool {
+                name: name.clone(),
+                description: Some(description),
+                input_schema: schema,
+            });
+            answer_tool = Some(name);
+        }
+    }
     if req.parallel_tool_calls == Some(false) && !tools.is_empty() {
         let choice = tool_choice.get_or_insert_with(|| json!({"type": "auto"}));
         choice["disable_parallel_tool_use"] = Value::Bool(true);
@@ -276,7 +321,159 @@ pub fn to_messages_request(
         tool_choice,
         thinking,
         metadata,
+        output_config,
+        answer_tool,
     })
+}
+
+fn tool_choice_is_none(req: &ChatRequest) -> bool {
+    matches!(&req.tool_choice, Some(ToolChoice::Mode(mode)) if mode == "none")
+}
+
+/// Fields of a chat request that change the shape of the answer and that Anthropic cannot give:
+/// refused by name rather than dropped, so that a client never waits for what will not come.
+/// Sampling hints without an Anthropic equivalent (`seed`, the penalties, `logit_bias`) are
+/// left out, as every gateway does: they change no field of the answer.
+fn refuse_unanswerable(req: &ChatRequest) -> Result<(), UpstreamError> {
+    let unsupported = |param: &str, message: &str| UpstreamError::Unsupported {
+        message: message.to_owned(),
+        param: Some(param.to_owned()),
+    };
+    if req
+        .extra
+        .get("logprobs")
+        .is_some_and(|v| v == &Value::Bool(true))
+    {
+        return Err(unsupported(
+            "logprobs",
+            "Anthropic models return no log probabilities; send logprobs = false",
+        ));
+    }
+    if req
+        .extra
+        .get("top_logprobs")
+        .is_some_and(|v| v.as_u64().is_some_and(|n| n > 0))
+    {
+        return Err(unsupported(
+            "top_logprobs",
+            "Anthropic models return no log probabilities; leave out top_logprobs",
+        ));
+    }
+    if req.extra.get("audio").is_some_and(|v| !v.is_null())
+        || req
+            .extra
+            .get("modalities")
+            .and_then(Value::as_array)
+            .is_some_and(|m| m.iter().any(|x| x.as_str() != Some("text")))
+    {
+        return Err(unsupported(
+            "modalities",
+            "Anthropic models answer in text only; leave out audio output",
+        ));
+    }
+    Ok(())
+}
+
+/// How a chat request's `response_format` reaches an Anthropic model.
+#[derive(Debug, Clone, PartialEq)]
+enum Structured {
+    /// Anthropic's own structured output, `output_config.format`.
+    Native(Value),
+    /// A tool the model is made to call, whose input is the answer.
+    Tool {
+        name: String,
+        description: String,
+        schema: Value,
+    },
+}
+
+/// `response_format` as Anthropic can honour it: a JSON schema natively on models that support
+/// structured output, through a forced tool on the others; `json_object` (which has no schema)
+/// always through a tool that takes any object.
+fn structured_output(req: &ChatRequest, model: &str) -> Result<Option<Structured>, UpstreamError> {
+    let Some(format) = req.extra.get("response_format").filter(|f| !f.is_null()) else {
+        return Ok(None);
+    };
+    let invalid = |param: &str, message: String| UpstreamError::Unsupported {
+        message,
+        param: Some(param.to_owned()),
+    };
+    match format["type"].as_str() {
+        Some("text") => Ok(None),
+        Some("json_object") => Ok(Some(Structured::Tool {
+            name: "json_response".into(),
+            description: "Give your whole answer as this tool's input: one JSON object.".into(),
+            schema: json!({"type": "object"}),
+        })),
+        Some("json_schema") => {
+            let spec = &format["json_schema"];
+            let Some(schema) = spec.get("schema").filter(|s| s.is_object()) else {
+                return Err(invalid(
+                    "response_format.json_schema.schema",
+                    "a json_schema response format needs a schema object".into(),
+                ));
+            };
+            if native_structured_output(model) {
+                return Ok(Some(Structured::Native(schema.clone())));
+            }
+            if schema["type"] != "object" {
+                return Err(invalid(
+                    "response_format.json_schema.schema",
+                    format!(
+                        "{model} has no native structured output; through a tool its answer must be a JSON object (\"type\": \"object\")"
+                    ),
+                ));
+            }
+            let name: String = spec["name"]
+                .as_str()
+                .unwrap_or_default()
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
+                .take(56)
+                .collect();
+            let description = spec["description"].as_str().map_or_else(
+                || "Give your whole answer as this tool's input.".to_owned(),
+                |d| format!("Give your whole answer as this tool's input. {d}"),
+            );
+            Ok(Some(Structured::Tool {
+                name: if name.is_empty() {
+                    "json_response".into()
+                } else {
+                    name
+                },
+                description,
+                schema: schema.clone(),
+            }))
+        }
+        other => Err(invalid(
+            "response_format.type",
+            format!(
+                "unknown response_format type {}: expected text, json_object or json_schema",
+                other.map_or_else(|| "(none)".to_owned(), |t| format!("{t:?}"))
+            ),
+        )),
+    }
+}
+
+/// Claude models with Anthropic's native structured output: Opus 4.1, and every model from the
+/// 4.5 generation on. Older ones get a forced tool instead.
+pub fn native_structured_output(model: &str) -> bool {
+    let name = model.rsplit('/').next().unwrap_or(model);
+    let Some(at) = ["opus-", "sonnet-", "haiku-"]
+        .iter()
+        .filter_map(|family| name.find(family).map(|i| (i + family.len(), *family)))
+        .min()
+    else {
+        return false;
+    };
+    let mut numbers = name[at.0..]
+        .split('-')
+        .map_while(|part| part.parse::<u32>().ok().filter(|_| part.len() <= 2));
+    match (numbers.next(), numbers.next()) {
+        (Some(major), _) if major >= 5 => true,
+        (Some(4), Some(minor)) => minor >= 5 || (at.1 == "opus-" && minor >= 1),
+        _ => false,
+    }
 }
 
 fn system_blocks(content: Option<&Content>) -> Vec<TextBlock> {
@@ -409,9 +606,11 @@ pub fn usage(u: &a::Usage) -> Usage {
     }
 }
 
-/// Anthropic message → OpenAI chat completion.
-pub fn from_messages_response(m: MessagesResponse) -> ChatResponse {
+/// Anthropic message → OpenAI chat completion. A call of `answer_tool` (the tool forced to carry
+/// a JSON answer) becomes the message content, as the client asked for it.
+pub fn from_messages_response(m: MessagesResponse, answer_tool: Option<&str>) -> ChatResponse {
     let mut text = String::new();
+    let mut answered = false;
     let mut reasoning = String::new();
     let mut thinking_blocks = Vec::new();
     let mut tool_calls = Vec::new();
@@ -436,6 +635,10 @@ pub fn from_messages_response(m: MessagesResponse) -> ChatResponse {
                 signature: None,
                 data: Some(data),
             }),
+            ContentBlock::ToolUse { name, input, .. } if Some(name.as_str()) == answer_tool => {
+                text.push_str(&input.to_string());
+                answered = true;
+            }
             ContentBlock::ToolUse { id, name, input } => tool_calls.push(ToolCall {
                 id,
                 kind: "function".into(),
@@ -449,7 +652,10 @@ pub fn from_messages_response(m: MessagesResponse) -> ChatResponse {
             | ContentBlock::Unknown => {}
         }
     }
-    let finish = finish_reason(m.stop_reason.as_deref());
+    let mut finish = finish_reason(m.stop_reason.as_deref());
+    if answered && tool_calls.is_empty() && finish == "tool_calls" {
+        finish = "stop";
+    }
     ChatResponse {
         id: chat_id(&m.id),
         object: "chat.completion".into(),
@@ -504,6 +710,10 @@ pub struct StreamTranslator {
     started: bool,
     /// Block index → tool-call index, for tool_use blocks.
     tool_blocks: Vec<(u32, u32)>,
+    /// The tool forced to carry a JSON answer, and the block index of its call: its input is
+    /// streamed as content.
+    answer_tool: Option<String>,
+    answer_block: Option<u32>,
     thinking: Option<(String, String)>,
     /// Finished thinking blocks with their signatures, sent once before the finish chunk.
     signed: Vec<ThinkingBlock>,
@@ -518,12 +728,21 @@ impl StreamTranslator {
             factory: ChunkFactory::new(String::new(), unix_now(), model.to_owned()),
             started: false,
             tool_blocks: Vec::new(),
+            answer_tool: None,
+            answer_block: None,
             thinking: None,
             signed: Vec::new(),
             usage: a::Usage::default(),
             stop_reason: None,
             stopped: false,
         }
+    }
+
+    /// Streams the input of this tool's call as the answer's content.
+    #[must_use]
+    pub fn answering_with(mut self, answer_tool: Option<String>) -> Self {
+        self.answer_tool = answer_tool;
+        self
     }
 
     pub fn event(&mut self, data: &str, out: &mut Vec<ChatChunk>) -> Result<(), UpstreamError> {
@@ -547,6 +766,11 @@ impl StreamTranslator {
             } => {
                 self.require_start()?;
                 match content_block {
+                    ContentBlock::ToolUse { name, .. }
+                        if self.answer_tool.as_deref() == Some(name.as_str()) =>
+                    {
+                        self.answer_block = Some(index);
+                    }
                     ContentBlock::ToolUse { id, name, .. } => {
                         let call = u32::try_from(self.tool_blocks.len()).unwrap_or(u32::MAX);
                         self.tool_blocks.push((index, call));
@@ -589,6 +813,11 @@ impl StreamTranslator {
                             sig.push_str(&signature);
                         }
                     }
+                    BlockDelta::InputJsonDelta { partial_json }
+                        if !partial_json.is_empty() && self.answer_block == Some(index) =>
+                    {
+                        out.push(self.factory.content(0, partial_json));
+                    }
                     BlockDelta::InputJsonDelta { partial_json } if !partial_json.is_empty() => {
                         if let Some(&(_, call)) = self.tool_blocks.iter().find(|(b, _)| *b == index)
                         {
@@ -627,7 +856,13 @@ impl StreamTranslator {
                             .thinking_blocks(0, std::mem::take(&mut self.signed)),
                     );
                 }
-                let reason = finish_reason(self.stop_reason.as_deref());
+                let mut reason = finish_reason(self.stop_reason.as_deref());
+                if self.answer_block.is_some()
+                    && self.tool_blocks.is_empty()
+                    && reason == "tool_calls"
+                {
+                    reason = "stop";
+                }
                 out.push(self.factory.finish(0, reason.into()));
                 out.push(self.factory.usage(usage(&self.usage)));
             }

@@ -27,3 +27,4 @@ mod responses;
 mod sessions;
 mod shutdown;
 mod streaming;
+mod structured;

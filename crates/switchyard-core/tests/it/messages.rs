@@ -376,11 +376,10 @@ async fn a_stop_sequence_ends_the_answer_and_is_named() {
     let end = data.iter().find(|d| d["type"] == "message_delta").unwrap();
     assert_eq!(end["delta"]["stop_reason"], "stop_sequence");
     assert_eq!(end["delta"]["stop_sequence"], "STOP");
+    // Sent upstream, so that a real upstream stops (and bills) there; this fake ignores it,
+    // as some local runtimes do, and the gateway's own matching still ends the answer.
     for r in h.alpha.requests() {
-        assert!(
-            r.json().unwrap().get("stop").is_none(),
-            "matched by the gateway"
-        );
+        assert_eq!(r.json().unwrap()["stop"], json!(["STOP"]));
     }
 }
 

@@ -152,7 +152,7 @@ fn response_translation_keeps_thinking_tools_and_cache_usage() {
         "usage": {"input_tokens": 10, "output_tokens": 7, "cache_read_input_tokens": 100, "cache_creation_input_tokens": 5}
     }))
     .unwrap();
-    let r = serde_json::to_value(from_messages_response(message)).unwrap();
+    let r = serde_json::to_value(from_messages_response(message, None)).unwrap();
     let msg = &r["choices"][0]["message"];
     assert_eq!(r["object"], "chat.completion");
     assert_eq!(r["choices"][0]["finish_reason"], "tool_calls");
@@ -382,4 +382,210 @@ fn temperature_wins_over_top_p_and_thinking_drops_both() {
     );
     let m = serde_json::to_value(to_messages_request(&thinking, "m", false).unwrap()).unwrap();
     assert!(m.get("temperature").is_none() && m["thinking"]["budget_tokens"] == 16384);
+}
+
+fn person_format() -> serde_json::Value {
+    json!({"type": "json_schema", "json_schema": {
+        "name": "person",
+        "schema": {"type": "object", "properties": {"name": {"type": "string"}, "age": {"type": "integer"}}, "required": ["name", "age"]},
+        "strict": true
+    }})
+}
+
+#[test]
+fn json_schemas_use_native_structured_output_where_the_model_has_it() {
+    let req = request(json!({
+        "model": "m",
+        "messages": [{"role": "user", "content": "Ada, 36"}],
+        "response_format": person_format()
+    }));
+    let m = to_messages_request(&req, "claude-sonnet-4-5-20250929", false).unwrap();
+    assert_eq!(m.answer_tool, None);
+    let m = serde_json::to_value(m).unwrap();
+    assert_eq!(
+        m["output_config"],
+        json!({"format": {"type": "json_schema", "schema": person_format()["json_schema"]["schema"]}})
+    );
+    assert!(
+        m.get("tools").is_none() && m.get("tool_choice").is_none(),
+        "{m}"
+    );
+    assert!(m.get("answer_tool").is_none(), "never sent: {m}");
+}
+
+#[test]
+fn older_models_get_the_schema_as_a_forced_tool() {
+    let req = request(json!({
+        "model": "m",
+        "messages": [{"role": "user", "content": "Ada, 36"}],
+        "response_format": person_format()
+    }));
+    let m = to_messages_request(&req, "claude-3-5-haiku-20241022", false).unwrap();
+    assert_eq!(m.answer_tool.as_deref(), Some("person"));
+    let m = serde_json::to_value(m).unwrap();
+    assert!(m.get("output_config").is_none(), "{m}");
+    assert_eq!(m["tools"][0]["name"], "person");
+    assert_eq!(
+        m["tools"][0]["input_schema"],
+        person_format()["json_schema"]["schema"]
+    );
+    assert_eq!(m["tool_choice"], json!({"type": "tool", "name": "person"}));
+
+    // json_object has no schema: any object, through a tool, whatever the model.
+    let req = request(json!({
+        "model": "m",
+        "messages": [{"role": "user", "content": "x"}],
+        "response_format": {"type": "json_object"}
+    }));
+    let m = to_messages_request(&req, "claude-sonnet-4-5", false).unwrap();
+    assert_eq!(m.answer_tool.as_deref(), Some("json_response"));
+    let m = serde_json::to_value(m).unwrap();
+    assert_eq!(m["tools"][0]["input_schema"], json!({"type": "object"}));
+}
+
+#[test]
+fn a_forced_answer_tool_leaves_the_clients_own_tools_callable() {
+    let req = request(json!({
+        "model": "m",
+        "messages": [{"role": "user", "content": "x"}],
+        "tools": [{"type": "function", "function": {"name": "person", "parameters": {"type": "object"}}}],
+        "response_format": person_format()
+    }));
+    let m = to_messages_request(&req, "claude-3-haiku-20240307", false).unwrap();
+    // The client's tool keeps its name; the answer tool steps aside.
+    assert_eq!(m.answer_tool.as_deref(), Some("person_answer"));
+    let m = serde_json::to_value(m).unwrap();
+    assert_eq!(m["tools"][0]["name"], "person");
+    assert_eq!(m["tools"][1]["name"], "person_answer");
+    assert_eq!(m["tool_choice"], json!({"type": "any"}));
+}
+
+#[test]
+fn what_cannot_be_honoured_is_refused_by_name() {
+    let refused = |extra: serde_json::Value, model: &str| {
+        let mut body = json!({"model": "m", "messages": [{"role": "user", "content": "x"}]});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        match to_messages_request(&request(body), model, false) {
+            Err(UpstreamError::Unsupported { param, .. }) => param,
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    };
+    assert_eq!(
+        refused(
+            json!({"response_format": person_format(), "reasoning_effort": "high"}),
+            "claude-3-7-sonnet-20250219"
+        )
+        .as_deref(),
+        Some("response_format")
+    );
+    assert_eq!(
+        refused(json!({"logprobs": true}), "claude-sonnet-4-5").as_deref(),
+        Some("logprobs")
+    );
+    assert_eq!(
+        refused(
+            json!({"response_format": {"type": "json_schema", "json_schema": {"name": "x"}}}),
+            "claude-sonnet-4-5"
+        )
+        .as_deref(),
+        Some("response_format.json_schema.schema")
+    );
+    assert_eq!(
+        refused(
+            json!({"response_format": {"type": "yaml"}}),
+            "claude-sonnet-4-5"
+        )
+        .as_deref(),
+        Some("response_format.type")
+    );
+    // Native structured output goes with extended thinking.
+    let req = request(json!({
+        "model": "m", "messages": [{"role": "user", "content": "x"}],
+        "response_format": person_format(), "reasoning_effort": "low"
+    }));
+    assert!(to_messages_request(&req, "claude-opus-4-5", false).is_ok());
+}
+
+#[test]
+fn the_answer_tools_call_comes_back_as_the_message_content() {
+    let message: MessagesResponse = serde_json::from_value(json!({
+        "id": "msg_1", "model": "claude-3-5-haiku-20241022", "stop_reason": "tool_use",
+        "content": [{"type": "tool_use", "id": "toolu_1", "name": "person", "input": {"name": "Ada", "age": 36}}],
+        "usage": {"input_tokens": 10, "output_tokens": 5}
+    }))
+    .unwrap();
+    let r = serde_json::to_value(from_messages_response(message.clone(), Some("person"))).unwrap();
+    let choice = &r["choices"][0];
+    assert_eq!(choice["finish_reason"], "stop");
+    assert!(choice["message"].get("tool_calls").is_none(), "{r}");
+    let content: serde_json::Value =
+        serde_json::from_str(choice["message"]["content"].as_str().unwrap()).unwrap();
+    assert_eq!(content, json!({"name": "Ada", "age": 36}));
+    // Without a forced answer tool the same block is an ordinary tool call.
+    let r = serde_json::to_value(from_messages_response(message, None)).unwrap();
+    assert_eq!(r["choices"][0]["finish_reason"], "tool_calls");
+}
+
+#[test]
+fn a_streamed_answer_tool_call_streams_as_content() {
+    let mut t = StreamTranslator::new("m").answering_with(Some("person".into()));
+    let mut out = Vec::new();
+    for event in [
+        json!({"type": "message_start", "message": {"id": "msg_1", "model": "m", "usage": {"input_tokens": 3}}}),
+        json!({"type": "content_block_start", "index": 0, "content_block": {"type": "tool_use", "id": "toolu_1", "name": "person", "input": {}}}),
+        json!({"type": "content_block_delta", "index": 0, "delta": {"type": "input_json_delta", "partial_json": "{\"name\": \"Ada\","}}),
+        json!({"type": "content_block_delta", "index": 0, "delta": {"type": "input_json_delta", "partial_json": " \"age\": 36}"}}),
+        json!({"type": "content_block_stop", "index": 0}),
+        json!({"type": "message_delta", "delta": {"stop_reason": "tool_use"}, "usage": {"output_tokens": 9}}),
+        json!({"type": "message_stop"}),
+    ] {
+        t.event(&event.to_string(), &mut out).unwrap();
+    }
+    t.finish(&mut out).unwrap();
+    let chunks: Vec<serde_json::Value> = out
+        .iter()
+        .map(|c| serde_json::to_value(c).unwrap())
+        .collect();
+    let text: String = chunks
+        .iter()
+        .filter_map(|c| c["choices"][0]["delta"]["content"].as_str())
+        .collect();
+    assert_eq!(text, "{\"name\": \"Ada\", \"age\": 36}");
+    assert!(
+        chunks
+            .iter()
+            .all(|c| c["choices"][0]["delta"].get("tool_calls").is_none()),
+        "{chunks:?}"
+    );
+    let finish: Vec<&str> = chunks
+        .iter()
+        .filter_map(|c| c["choices"][0]["finish_reason"].as_str())
+        .collect();
+    assert_eq!(finish, ["stop"]);
+}
+
+#[test]
+fn knows_which_claude_models_have_native_structured_output() {
+    for yes in [
+        "claude-sonnet-4-5",
+        "claude-sonnet-4-5-20250929",
+        "claude-opus-4-1-20250805",
+        "claude-haiku-4-5",
+        "beta/claude-opus-4-5",
+        "claude-sonnet-5",
+    ] {
+        assert!(native_structured_output(yes), "{yes}");
+    }
+    for no in [
+        "claude-sonnet-4-20250514",
+        "claude-opus-4-20250514",
+        "claude-3-7-sonnet-20250219",
+        "claude-3-5-haiku-20241022",
+        "claude-3-opus-20240229",
+        "some-local-model",
+    ] {
+        assert!(!native_structured_output(no), "{no}");
+    }
 }

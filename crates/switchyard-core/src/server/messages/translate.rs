@@ -148,8 +148,11 @@ fn is_billing_header(text: &str) -> bool {
 
 /// Anthropic request → chat request for an OpenAI-compatible upstream.
 ///
-/// Stop sequences are not sent: the gateway matches them itself so that it can say which one
-/// ended the answer (`stop_reason: "stop_sequence"`). Thinking blocks of earlier assistant
+/// The first [`UPSTREAM_STOPS`] stop sequences are sent upstream, so that generation (and
+/// billing) ends there; all of them are also matched here, for upstreams that take fewer or
+/// none, and to say which one ended the answer when the gateway sees it
+/// (`stop_reason: "stop_sequence"`). `output_config.format` becomes `response_format`.
+/// Thinking blocks of earlier assistant
 /// turns are left out (their signatures mean nothing to other models); `cache_control` is
 /// accepted and ignored.
 pub fn to_chat_request(req: &CreateMessage) -> Result<ChatRequest, ApiError> {
@@ -185,6 +188,10 @@ pub fn to_chat_request(req: &CreateMessage) -> Result<ChatRequest, ApiError> {
     if let Some(k) = req.top_k {
         extra.insert("top_k".into(), json!(k));
     }
+    if let Some(format) = response_format(req)? {
+        extra.insert("response_format".into(), format);
+    }
+    let stops = req.stops();
     let stream = req.is_stream();
     Ok(ChatRequest {
         model: req.model.clone().unwrap_or_default(),
@@ -201,7 +208,9 @@ pub fn to_chat_request(req: &CreateMessage) -> Result<ChatRequest, ApiError> {
         max_completion_tokens: None,
         temperature: req.temperature,
         top_p: req.top_p,
-        stop: None,
+        stop: (!stops.is_empty()).then(|| {
+            crate::api::openai::Stop::Many(stops.into_iter().take(UPSTREAM_STOPS).collect())
+        }),
         n: None,
         user: req
             .metadata
@@ -211,6 +220,39 @@ pub fn to_chat_request(req: &CreateMessage) -> Result<ChatRequest, ApiError> {
         reasoning_effort: reasoning_effort(req),
         extra,
     })
+}
+
+/// OpenAI's limit on `stop`.
+pub const UPSTREAM_STOPS: usize = 4;
+
+/// `output_config.format` (or the beta's `output_format`) as chat's `response_format`.
+fn response_format(req: &CreateMessage) -> Result<Option<Value>, ApiError> {
+    let (format, param) = match (
+        req.output_config.as_ref().and_then(|c| c.format.as_ref()),
+        &req.output_format,
+    ) {
+        (Some(f), _) if !f.is_null() => (f, "output_config.format"),
+        (_, Some(f)) if !f.is_null() => (f, "output_format"),
+        _ => return Ok(None),
+    };
+    match format["type"].as_str() {
+        Some("json_schema") => {
+            let Some(schema) = format.get("schema").filter(|s| s.is_object()) else {
+                return Err(invalid(
+                    format!("{param}.schema"),
+                    "a json_schema output format needs a schema object",
+                ));
+            };
+            Ok(Some(json!({
+                "type": "json_schema",
+                "json_schema": {"name": "response", "schema": schema},
+            })))
+        }
+        _ => Err(invalid(
+            format!("{param}.type"),
+            "the output format's type must be json_schema",
+        )),
+    }
 }
 
 /// A system turn inside the conversation stays a system message at the same place: its text
@@ -850,9 +892,47 @@ mod tests {
         assert_eq!(body["reasoning_effort"], "high");
         assert_eq!(body["user"], "u-1");
         assert_eq!(body["top_k"], 5);
-        assert!(
-            body.get("stop").is_none(),
-            "stop sequences are matched here"
+        // Sent upstream so that generation stops there, and matched here too.
+        assert_eq!(body["stop"], json!(["END"]));
+    }
+
+    #[test]
+    fn stop_sequences_go_upstream_up_to_openais_limit() {
+        let req = request(json!({
+            "model": "m", "max_tokens": 10,
+            "messages": [{"role": "user", "content": "count"}],
+            "stop_sequences": ["a", "", "b", "c", "d", "e"]
+        }));
+        let body = serde_json::to_value(to_chat_request(&req).unwrap()).unwrap();
+        assert_eq!(body["stop"], json!(["a", "b", "c", "d"]));
+        assert_eq!(req.stops(), ["a", "b", "c", "d", "e"], "all matched here");
+    }
+
+    #[test]
+    fn output_formats_become_response_formats() {
+        let schema = json!({"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]});
+        for body in [
+            json!({"output_config": {"format": {"type": "json_schema", "schema": schema}}}),
+            json!({"output_format": {"type": "json_schema", "schema": schema}}),
+        ] {
+            let mut full = json!({"model": "m", "max_tokens": 10, "messages": [{"role": "user", "content": "x"}]});
+            full.as_object_mut()
+                .unwrap()
+                .extend(body.as_object().unwrap().clone());
+            let chat = serde_json::to_value(to_chat_request(&request(full)).unwrap()).unwrap();
+            assert_eq!(
+                chat["response_format"],
+                json!({"type": "json_schema", "json_schema": {"name": "response", "schema": schema}})
+            );
+        }
+        let bad = request(json!({
+            "model": "m", "max_tokens": 10, "messages": [{"role": "user", "content": "x"}],
+            "output_config": {"format": {"type": "json_schema"}}
+        }));
+        let e = to_chat_request(&bad).unwrap_err();
+        assert_eq!(
+            e.inner().param.as_deref(),
+            Some("output_config.format.schema")
         );
     }
 
