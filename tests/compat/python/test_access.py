@@ -168,10 +168,16 @@ def test_locked_gateway_refuses_every_protected_route_without_a_key(locked, alph
             ("GET", "/admin/keys"),
             ("GET", "/admin/settings"),
             ("POST", "/admin/keys"),
-            ("GET", "/no/such/route"),
         ):
             r = h.request(method, path, json={"model": ALPHA, "messages": user("x")} if method == "POST" else None)
             assert_401(r, "missing_api_key")
+        # A path no route serves is a 404 for everyone: there is nothing behind it to protect,
+        # and a base URL missing /v1 gets told so instead of being asked for a key.
+        r = h.request("GET", "/no/such/route")
+        assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_route"
+        r = h.request("POST", "/chat/completions", json={"model": ALPHA, "messages": user("x")})
+        assert r.status_code == 404
+        assert "Did you mean /v1/chat/completions?" in r.json()["error"]["message"]
     # The SDK sees its own class of error.
     c = locked.client(api_key="placeholder")
     with pytest.raises(openai.AuthenticationError):

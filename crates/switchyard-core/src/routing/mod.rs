@@ -231,6 +231,29 @@ impl Runtime {
         })
     }
 
+    /// The card of a model id as a client may send it, found exactly as [`Runtime::resolve`]
+    /// routes it: a listed id, or an id that routes to one model (a bare id, or
+    /// `provider/anything` for a provider that lists none), shown under the id asked for.
+    pub fn card(&self, id: &str) -> Option<ModelCard> {
+        if let Some(card) = self.models.data.iter().find(|c| c.id == id) {
+            return Some(card.clone());
+        }
+        let route = self.resolve(id)?;
+        let [target] = route.targets.as_slice() else {
+            return None;
+        };
+        let mut card = match self.models.data.iter().find(|c| c.id == target.label) {
+            Some(card) => card.clone(),
+            None => {
+                let provider = self.config.provider(&target.provider.name)?;
+                let created = crate::providers::chunks::unix_now();
+                model_card(&target.label, provider, &target.model, None, created)
+            }
+        };
+        id.clone_into(&mut card.id);
+        Some(card)
+    }
+
     pub fn breakers(&self) -> &Breakers {
         &self.breakers
     }

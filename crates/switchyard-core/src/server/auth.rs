@@ -1,8 +1,9 @@
 //! Who may call what, decided once per request before any handler runs: the `Host` allow-list
 //! (DNS rebinding), the `Origin` check and CORS (hostile pages), client keys and their roles.
 //!
-//! Every path has a [`Scope`]; paths not listed below are admin paths, so a new route is
-//! protected until someone decides otherwise. Loopback callers need no key unless
+//! Every path has a [`Scope`]; paths not listed below are answered 404 here, before any
+//! handler, so a new route outside the known prefixes stays unreachable until someone decides
+//! who may call it. Loopback callers need no key unless
 //! `access.require_key` is set or the gateway listens beyond loopback. Admin routes always need
 //! an admin key, or a same-origin request from the built-in UI on loopback.
 
@@ -58,8 +59,10 @@ pub enum Scope {
     Model { read: bool },
     /// `/metrics` and `/statsz`: counters, no request content.
     Observability,
-    /// Everything else, `/admin/*` included.
+    /// `/admin` and everything under it.
     Admin { read: bool },
+    /// No route of ours: a 404 (with a hint when `/v1` is missing), whoever asks.
+    Unrouted,
 }
 
 pub fn scope(method: &Method, path: &str) -> Scope {
@@ -77,7 +80,8 @@ pub fn scope(method: &Method, path: &str) -> Scope {
         "/rerank" | "/v2/rerank" => Scope::Model { read: false },
         // A provider's own API, with its key: model traffic (the handler checks allow-lists).
         _ if path.starts_with("/proxy/") => Scope::Model { read: false },
-        _ => Scope::Admin { read },
+        _ if path == "/admin" || path.starts_with("/admin/") => Scope::Admin { read },
+        _ => Scope::Unrouted,
     }
 }
 
@@ -134,6 +138,11 @@ async fn check(state: Arc<AppState>, mut req: Request, next: Next) -> Response {
         // A preflight carries no credentials: answer it before auth, never run a handler.
         return preflight(req.headers(), origin.as_ref());
     }
+    let scope = scope(req.method(), req.uri().path());
+    if scope == Scope::Unrouted {
+        // Nothing to protect and nothing to run: say what the client probably meant.
+        return super::middleware::unknown_route(req.method(), req.uri().path(), &host);
+    }
     let peer_loopback = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -180,12 +189,11 @@ async fn check(state: Arc<AppState>, mut req: Request, next: Next) -> Response {
             ));
         }
     }
-    let scope = scope(req.method(), req.uri().path());
     let role = key.map(|k| k.role);
     // Roles are not a ladder: a user key (an app) uses models and never reads the admin API;
     // a read-only key (a dashboard) reads both and changes nothing.
     let allowed = match scope {
-        Scope::Public => Ok(()),
+        Scope::Public | Scope::Unrouted => Ok(()),
         Scope::Model { read } => need(role, |r| r != Role::ReadOnly || read, !keys_required),
         Scope::Observability => need(role, |_| true, !keys_required),
         Scope::Admin { read } => {
@@ -557,7 +565,7 @@ mod tests {
     }
 
     #[test]
-    fn scopes_default_to_admin() {
+    fn paths_outside_the_known_prefixes_are_unrouted() {
         assert_eq!(scope(&Method::GET, "/healthz"), Scope::Public);
         assert_eq!(
             scope(&Method::GET, "/v1/models"),
@@ -583,24 +591,22 @@ mod tests {
             scope(&Method::POST, "/v2/rerank"),
             Scope::Model { read: false }
         );
-        assert!(matches!(
-            scope(&Method::POST, "/v2/chat"),
-            Scope::Admin { .. }
-        ));
+        assert_eq!(scope(&Method::POST, "/v2/chat"), Scope::Unrouted);
+        assert_eq!(scope(&Method::POST, "/chat/completions"), Scope::Unrouted);
+        // None of these reaches a handler: the router matches paths exactly.
         for tricky in [
             "/ADMIN/keys",
             "//admin",
             "/%61dmin",
             "/admin;x=y",
+            "/adminx",
             "/mcp/",
             "/MCP",
             "/other",
         ] {
-            assert!(
-                matches!(scope(&Method::GET, tricky), Scope::Admin { .. }),
-                "{tricky}"
-            );
+            assert_eq!(scope(&Method::GET, tricky), Scope::Unrouted, "{tricky}");
         }
+        assert_eq!(scope(&Method::GET, "/admin"), Scope::Admin { read: true });
         assert_eq!(
             scope(&Method::GET, "/v1/../admin/keys"),
             Scope::Model { read: false },

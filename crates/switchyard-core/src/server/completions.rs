@@ -1,6 +1,6 @@
 //! `POST /v1/completions`: the legacy text completions API, routed and failed over like chat.
-//! The body passes on with the target's model name; answers come back with the client's model
-//! name. Streams are peeked up to their first text, so failover stays possible until then; after
+//! The body passes on with the target's model name; answers name the model that answered, as
+//! every door's do (docs/architecture.md, "Model names"). Streams are peeked up to their first text, so failover stays possible until then; after
 //! that each upstream chunk is relayed (its usage only when the client asked), a failure ends
 //! the stream with an OpenAI error event, and `[DONE]` follows only a clean end.
 
@@ -41,13 +41,8 @@ pub async fn completions(
         if stream {
             return serve_stream(&state, &model, &body, &draft).await;
         }
-        let named = |answer: &mut Value| {
-            if let Some(answer) = answer.as_object_mut() {
-                answer.insert("model".into(), Value::String(model.clone()));
-            }
-        };
         let (response, answer) =
-            relay(&state, &model, &body, &draft, Door::Completions, named).await?;
+            relay(&state, &model, &body, &draft, Door::Completions, |_| {}).await?;
         let tokens = token_counts(&answer["usage"]);
         draft.update(|d| d.tokens = tokens);
         Ok::<_, ApiError>(response)
@@ -111,7 +106,7 @@ async fn serve_stream(
     note_target(draft, &runtime, ok.target, &ok.attempts);
     let ttft = draft.elapsed_ms();
     draft.update(|d| d.ttft_ms = ttft);
-    let log = CompletionLog::new(draft.clone(), model, body);
+    let log = CompletionLog::new(draft.clone(), &ok.target.model, body);
     let idle = ok.target.provider.timeouts.idle;
     let mut response = super::sse_response(relay_stream(ok.value, log, idle, deadline));
     success_headers(response.headers_mut(), ok.target, &ok.attempts);
@@ -194,7 +189,7 @@ struct Told {
 #[derive(Debug)]
 struct CompletionLog {
     draft: Draft,
-    /// The client's model name, put back on every chunk.
+    /// The model that answers, as the upstream names it (the target's until a chunk says).
     model: String,
     wants_usage: bool,
     prompt_estimate: u64,
@@ -254,7 +249,6 @@ impl CompletionLog {
                 }
                 fields.remove("usage");
             }
-            fields.insert("model".into(), Value::String(self.model.clone()));
             frame(&chunk, out);
         }
         Ok(())
@@ -264,6 +258,9 @@ impl CompletionLog {
         if self.id.is_null() {
             self.id = chunk["id"].clone();
             self.created = chunk["created"].clone();
+            if let Some(model) = chunk["model"].as_str().filter(|m| !m.is_empty()) {
+                model.clone_into(&mut self.model);
+            }
         }
         if chunk["usage"].is_object() {
             self.usage = Some(chunk["usage"].clone());
@@ -405,7 +402,7 @@ mod tests {
         assert!(
             chunks
                 .iter()
-                .all(|c| c.get("usage").is_none() && c["model"] == "smart")
+                .all(|c| c.get("usage").is_none() && c["model"] == "up")
         );
         assert!(log.done);
         assert_eq!(log.usage.as_ref().unwrap()["total_tokens"], 4);

@@ -1,7 +1,7 @@
 //! The OpenAI-shaped 404/405 fallbacks. Access checks live in `auth`.
 
 use axum::extract::Request;
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
@@ -25,6 +25,22 @@ pub async fn not_found(req: Request) -> Response {
     )
     .with_code("unknown_route")
     .into_response()
+}
+
+/// A path no route of ours serves. When `/v1` in front of it names a model endpoint, the
+/// client's base URL lacks `/v1` (the commonest setup mistake): say so, with the URL to use.
+pub fn unknown_route(method: &Method, path: &str, host: &str) -> Response {
+    let message = match super::routes::under_v1(path) {
+        Some(meant) => format!(
+            "Unknown route: {method} {path}. Did you mean {meant}? Set your base URL to http://{host}/v1"
+        ),
+        None => format!(
+            "Unknown route: {method} {path}. The OpenAI-compatible API is under /v1 (base URL http://{host}/v1)."
+        ),
+    };
+    ApiError::new(StatusCode::NOT_FOUND, "invalid_request_error", message)
+        .with_code("unknown_route")
+        .into_response()
 }
 
 pub async fn method_not_allowed(req: Request) -> Response {

@@ -66,7 +66,7 @@ pub async fn retrieve(
     if allow_list(caller.as_ref()).is_some_and(|c| c.check_model(&id).is_err()) {
         return ApiError::model_not_found(&id).into_response();
     }
-    match runtime.models.data.iter().find(|m| m.id == id) {
+    match runtime.card(&id) {
         Some(card) => axum::Json(card).into_response(),
         None => ApiError::model_not_found(&id).into_response(),
     }
@@ -100,7 +100,7 @@ pub async fn root(req: axum::extract::Request) -> Response {
         "version": env!("CARGO_PKG_VERSION"),
         "openai_base_url": "/v1",
         "ui": "/ui/",
-        "endpoints": ["/v1/chat/completions", "/v1/messages", "/v1/embeddings", "/v1/models"],
+        "endpoints": super::routes::endpoints(),
     }))
     .into_response()
 }

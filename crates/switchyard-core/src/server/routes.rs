@@ -1,10 +1,11 @@
-//! The route table, and nothing else: path → handler.
+//! The route table, and nothing else: path → handler, and the list of model endpoints made
+//! from the same table.
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post, put};
+use axum::routing::{MethodRouter, get, post, put};
 
 use super::{
     AppState, admin, admin_config as cfg, admin_mcp as mcp, audio, chat, completions, doors,
@@ -12,38 +13,94 @@ use super::{
     sessions, ui,
 };
 
-pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
-    // Everything under /v1, unknown paths included, is recorded in the request log.
-    let v1 = Router::new()
-        .route("/chat/completions", post(chat::chat_completions))
-        .route("/messages", post(messages::messages))
-        .route("/messages/count_tokens", post(messages::count_tokens))
-        .route("/responses", post(responses::create))
-        .route(
+/// The model API under `/v1`: path and handler. The route table and the endpoint list
+/// (`GET /`, the hints of 404s) are both made from it, so the list cannot miss a route.
+fn v1_routes() -> Vec<(&'static str, MethodRouter<Arc<AppState>>)> {
+    vec![
+        ("/chat/completions", post(chat::chat_completions)),
+        ("/messages", post(messages::messages)),
+        ("/messages/count_tokens", post(messages::count_tokens)),
+        ("/responses", post(responses::create)),
+        (
             "/responses/{id}",
             get(responses::retrieve).delete(responses::delete),
-        )
-        .route("/embeddings", post(embeddings::embeddings))
-        .route("/images/generations", post(images::generations))
-        .route("/completions", post(completions::completions))
-        .route("/moderations", post(doors::moderations))
-        .route("/rerank", post(doors::rerank))
-        .route("/audio/speech", post(audio::speech))
+        ),
+        ("/embeddings", post(embeddings::embeddings)),
+        ("/images/generations", post(images::generations)),
+        ("/completions", post(completions::completions)),
+        ("/moderations", post(doors::moderations)),
+        ("/rerank", post(doors::rerank)),
+        ("/audio/speech", post(audio::speech)),
         // Uploads are held to `limits.max_upload_bytes` while they are read, not to the body limit.
-        .route(
+        (
             "/audio/transcriptions",
             post(audio::transcriptions).layer(DefaultBodyLimit::disable()),
-        )
-        .route(
+        ),
+        (
             "/audio/translations",
             post(audio::translations).layer(DefaultBodyLimit::disable()),
-        )
-        .route(
+        ),
+        (
             "/images/edits",
             post(images::edits).layer(DefaultBodyLimit::disable()),
-        )
-        .route("/models", get(models::list))
-        .route("/models/{*id}", get(models::retrieve))
+        ),
+        ("/models", get(models::list)),
+        ("/models/{*id}", get(models::retrieve)),
+    ]
+}
+
+/// Every model endpoint: `/v1/…`, and rerank where Cohere and Jina clients post it.
+pub fn endpoints() -> &'static [String] {
+    static LIST: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+        v1_routes()
+            .into_iter()
+            .map(|(path, _)| format!("/v1{path}"))
+            .chain(RERANK_PATHS.iter().map(|path| (*path).to_owned()))
+            .collect()
+    });
+    &LIST
+}
+
+/// Rerank outside `/v1`, where the Cohere and Jina clients post it.
+const RERANK_PATHS: [&str; 2] = ["/rerank", "/v2/rerank"];
+
+/// The model endpoint `path` names once `/v1` is put in front, when it names one: what a client
+/// whose base URL lacks `/v1` meant.
+pub fn under_v1(path: &str) -> Option<String> {
+    let wanted = format!("/v1{path}");
+    endpoints()
+        .iter()
+        .any(|e| e.starts_with("/v1/") && pattern_matches(e, &wanted))
+        .then_some(wanted)
+}
+
+/// `{name}` matches one segment, `{*name}` the rest.
+fn pattern_matches(pattern: &str, path: &str) -> bool {
+    let mut have = path.split('/');
+    for want in pattern.split('/') {
+        if want.starts_with("{*") {
+            return have.next().is_some_and(|s| !s.is_empty());
+        }
+        match have.next() {
+            Some(seg) if want.starts_with('{') => {
+                if seg.is_empty() {
+                    return false;
+                }
+            }
+            Some(seg) if seg == want => {}
+            _ => return false,
+        }
+    }
+    have.next().is_none()
+}
+
+pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
+    // Everything under /v1, unknown paths included, is recorded in the request log.
+    let v1 = v1_routes()
+        .into_iter()
+        .fold(Router::new(), |router, (path, handler)| {
+            router.route(path, handler)
+        })
         .fallback(middleware::not_found)
         .method_not_allowed_fallback(middleware::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
@@ -58,9 +115,11 @@ pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
             recording::record,
         ));
     // Rerank where the Cohere and Jina clients post it, recorded like /v1.
-    let rerank = Router::new()
-        .route("/rerank", post(doors::rerank))
-        .route("/v2/rerank", post(doors::rerank))
+    let rerank = RERANK_PATHS
+        .iter()
+        .fold(Router::new(), |router, path| {
+            router.route(path, post(doors::rerank))
+        })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             recording::record,
@@ -161,4 +220,52 @@ pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
         .merge(rerank)
         .nest("/proxy", proxy)
         .nest("/admin", admin)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_path_missing_v1_is_recognised() {
+        assert_eq!(
+            under_v1("/chat/completions").as_deref(),
+            Some("/v1/chat/completions")
+        );
+        assert_eq!(
+            under_v1("/models/openai/gpt-4o").as_deref(),
+            Some("/v1/models/openai/gpt-4o")
+        );
+        assert_eq!(
+            under_v1("/responses/resp_1").as_deref(),
+            Some("/v1/responses/resp_1")
+        );
+        for no in [
+            "/chat",
+            "/responses/",
+            "/models/",
+            "/admin/keys",
+            "/",
+            "/chat/completions/x",
+        ] {
+            assert_eq!(under_v1(no), None, "{no}");
+        }
+    }
+
+    #[test]
+    fn the_endpoint_list_has_every_door() {
+        let paths: Vec<&str> = endpoints().iter().map(String::as_str).collect();
+        for door in [
+            "/v1/chat/completions",
+            "/v1/responses",
+            "/v1/messages",
+            "/v1/embeddings",
+            "/v1/audio/transcriptions",
+            "/v1/images/edits",
+            "/v1/rerank",
+            "/v2/rerank",
+        ] {
+            assert!(paths.contains(&door), "{door} missing from {paths:?}");
+        }
+    }
 }

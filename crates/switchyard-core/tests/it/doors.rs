@@ -82,7 +82,7 @@ fn text_of(events: &[Value]) -> String {
 }
 
 #[tokio::test]
-async fn a_legacy_completion_goes_out_under_the_targets_name_and_comes_back_under_the_clients() {
+async fn a_legacy_completion_goes_out_under_the_targets_name_and_names_the_model_that_answered() {
     let (h, gamma) = start_doors().await;
     let (status, headers, body) = send(
         &h,
@@ -92,7 +92,7 @@ async fn a_legacy_completion_goes_out_under_the_targets_name_and_comes_back_unde
     .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["object"], "text_completion");
-    assert_eq!(body["model"], "gamma/instruct");
+    assert_eq!(body["model"], "instruct");
     assert_eq!(body["choices"][0]["text"], "You said: Say hi");
     assert!(body["usage"]["completion_tokens"].as_u64().unwrap() > 0);
     assert_eq!(header(&headers, "x-switchyard-target"), "gamma/instruct");
@@ -162,7 +162,7 @@ async fn a_completions_stream_relays_text_chunks_usage_when_asked_and_done() {
     assert!(
         events
             .iter()
-            .all(|e| e["object"] == "text_completion" && e["model"] == "legacy")
+            .all(|e| e["object"] == "text_completion" && e["model"] == "instruct")
     );
     let last = events.last().unwrap();
     assert_eq!(last["choices"], json!([]));
