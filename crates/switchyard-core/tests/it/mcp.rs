@@ -882,3 +882,40 @@ async fn every_refusal_at_mcp_is_json() {
     assert!(r.headers().contains_key("allow"));
     assert!(r.json::<Value>().await.unwrap()["error"]["message"].is_string());
 }
+
+#[tokio::test]
+async fn a_generated_image_can_be_understood_from_the_images_folder() {
+    let h = start("").await;
+    let s = raw::open(&h, None).await;
+    let (is_error, paths) = s
+        .call(
+            "generate_image",
+            json!({"prompt": "a red fox", "model": "alpha/gpt-4o-mini"}),
+        )
+        .await;
+    assert!(!is_error, "{paths}");
+    let path = std::path::PathBuf::from(paths.lines().next().unwrap());
+    assert!(path.starts_with(h.home.path().join("images")), "{paths}");
+    let (is_error, text) = s
+        .call(
+            "understand_image",
+            json!({"image": path.display().to_string(), "model": "alpha/gpt-4o-mini"}),
+        )
+        .await;
+    assert!(!is_error, "{text}");
+    let sent = h.alpha.requests();
+    assert_eq!(sent.len(), 2, "one image generation, one vision call");
+    let page = h.wait_for_rows(2).await;
+    let endpoints: Vec<&str> = page["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["endpoint"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        endpoints,
+        ["/mcp/tools/understand_image", "/mcp/tools/generate_image"]
+    );
+    assert_eq!(page["requests"][1]["provider"], "alpha");
+    assert_eq!(page["requests"][1]["status"], 200);
+}
