@@ -86,8 +86,14 @@ async fn in_our_shape(response: Response, max_body_bytes: usize) -> Response {
             ))
             .with_code("invalid_json")
         }
-        StatusCode::SERVICE_UNAVAILABLE => {
-            ApiError::new(status, "server_error", text).with_code("mcp_sessions_full")
+        StatusCode::SERVICE_UNAVAILABLE => ApiError::new(status, "server_error", text)
+            .with_code("mcp_sessions_full")
+            .with_retry_after(Some(std::time::Duration::from_secs(1))),
+        StatusCode::BAD_REQUEST if text.contains("Session ID is required") => {
+            ApiError::invalid_request(
+                "This request needs the Mcp-Session-Id header that the answer to initialize gave; initialize first.",
+            )
+            .with_code("mcp_session_required")
         }
         _ => {
             let kind = if status.is_server_error() {
@@ -510,6 +516,14 @@ async fn load_image(
             ApiError::invalid_request("image: a data: URL must be base64 (data:image/png;base64,…)")
                 .with_param("image")
         })?;
+        if data.len() / 4 * 3 > sources::MAX_IMAGE_BYTES {
+            return Err(ApiError::invalid_request(format!(
+                "image: the data: URL holds more than {} MB",
+                sources::MAX_IMAGE_BYTES / 1024 / 1024
+            ))
+            .with_param("image")
+            .with_code("image_too_large"));
+        }
         return base64::engine::general_purpose::STANDARD
             .decode(data.trim())
             .map_err(|e| {

@@ -851,11 +851,12 @@ async fn every_refusal_at_mcp_is_json() {
     )
     .await;
     assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["code"], "mcp_session_required", "{body}");
     assert!(
         body["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("Session ID"),
+            .contains("Mcp-Session-Id"),
         "{body}"
     );
 
@@ -918,4 +919,47 @@ async fn a_generated_image_can_be_understood_from_the_images_folder() {
     );
     assert_eq!(page["requests"][1]["provider"], "alpha");
     assert_eq!(page["requests"][1]["status"], 200);
+}
+
+#[tokio::test]
+async fn a_new_session_is_refused_while_every_session_is_answering() {
+    let h = start("[mcp]\nmax_sessions = 1\n").await;
+    let busy = raw::open(&h, None).await;
+    h.alpha.push(Script::StallBeforeHeaders);
+    let hanging = busy.call("chat", json!({"model": "smart", "prompt": "slow"}));
+    let refused = async {
+        assert!(h.alpha.wait_for_requests(1, Duration::from_secs(10)).await);
+        let r = h
+            .client
+            .post(format!("{}/mcp", h.root()))
+            .header("accept", "application/json, text/event-stream")
+            .json(
+                &json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+                "protocolVersion": "2025-06-18", "capabilities": {},
+                "clientInfo": {"name": "it", "version": "1"}}}),
+            )
+            .send()
+            .await
+            .unwrap();
+        let retry_after = r.headers().contains_key("retry-after");
+        (
+            r.status().as_u16(),
+            retry_after,
+            r.json::<Value>().await.unwrap(),
+        )
+    };
+    let (status, retry_after, body) = tokio::select! {
+        _ = hanging => panic!("the stalled call must not finish"),
+        answer = refused => answer,
+    };
+    assert_eq!(status, 503, "{body}");
+    assert!(retry_after);
+    assert_eq!(body["error"]["code"], "mcp_sessions_full");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("mcp.max_sessions"),
+        "{body}"
+    );
 }
