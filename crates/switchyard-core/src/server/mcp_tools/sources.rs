@@ -214,7 +214,7 @@ impl Fetcher {
 fn check_url(url: &Url, allow_private: bool) -> Result<(), ApiError> {
     if !matches!(url.scheme(), "http" | "https") {
         return Err(refused(
-            format!("image: {url} is not an http(s) URL"),
+            format!("image: {} is not an http(s) URL", shown(url)),
             "invalid_image",
         ));
     }
@@ -226,7 +226,7 @@ fn check_url(url: &Url, allow_private: bool) -> Result<(), ApiError> {
     }
     let Some(host) = url.host_str() else {
         return Err(refused(
-            format!("image: {url} has no host"),
+            format!("image: {} has no host", shown(url)),
             "invalid_image",
         ));
     };
@@ -238,6 +238,17 @@ fn check_url(url: &Url, allow_private: bool) -> Result<(), ApiError> {
         Ok(ip) if !allow_private && !is_public(ip) => Err(private_refusal(host)),
         _ => Ok(()),
     }
+}
+
+/// A URL as errors and the log show it: without its query, fragment and credentials, where
+/// signed URLs keep their tokens.
+fn shown(url: &Url) -> String {
+    let mut shown = url.clone();
+    shown.set_query(None);
+    shown.set_fragment(None);
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.to_string()
 }
 
 fn private_refusal(host: &str) -> ApiError {
@@ -256,12 +267,8 @@ async fn fetch_with(
     url: &str,
     check: impl Fn(&Url) -> Result<(), ApiError>,
 ) -> Result<Vec<u8>, ApiError> {
-    let mut url = Url::parse(url).map_err(|e| {
-        refused(
-            format!("image: {url:?} is not a valid URL: {e}"),
-            "invalid_image",
-        )
-    })?;
+    let mut url = Url::parse(url)
+        .map_err(|e| refused(format!("image: not a valid URL: {e}"), "invalid_image"))?;
     for _ in 0..=MAX_REDIRECTS {
         check(&url)?;
         let response = client
@@ -279,7 +286,7 @@ async fn fetch_with(
                 .and_then(|l| url.join(l).ok())
                 .ok_or_else(|| {
                     refused(
-                        format!("image: {url} redirected to an invalid location"),
+                        format!("image: {} redirected to an invalid location", shown(&url)),
                         "image_fetch_failed",
                     )
                 })?;
@@ -288,14 +295,17 @@ async fn fetch_with(
         }
         if !status.is_success() {
             return Err(refused(
-                format!("image: fetching {url} answered {status}"),
+                format!("image: fetching {} answered {status}", shown(&url)),
                 "image_fetch_failed",
             ));
         }
         return read_body(response, &url).await;
     }
     Err(refused(
-        format!("image: more than {MAX_REDIRECTS} redirects, the last to {url}"),
+        format!(
+            "image: more than {MAX_REDIRECTS} redirects, the last to {}",
+            shown(&url)
+        ),
         "image_fetch_failed",
     ))
 }
@@ -305,12 +315,12 @@ async fn read_body(mut response: reqwest::Response, url: &Url) -> Result<Vec<u8>
         .content_length()
         .is_some_and(|n| n > MAX_IMAGE_BYTES as u64)
     {
-        return Err(too_large(url.as_str()));
+        return Err(too_large(&shown(url)));
     }
     let mut out = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(|e| send_error(url, &e))? {
         if out.len() + chunk.len() > MAX_IMAGE_BYTES {
-            return Err(too_large(url.as_str()));
+            return Err(too_large(&shown(url)));
         }
         out.extend_from_slice(&chunk);
     }
@@ -333,7 +343,7 @@ fn send_error(url: &Url, e: &reqwest::Error) -> ApiError {
         e.to_string()
     };
     refused(
-        format!("image: cannot fetch {url}: {why}"),
+        format!("image: cannot fetch {}: {why}", shown(url)),
         "image_fetch_failed",
     )
 }
@@ -423,6 +433,8 @@ mod tests {
             assert!(check_url(&Url::parse(url).unwrap(), true).is_err(), "{url}");
         }
         assert!(check_url(&Url::parse("https://example.com/x.png").unwrap(), false).is_ok());
+        let signed = Url::parse("https://u:p@cdn.example/a.png?sig=SECRET#f").unwrap();
+        assert_eq!(shown(&signed), "https://cdn.example/a.png");
     }
 
     #[tokio::test]
