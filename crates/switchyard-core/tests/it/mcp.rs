@@ -963,3 +963,36 @@ async fn a_new_session_is_refused_while_every_session_is_answering() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn a_flood_of_initialize_calls_keeps_only_max_sessions_alive() {
+    let h = start("[mcp]\nmax_sessions = 8\n").await;
+    // Warm up: one session, so lazily started tasks are counted in the baseline.
+    drop(raw::open(&h, None).await);
+    let metrics = tokio::runtime::Handle::current().metrics();
+    let baseline = metrics.num_alive_tasks();
+    for _ in 0..300 {
+        let (status, id, body) = raw::post(
+            &h,
+            None,
+            None,
+            json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+                "protocolVersion": "2025-06-18", "capabilities": {},
+                "clientInfo": {"name": "flood", "version": "1"}}}),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        assert!(id.is_some());
+    }
+    // Ended sessions wind down on their own tasks: wait for them, with a deadline.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let mut alive = metrics.num_alive_tasks();
+    while alive > baseline + 8 * 4 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        alive = metrics.num_alive_tasks();
+    }
+    assert!(
+        alive <= baseline + 8 * 4,
+        "{alive} tasks alive after 300 sessions capped at 8 (baseline {baseline})"
+    );
+}
