@@ -284,8 +284,11 @@ fn list_models(state: &AppState, caller: Option<&Caller>) -> ToolReply {
             })
         })
         .collect();
-    let text = if models.is_empty() {
+    let text = if models.is_empty() && runtime.models.data.is_empty() {
         "No models are configured.".to_owned()
+    } else if models.is_empty() {
+        "This key may use none of the configured models; an admin can add some to its model list."
+            .to_owned()
     } else {
         visible
             .iter()
