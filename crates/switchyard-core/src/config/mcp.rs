@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::raw::{RawAssistant, RawMcpServer};
+use super::raw::{RawAssistant, RawMcp, RawMcpServer};
 use crate::secrets::SecretRef;
 
 /// How long one tool call may run unless the server's `call_timeout_ms` says otherwise.
@@ -14,6 +14,75 @@ pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(120);
 pub const DEFAULT_MAX_ITERATIONS: u32 = 10;
 /// The separator between a server's name and its tool's name: `time__get_current_time`.
 pub const TOOL_SEPARATOR: &str = "__";
+
+/// `[mcp]`: the built-in MCP server at `/mcp`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct McpSettings {
+    /// Folders `understand_image` may read besides the data folder's `images/`; absolute.
+    pub image_folders: Vec<PathBuf>,
+    /// `understand_image` may fetch URLs whose addresses are loopback, private or link-local.
+    pub allow_private_urls: bool,
+    /// Sessions kept at once; a new one beyond this ends the longest idle one.
+    pub max_sessions: usize,
+    /// A session with no request for this long is ended.
+    pub session_idle: Duration,
+}
+
+impl Default for McpSettings {
+    fn default() -> Self {
+        Self {
+            image_folders: Vec::new(),
+            allow_private_urls: false,
+            max_sessions: 256,
+            session_idle: Duration::from_secs(600),
+        }
+    }
+}
+
+pub(super) fn validate_settings(raw: RawMcp, push: &mut impl FnMut(String, String)) -> McpSettings {
+    let defaults = McpSettings::default();
+    let mut image_folders = Vec::with_capacity(raw.image_folders.len());
+    for (i, folder) in raw.image_folders.iter().enumerate() {
+        let path = super::expand_home(folder);
+        let at = format!("mcp.image_folders[{i}]");
+        if !path.is_absolute() {
+            push(
+                at,
+                format!("{folder:?} must be an absolute path or start with ~/"),
+            );
+        } else if path.parent().is_none() || dirs::home_dir().is_some_and(|h| h == path) {
+            push(
+                at,
+                format!("{folder:?} would open every file below it; name a folder of images"),
+            );
+        } else {
+            image_folders.push(path);
+        }
+    }
+    let max_sessions = raw.max_sessions.unwrap_or(256);
+    if !(1..=10_000).contains(&max_sessions) {
+        push(
+            "mcp.max_sessions".into(),
+            "must be between 1 and 10000".into(),
+        );
+    }
+    if raw.session_idle_ms == Some(0) {
+        push(
+            "mcp.session_idle_ms".into(),
+            "must be greater than 0".into(),
+        );
+    }
+    McpSettings {
+        image_folders,
+        allow_private_urls: raw
+            .allow_private_urls
+            .unwrap_or(defaults.allow_private_urls),
+        max_sessions: usize::try_from(max_sessions).unwrap_or(defaults.max_sessions),
+        session_idle: raw
+            .session_idle_ms
+            .map_or(defaults.session_idle, Duration::from_millis),
+    }
+}
 
 /// One MCP server, as configured.
 #[derive(Debug, Clone, PartialEq)]

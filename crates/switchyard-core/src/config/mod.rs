@@ -35,6 +35,8 @@ pub struct Config {
     pub keys: Vec<std::sync::Arc<crate::access::ClientKey>>,
     pub mcp_servers: Vec<mcp::McpServerConfig>,
     pub assistants: Vec<mcp::AssistantConfig>,
+    /// `[mcp]`: the built-in MCP server.
+    pub mcp: mcp::McpSettings,
 }
 
 /// Who may talk to the gateway, and from which pages.
@@ -261,6 +263,7 @@ impl Default for Config {
             keys: Vec::new(),
             mcp_servers: Vec::new(),
             assistants: Vec::new(),
+            mcp: mcp::McpSettings::default(),
         }
     }
 }
@@ -929,6 +932,7 @@ fn validate(raw: raw::RawConfig) -> Result<Config, Vec<ConfigIssue>> {
     let alias_taken = |name: &str| aliases.iter().any(|a| a.name == name);
     let assistants =
         mcp::validate_assistants(raw.assistants, &mcp_servers, &alias_taken, &mut push);
+    let mcp = mcp::validate_settings(raw.mcp, &mut push);
 
     if issues.is_empty() {
         Ok(Config {
@@ -946,6 +950,7 @@ fn validate(raw: raw::RawConfig) -> Result<Config, Vec<ConfigIssue>> {
             keys,
             mcp_servers,
             assistants,
+            mcp,
         })
     } else {
         Err(issues)

@@ -34,6 +34,22 @@ pub struct RawConfig {
     pub mcp_servers: Vec<RawMcpServer>,
     #[serde(default)]
     pub assistants: Vec<RawAssistant>,
+    /// `[mcp]`: the built-in MCP server at `/mcp`.
+    #[serde(default)]
+    pub mcp: RawMcp,
+}
+
+/// `[mcp]`: what the gateway's own MCP tools may read and fetch, and how many sessions it keeps.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMcp {
+    /// Folders `understand_image` may read besides the data folder's `images/`.
+    #[serde(default)]
+    pub image_folders: Vec<String>,
+    /// Let `understand_image` fetch URLs on loopback, private and link-local addresses.
+    pub allow_private_urls: Option<bool>,
+    pub max_sessions: Option<u32>,
+    pub session_idle_ms: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -4,6 +4,7 @@
 //! plain JSON and our own types. [`serve`] is the gateway's own MCP endpoint.
 
 pub mod serve;
+mod sessions;
 mod shell;
 mod sse;
 

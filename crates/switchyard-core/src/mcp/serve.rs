@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
@@ -12,10 +13,11 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use rmcp::transport::StreamableHttpService;
 use rmcp::transport::streamable_http_server::StreamableHttpServerConfig;
-use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
+
+use super::sessions::BoundedSessions;
 
 /// A tool the gateway offers.
 #[derive(Debug, Clone)]
@@ -50,7 +52,14 @@ pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 /// The gateway side of the `/mcp` tools.
 pub trait Backend: Send + Sync + 'static {
     fn tools(&self) -> Vec<ToolSpec>;
-    fn call(&self, name: String, arguments: Value) -> BoxFuture<ToolReply>;
+    /// Runs a tool; `request` is the HTTP request that carried the call, with the extensions the
+    /// gateway's guard put on it (who the caller is).
+    fn call(
+        &self,
+        name: String,
+        arguments: Value,
+        request: Option<&http::request::Parts>,
+    ) -> BoxFuture<ToolReply>;
 }
 
 #[derive(Clone)]
@@ -101,8 +110,9 @@ impl ServerHandler for Handler {
             ));
         }
         let args = Value::Object(request.arguments.unwrap_or_default());
+        let parts = context.extensions.get::<http::request::Parts>();
         let reply = tokio::select! {
-            reply = self.backend.call(name, args) => reply,
+            reply = self.backend.call(name, args, parts) => reply,
             () = context.ct.cancelled() => ToolReply::error("cancelled by the client"),
         };
         let mut content = vec![ContentBlock::text(reply.text)];
@@ -119,19 +129,66 @@ impl ServerHandler for Handler {
     }
 }
 
-/// The `/mcp` tower service. Host, Origin and keys are checked by the gateway's own guard in
-/// front of it (a foreign `Origin` gets 403 there), so rmcp's copies of those checks are off.
-pub fn service(
-    backend: Arc<dyn Backend>,
-    shutdown: CancellationToken,
-) -> StreamableHttpService<impl ServerHandler + Clone, LocalSessionManager> {
-    let handler = Handler { backend };
-    let config = StreamableHttpServerConfig::default()
-        .disable_allowed_hosts()
-        .with_cancellation_token(shutdown);
-    StreamableHttpService::new(
-        move || Ok(handler.clone()),
-        Arc::new(LocalSessionManager::default()),
-        config,
-    )
+/// How the `/mcp` endpoint holds its sessions and bodies.
+#[derive(Debug, Clone, Copy)]
+pub struct EndpointSettings {
+    pub max_sessions: usize,
+    pub session_idle: Duration,
+    pub max_body_bytes: usize,
+}
+
+/// The `/mcp` endpoint: rmcp's streamable HTTP service over [`BoundedSessions`]. Host, Origin and
+/// keys are checked by the gateway's own guard in front of it (a foreign `Origin` gets 403
+/// there), so rmcp's copies of those checks are off. Its refusals are rmcp's: JSON-RPC errors, or
+/// plain text the caller turns into its own error shape.
+#[derive(Clone)]
+pub struct Endpoint {
+    service: StreamableHttpService<Handler, BoundedSessions>,
+    sessions: Arc<BoundedSessions>,
+}
+
+impl Endpoint {
+    pub fn new(
+        backend: Arc<dyn Backend>,
+        shutdown: CancellationToken,
+        settings: EndpointSettings,
+    ) -> Self {
+        let handler = Handler { backend };
+        let sessions = Arc::new(BoundedSessions::new(
+            settings.max_sessions,
+            settings.session_idle,
+        ));
+        let config = StreamableHttpServerConfig::default()
+            .disable_allowed_hosts()
+            .with_max_request_body_bytes(settings.max_body_bytes)
+            .with_cancellation_token(shutdown);
+        let service =
+            StreamableHttpService::new(move || Ok(handler.clone()), sessions.clone(), config);
+        Self { service, sessions }
+    }
+
+    /// Answers one HTTP request to `/mcp`.
+    pub async fn handle(
+        &self,
+        request: http::Request<axum::body::Body>,
+    ) -> axum::response::Response {
+        let starts_session = request.method() == http::Method::POST
+            && !request.headers().contains_key("mcp-session-id");
+        // A request without a session may open one (`initialize`): make room first, so that a
+        // house full of busy sessions is a clear 503 rather than rmcp's internal error.
+        if starts_session && let Err(e) = self.sessions.make_room().await {
+            let mut response = axum::response::Response::new(axum::body::Body::from(e.to_string()));
+            *response.status_mut() = http::StatusCode::SERVICE_UNAVAILABLE;
+            return response;
+        }
+        self.service
+            .handle(request)
+            .await
+            .map(axum::body::Body::new)
+    }
+
+    /// How many sessions are open.
+    pub fn sessions(&self) -> usize {
+        self.sessions.len()
+    }
 }

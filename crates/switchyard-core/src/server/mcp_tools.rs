@@ -1,49 +1,136 @@
 //! What the gateway's own MCP server (`/mcp`) does: generate images, understand images, list
-//! models and run one chat completion, each through the gateway's routing and failover. The MCP
-//! protocol side is in `mcp::serve`.
+//! models and run one chat completion, each through the gateway's routing and failover, held to
+//! the caller's key like `/v1` and logged like `/v1` (one row per tool call that uses a model,
+//! at `/mcp/tools/NAME`). The MCP protocol side is in `mcp::serve`; where images may be read
+//! from is in [`sources`].
+
+mod sources;
 
 use std::sync::Arc;
-use std::time::Instant;
 
+use axum::extract::Request;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse as _, Response};
 use base64::Engine as _;
 use serde_json::{Value, json};
 
 use super::AppState;
+use super::auth::Caller;
 use crate::api::openai::ChatRequest;
-use crate::mcp::serve::{Backend, BoxFuture, ToolReply, ToolSpec};
+use crate::error::ApiError;
+use crate::mcp::serve::{Backend, BoxFuture, Endpoint, EndpointSettings, ToolReply, ToolSpec};
 use crate::record::Draft;
 use crate::routing::failover;
 
-/// Images read from a path or URL for `understand_image` may be this large.
-const MAX_IMAGE_BYTES: usize = 20 * 1024 * 1024;
-
-/// The `/mcp` route: rmcp's streamable HTTP service with our tools behind it.
-pub fn service(state: &Arc<AppState>) -> rmcp_service::Service {
-    rmcp_service::make(state)
+/// The `/mcp` route: rmcp's streamable HTTP service with our tools behind it, its refusals in
+/// our error shape.
+pub fn service(state: &Arc<AppState>) -> axum::routing::MethodRouter<Arc<AppState>> {
+    let config = state.runtime.load().config.clone();
+    let endpoint = Arc::new(Endpoint::new(
+        Arc::new(GatewayTools {
+            state: Arc::downgrade(state),
+            fetcher: Arc::default(),
+        }),
+        state.mcp_stop.clone(),
+        EndpointSettings {
+            max_sessions: config.mcp.max_sessions,
+            session_idle: config.mcp.session_idle,
+            max_body_bytes: config.limits.max_body_bytes,
+        },
+    ));
+    let limit = config.limits.max_body_bytes;
+    axum::routing::any(move |req: Request| {
+        let endpoint = endpoint.clone();
+        async move { in_our_shape(endpoint.handle(req).await, limit).await }
+    })
 }
 
-/// Kept in a module of its own so the route table needs no rmcp types.
-mod rmcp_service {
-    use std::sync::Arc;
-
-    use super::{AppState, GatewayTools};
-
-    pub type Service = axum::routing::MethodRouter<Arc<AppState>>;
-
-    pub fn make(state: &Arc<AppState>) -> Service {
-        let svc = crate::mcp::serve::service(
-            Arc::new(GatewayTools {
-                state: Arc::downgrade(state),
-            }),
-            state.mcp_stop.clone(),
-        );
-        axum::routing::any_service(svc)
+/// rmcp answers some refusals in plain text or with an empty body (a 413, a missing session, a
+/// body that is not JSON): they become our JSON error, as the guard's refusals on `/mcp` are.
+/// JSON-RPC errors, which MCP clients read, are kept.
+async fn in_our_shape(response: Response, max_body_bytes: usize) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
     }
+    let allow = response.headers().get(header::ALLOW).cloned();
+    let text = axum::body::to_bytes(response.into_body(), 16 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let error = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            status,
+            "invalid_request_error",
+            format!(
+                "The request body is larger than {max_body_bytes} bytes; limits.max_body_bytes raises the limit."
+            ),
+        )
+        .with_code("request_too_large"),
+        StatusCode::NOT_FOUND => ApiError::new(
+            status,
+            "invalid_request_error",
+            "This MCP session is unknown or has ended (sessions end after mcp.session_idle_ms without a request, or to make room past mcp.max_sessions); initialize a new one.",
+        )
+        .with_code("mcp_session_not_found"),
+        // rmcp says 415 for a body that is not a JSON-RPC message.
+        StatusCode::UNSUPPORTED_MEDIA_TYPE if text.starts_with("fail to deserialize") => {
+            ApiError::invalid_request(format!(
+                "The body is not a JSON-RPC message: {}",
+                text.trim_start_matches("fail to deserialize request body").trim()
+            ))
+            .with_code("invalid_json")
+        }
+        StatusCode::SERVICE_UNAVAILABLE => ApiError::new(status, "server_error", text)
+            .with_code("mcp_sessions_full")
+            .with_retry_after(Some(std::time::Duration::from_secs(1))),
+        StatusCode::BAD_REQUEST if text.contains("Session ID is required") => {
+            ApiError::invalid_request(
+                "This request needs the Mcp-Session-Id header that the answer to initialize gave; initialize first.",
+            )
+            .with_code("mcp_session_required")
+        }
+        _ => {
+            let kind = if status.is_server_error() {
+                "server_error"
+            } else {
+                "invalid_request_error"
+            };
+            let message = match text.split_once(": ") {
+                Some((_, rest)) if !rest.is_empty() => rest.to_owned(),
+                _ if text.is_empty() => status
+                    .canonical_reason()
+                    .unwrap_or("refused")
+                    .to_owned(),
+                _ => text,
+            };
+            ApiError::new(status, kind, format!("MCP: {message}"))
+        }
+    };
+    let mut response = error.into_response();
+    if let Some(allow) = allow {
+        response.headers_mut().insert(header::ALLOW, allow);
+    }
+    response
 }
 
 struct GatewayTools {
     /// Weak: the state owns the router that owns this.
     state: std::sync::Weak<AppState>,
+    /// Fetches images for both image tools; its clients are built once.
+    fetcher: Arc<sources::Fetcher>,
+}
+
+/// Who called a tool, from the HTTP request that carried the call.
+#[derive(Debug, Clone, Default)]
+struct CallerInfo {
+    caller: Option<Caller>,
+    user_agent: Option<String>,
 }
 
 impl Backend for GatewayTools {
@@ -70,11 +157,12 @@ impl Backend for GatewayTools {
                 name: "understand_image",
                 description: "Describe an image with a vision model: a description, the text in it (OCR), \
                     the objects with their boxes in the image's own pixel coordinates, and the scene. \
-                    The image is a local file path, an http(s) URL or a data: URL.",
+                    The image is a file in the gateway's images folder or a folder the user allowed, \
+                    a public http(s) URL, or a data: URL.",
                 input_schema: json!({
                     "type": "object",
                     "properties": {
-                        "image": {"type": "string", "description": "A file path, an http(s) URL or a data: URL."},
+                        "image": {"type": "string", "description": "An absolute file path, an http(s) URL or a data: URL."},
                         "prompt": {"type": "string", "description": "What to look for; default: describe everything."},
                         "model": {"type": "string", "description": "A vision model id; default: the first model that accepts images."}
                     },
@@ -105,20 +193,66 @@ impl Backend for GatewayTools {
         ]
     }
 
-    fn call(&self, name: String, arguments: Value) -> BoxFuture<ToolReply> {
+    fn call(
+        &self,
+        name: String,
+        arguments: Value,
+        request: Option<&http::request::Parts>,
+    ) -> BoxFuture<ToolReply> {
         let state = self.state.upgrade();
+        let who = CallerInfo {
+            caller: request.and_then(|p| p.extensions.get::<Caller>().cloned()),
+            user_agent: request
+                .and_then(|p| p.headers.get(header::USER_AGENT))
+                .and_then(|v| v.to_str().ok())
+                .map(|s| s.chars().take(256).collect()),
+        };
+        let fetcher = self.fetcher.clone();
         Box::pin(async move {
             let Some(state) = state else {
                 return ToolReply::error("the gateway is shutting down");
             };
+            if name == "list_models" {
+                return list_models(&state, who.caller.as_ref());
+            }
+            let (draft, ticket) = super::recording::open(
+                &state,
+                format!("/mcp/tools/{name}"),
+                who.user_agent.clone(),
+                who.caller
+                    .as_ref()
+                    .and_then(|c| c.key_name().map(str::to_owned)),
+            );
+            draft.update(|d| {
+                d.request_body = serde_json::to_vec(&arguments).ok().map(Into::into);
+            });
             let result = match name.as_str() {
-                "generate_image" => generate_image(&state, &arguments).await,
-                "understand_image" => understand_image(&state, &arguments).await,
-                "list_models" => Ok(list_models(&state)),
-                "chat" => chat(&state, &arguments).await,
-                other => Err(format!("unknown tool {other:?}")),
+                "generate_image" => {
+                    generate_image(&state, &fetcher, &who, &arguments, &draft).await
+                }
+                "understand_image" => {
+                    understand_image(&state, &fetcher, &who, &arguments, &draft).await
+                }
+                "chat" => chat(&state, &who, &arguments, &draft).await,
+                other => Err(ApiError::invalid_request(format!("unknown tool {other:?}"))),
             };
-            result.unwrap_or_else(ToolReply::error)
+            match result {
+                Ok(reply) => {
+                    ticket.finish(StatusCode::OK);
+                    reply
+                }
+                Err(e) => {
+                    draft.update(|d| {
+                        d.error = Some(e.message().to_owned());
+                        d.response_body = serde_json::to_vec(&e.openai_json()).ok().map(Into::into);
+                        if d.attempts.is_empty() {
+                            d.attempts.clone_from(&e.inner().attempts);
+                        }
+                    });
+                    ticket.finish(e.status());
+                    ToolReply::error(e.message())
+                }
+            }
         })
     }
 }
@@ -129,11 +263,16 @@ fn str_arg<'a>(args: &'a Value, name: &str) -> Option<&'a str> {
         .filter(|s| !s.trim().is_empty())
 }
 
-fn list_models(state: &AppState) -> ToolReply {
+/// The models this caller may use, as `/v1/models` lists them for its key.
+fn list_models(state: &AppState, caller: Option<&Caller>) -> ToolReply {
     let runtime = state.runtime.load();
-    let models: Vec<Value> = runtime
+    let visible: Vec<_> = runtime
         .models
         .data
+        .iter()
+        .filter(|c| caller.is_none_or(|k| k.check_model(&c.id).is_ok()))
+        .collect();
+    let models: Vec<Value> = visible
         .iter()
         .map(|c| {
             json!({
@@ -145,12 +284,13 @@ fn list_models(state: &AppState) -> ToolReply {
             })
         })
         .collect();
-    let text = if models.is_empty() {
+    let text = if models.is_empty() && runtime.models.data.is_empty() {
         "No models are configured.".to_owned()
+    } else if models.is_empty() {
+        "This key may use none of the configured models; an admin can add some to its model list."
+            .to_owned()
     } else {
-        runtime
-            .models
-            .data
+        visible
             .iter()
             .map(|c| c.id.as_str())
             .collect::<Vec<_>>()
@@ -163,8 +303,9 @@ fn list_models(state: &AppState) -> ToolReply {
     }
 }
 
-/// The first model whose capabilities have this flag (`vision`, `image_generation`).
-fn first_with(state: &AppState, flag: &str) -> Option<String> {
+/// The first model this caller may use whose capabilities have this flag (`vision`,
+/// `image_generation`).
+fn first_with(state: &AppState, caller: Option<&Caller>, flag: &str) -> Option<String> {
     let runtime = state.runtime.load();
     runtime
         .models
@@ -172,6 +313,7 @@ fn first_with(state: &AppState, flag: &str) -> Option<String> {
         .iter()
         .find(|c| {
             c.assistant.is_none()
+                && caller.is_none_or(|k| k.check_model(&c.id).is_ok())
                 && c.capabilities
                     .as_ref()
                     .and_then(|cap| cap.get(flag))
@@ -181,20 +323,41 @@ fn first_with(state: &AppState, flag: &str) -> Option<String> {
         .map(|c| c.id.clone())
 }
 
-async fn chat_once(state: &Arc<AppState>, body: Value) -> Result<Value, String> {
-    let mut req: ChatRequest =
-        serde_json::from_value(body).map_err(|e| format!("not a chat request: {e}"))?;
-    let draft = Draft::default();
-    // An assistant runs its whole tool loop, as it would for any client.
-    let response = match super::agent::plan(state, &mut req).map_err(|e| e.message().to_owned())? {
-        Some(plan) => super::agent::run(state, req, plan, &draft).await,
-        None => super::chat::chat(state, req, &draft).await,
+/// The model named in the arguments, or the default for `flag`, checked against the caller's
+/// key exactly as `/v1` checks it, and noted in the log.
+fn pick_model(
+    state: &AppState,
+    who: &CallerInfo,
+    named: Option<&str>,
+    flag: &str,
+    none: &str,
+    draft: &Draft,
+) -> Result<String, ApiError> {
+    let model = match named {
+        Some(m) => m.to_owned(),
+        None => first_with(state, who.caller.as_ref(), flag)
+            .ok_or_else(|| ApiError::invalid_request(none).with_param("model"))?,
+    };
+    draft.update(|d| d.requested_model = Some(model.clone()));
+    if let Some(caller) = &who.caller {
+        caller.check_model(&model)?;
     }
-    .map_err(|e| e.message().to_owned())?;
+    Ok(model)
+}
+
+async fn chat_once(state: &Arc<AppState>, body: Value, draft: &Draft) -> Result<Value, ApiError> {
+    let mut req: ChatRequest = serde_json::from_value(body)
+        .map_err(|e| ApiError::invalid_request(format!("not a chat request: {e}")))?;
+    // An assistant runs its whole tool loop, as it would for any client.
+    let response = match super::agent::plan(state, &mut req)? {
+        Some(plan) => super::agent::run(state, req, plan, draft).await,
+        None => super::chat::chat(state, req, draft).await,
+    }?;
     let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024 * 1024)
         .await
-        .map_err(|e| e.to_string())?;
-    serde_json::from_slice(&bytes).map_err(|e| format!("the answer is not JSON: {e}"))
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::internal(format!("the answer is not JSON: {e}")))
 }
 
 fn answer_text(answer: &Value) -> String {
@@ -205,12 +368,23 @@ fn answer_text(answer: &Value) -> String {
         .to_owned()
 }
 
-async fn chat(state: &Arc<AppState>, args: &Value) -> Result<ToolReply, String> {
-    let model = str_arg(args, "model").ok_or("model: name a model (list_models names them)")?;
+async fn chat(
+    state: &Arc<AppState>,
+    who: &CallerInfo,
+    args: &Value,
+    draft: &Draft,
+) -> Result<ToolReply, ApiError> {
+    let model = str_arg(args, "model").ok_or_else(|| {
+        ApiError::invalid_request("model: name a model (list_models names them)")
+            .with_param("model")
+    })?;
+    let model = pick_model(state, who, Some(model), "", "", draft)?;
     let mut messages: Vec<Value> = match args.get("messages") {
         Some(Value::Array(m)) if !m.is_empty() => m.clone(),
         _ => {
-            let prompt = str_arg(args, "prompt").ok_or("give a prompt or messages")?;
+            let prompt = str_arg(args, "prompt").ok_or_else(|| {
+                ApiError::invalid_request("give a prompt or messages").with_param("prompt")
+            })?;
             vec![json!({"role": "user", "content": prompt})]
         }
     };
@@ -223,7 +397,7 @@ async fn chat(state: &Arc<AppState>, args: &Value) -> Result<ToolReply, String> 
             body[key] = v.clone();
         }
     }
-    let answer = chat_once(state, body).await?;
+    let answer = chat_once(state, body, draft).await?;
     Ok(ToolReply {
         text: answer_text(&answer),
         structured: Some(json!({
@@ -236,14 +410,24 @@ async fn chat(state: &Arc<AppState>, args: &Value) -> Result<ToolReply, String> 
     })
 }
 
-async fn generate_image(state: &Arc<AppState>, args: &Value) -> Result<ToolReply, String> {
-    let prompt = str_arg(args, "prompt").ok_or("prompt: say what to draw")?;
-    let model = match str_arg(args, "model") {
-        Some(m) => m.to_owned(),
-        None => first_with(state, "image_generation").ok_or(
-            "no configured model generates images; add one (e.g. gpt-image-1) or name it in `model`",
-        )?,
-    };
+async fn generate_image(
+    state: &Arc<AppState>,
+    fetcher: &sources::Fetcher,
+    who: &CallerInfo,
+    args: &Value,
+    draft: &Draft,
+) -> Result<ToolReply, ApiError> {
+    let prompt = str_arg(args, "prompt").ok_or_else(|| {
+        ApiError::invalid_request("prompt: say what to draw").with_param("prompt")
+    })?;
+    let model = pick_model(
+        state,
+        who,
+        str_arg(args, "model"),
+        "image_generation",
+        "no configured model you may use generates images; add one (e.g. gpt-image-1) or name it in `model`",
+        draft,
+    )?;
     let n = args
         .get("n")
         .and_then(Value::as_u64)
@@ -253,26 +437,21 @@ async fn generate_image(state: &Arc<AppState>, args: &Value) -> Result<ToolReply
     if let Some(size) = str_arg(args, "size") {
         body["size"] = json!(size);
     }
-    let runtime = state.runtime.load_full();
-    let route = runtime
-        .resolve(&model)
-        .ok_or_else(|| format!("no model is named {model:?} (list_models names them)"))?;
-    let deadline = Instant::now() + runtime.config.timeouts.total;
+    let (runtime, route, deadline) = super::doors::route(state, &model)?;
     let body = &body;
     let ok = failover::execute(&route, &runtime.config.retry, deadline, |t| {
         t.provider.images_generate(body, &t.model)
     })
-    .await
-    .map_err(|e| e.message().to_owned())?;
+    .await?;
+    super::note_target(draft, &runtime, ok.target, &ok.attempts);
     let answer = ok.value;
     let dir = runtime.config.data_dir.join("images");
     tokio::fs::create_dir_all(&dir)
         .await
-        .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        .map_err(|e| ApiError::internal(format!("cannot create {}: {e}", dir.display())))?;
     let stamp = crate::record::now_ms();
     let mut paths = Vec::new();
     let mut images = Vec::new();
-    let http = reqwest::Client::new();
     for (i, item) in answer
         .get("data")
         .and_then(Value::as_array)
@@ -283,9 +462,13 @@ async fn generate_image(state: &Arc<AppState>, args: &Value) -> Result<ToolReply
         let bytes = if let Some(b64) = item.get("b64_json").and_then(Value::as_str) {
             base64::engine::general_purpose::STANDARD
                 .decode(b64)
-                .map_err(|e| format!("the model sent bad base64: {e}"))?
+                .map_err(|e| upstream(format!("the model sent bad base64: {e}")))?
         } else if let Some(url) = item.get("url").and_then(Value::as_str) {
-            fetch(&http, url).await?
+            // The provider's URL is fetched like a caller's: public addresses only, by default.
+            fetcher
+                .fetch(url, runtime.config.mcp.allow_private_urls)
+                .await
+                .map_err(|e| upstream(e.message().to_owned()))?
         } else {
             continue;
         };
@@ -296,7 +479,7 @@ async fn generate_image(state: &Arc<AppState>, args: &Value) -> Result<ToolReply
         let path = dir.join(format!("img_{stamp}_{i}.{ext}"));
         tokio::fs::write(&path, &bytes)
             .await
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            .map_err(|e| ApiError::internal(format!("cannot write {}: {e}", path.display())))?;
         paths.push(path.display().to_string());
         if args.get("inline").and_then(Value::as_bool) == Some(true) {
             images.push((
@@ -306,8 +489,13 @@ async fn generate_image(state: &Arc<AppState>, args: &Value) -> Result<ToolReply
         }
     }
     if paths.is_empty() {
-        return Err("the model answered without any image".into());
+        return Err(upstream("the model answered without any image".into()));
     }
+    draft.update(|d| {
+        d.response_body = serde_json::to_vec(&json!({"paths": paths}))
+            .ok()
+            .map(Into::into);
+    });
     Ok(ToolReply {
         text: paths.join("\n"),
         structured: Some(json!({ "model": ok.target.label, "paths": paths })),
@@ -316,53 +504,43 @@ async fn generate_image(state: &Arc<AppState>, args: &Value) -> Result<ToolReply
     })
 }
 
-async fn fetch(http: &reqwest::Client, url: &str) -> Result<Vec<u8>, String> {
-    let mut response = http
-        .get(url)
-        .send()
-        .await
-        .map_err(|e| format!("cannot fetch {url}: {e}"))?;
-    if !response.status().is_success() {
-        return Err(format!("fetching {url} answered {}", response.status()));
-    }
-    let mut out = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
-        out.extend_from_slice(&chunk);
-        if out.len() > MAX_IMAGE_BYTES {
-            return Err(format!(
-                "{url} is larger than {} MB",
-                MAX_IMAGE_BYTES / 1024 / 1024
-            ));
-        }
-    }
-    Ok(out)
+fn upstream(message: String) -> ApiError {
+    ApiError::new(StatusCode::BAD_GATEWAY, "upstream_error", message)
 }
 
-async fn load_image(source: &str) -> Result<Vec<u8>, String> {
+/// The image bytes a caller named, from wherever it may read them.
+async fn load_image(
+    state: &AppState,
+    fetcher: &sources::Fetcher,
+    source: &str,
+) -> Result<Vec<u8>, ApiError> {
     if let Some(rest) = source.strip_prefix("data:") {
-        let (_, data) = rest
-            .split_once(";base64,")
-            .ok_or("a data: URL must be base64 (data:image/png;base64,…)")?;
+        let (_, data) = rest.split_once(";base64,").ok_or_else(|| {
+            ApiError::invalid_request("image: a data: URL must be base64 (data:image/png;base64,…)")
+                .with_param("image")
+        })?;
+        if data.len() / 4 * 3 > sources::MAX_IMAGE_BYTES {
+            return Err(ApiError::invalid_request(format!(
+                "image: the data: URL holds more than {} MB",
+                sources::MAX_IMAGE_BYTES / 1024 / 1024
+            ))
+            .with_param("image")
+            .with_code("image_too_large"));
+        }
         return base64::engine::general_purpose::STANDARD
             .decode(data.trim())
-            .map_err(|e| format!("bad base64 in the data: URL: {e}"));
+            .map_err(|e| {
+                ApiError::invalid_request(format!("image: bad base64 in the data: URL: {e}"))
+                    .with_param("image")
+            });
     }
-    if source.starts_with("http://") || source.starts_with("https://") {
-        return fetch(&reqwest::Client::new(), source).await;
+    let runtime = state.runtime.load();
+    let settings = &runtime.config.mcp;
+    if source.contains("://") && !source.starts_with("file:") {
+        return fetcher.fetch(source, settings.allow_private_urls).await;
     }
-    let path = source.strip_prefix("file://").unwrap_or(source);
-    let meta = tokio::fs::metadata(path)
-        .await
-        .map_err(|e| format!("cannot read {path}: {e}"))?;
-    if meta.len() > MAX_IMAGE_BYTES as u64 {
-        return Err(format!(
-            "{path} is larger than {} MB",
-            MAX_IMAGE_BYTES / 1024 / 1024
-        ));
-    }
-    tokio::fs::read(path)
-        .await
-        .map_err(|e| format!("cannot read {path}: {e}"))
+    let roots = sources::allowed_folders(&runtime.config.data_dir, &settings.image_folders);
+    sources::read_file(source, &roots).await
 }
 
 const UNDERSTAND_PROMPT: &str = "Look at the image and answer with one JSON object only, no prose: \
@@ -370,17 +548,32 @@ const UNDERSTAND_PROMPT: &str = "Look at the image and answer with one JSON obje
 \"objects\": [{\"label\": string, \"box\": [x, y, width, height] in pixels of the image as given}], \
 \"scene\": string}.";
 
-async fn understand_image(state: &Arc<AppState>, args: &Value) -> Result<ToolReply, String> {
-    let source = str_arg(args, "image").ok_or("image: give a file path, URL or data: URL")?;
-    let bytes = load_image(source).await?;
-    let info = image_info(&bytes)
-        .ok_or("that is not a PNG, JPEG, GIF or WebP image (or its header is damaged)")?;
-    let model = match str_arg(args, "model") {
-        Some(m) => m.to_owned(),
-        None => first_with(state, "vision").ok_or(
-            "no configured model accepts images; add a vision model or name it in `model`",
-        )?,
-    };
+async fn understand_image(
+    state: &Arc<AppState>,
+    fetcher: &sources::Fetcher,
+    who: &CallerInfo,
+    args: &Value,
+    draft: &Draft,
+) -> Result<ToolReply, ApiError> {
+    let source = str_arg(args, "image").ok_or_else(|| {
+        ApiError::invalid_request("image: give a file path, URL or data: URL").with_param("image")
+    })?;
+    // The model first: a caller whose key may not use it learns nothing about files or URLs.
+    let model = pick_model(
+        state,
+        who,
+        str_arg(args, "model"),
+        "vision",
+        "no configured model you may use accepts images; add a vision model or name it in `model`",
+        draft,
+    )?;
+    let bytes = load_image(state, fetcher, source).await?;
+    let info = image_info(&bytes).ok_or_else(|| {
+        ApiError::invalid_request(
+            "image: that is not a PNG, JPEG, GIF or WebP image (or its header is damaged)",
+        )
+        .with_param("image")
+    })?;
     let mut prompt = UNDERSTAND_PROMPT.to_owned();
     prompt.push_str(&format!(
         " The image is {}x{} pixels.",
@@ -402,7 +595,7 @@ async fn understand_image(state: &Arc<AppState>, args: &Value) -> Result<ToolRep
             {"type": "image_url", "image_url": {"url": data_url}}
         ]}]
     });
-    let answer = chat_once(state, body).await?;
+    let answer = chat_once(state, body, draft).await?;
     let text = answer_text(&answer);
     let parsed = parse_json_reply(&text);
     let field = |k: &str| parsed.as_ref().and_then(|p| p.get(k)).cloned();

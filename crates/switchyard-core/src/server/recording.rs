@@ -86,8 +86,36 @@ pub async fn record(State(state): State<Arc<AppState>>, mut req: Request, next: 
     })
 }
 
+/// Opens a record for work that does not come through this middleware (an `/mcp` tool call):
+/// fill the draft, then [`Ticket::finish`]; dropped unfinished, it is logged as a 499.
+pub(super) fn open(
+    state: &Arc<AppState>,
+    endpoint: String,
+    client: Option<String>,
+    key_name: Option<String>,
+) -> (Draft, Ticket) {
+    let started = Instant::now();
+    let started_ms = now_ms();
+    let draft = Draft::attached(started);
+    state.metrics.in_flight.fetch_add(1, Ordering::Relaxed);
+    let ticket = Ticket {
+        state: state.clone(),
+        draft: draft.clone(),
+        id: new_request_id(started_ms),
+        started,
+        started_ms,
+        method: "POST".to_owned(),
+        endpoint,
+        client,
+        key_name,
+        status: None,
+        submitted: false,
+    };
+    (draft, ticket)
+}
+
 /// Submits the record once, from whichever end comes first.
-struct Ticket {
+pub(super) struct Ticket {
     state: Arc<AppState>,
     draft: Draft,
     id: String,
@@ -102,6 +130,12 @@ struct Ticket {
 }
 
 impl Ticket {
+    /// Submits the record of an answer given in full with this status.
+    pub(super) fn finish(mut self, status: StatusCode) {
+        self.status = Some(status);
+        self.submit(true);
+    }
+
     fn submit(&mut self, completed: bool) {
         if self.submitted {
             return;
