@@ -651,7 +651,11 @@ async def _drive_builtin_server(url: str) -> dict[str, Any]:
             out["understand"] = await s.call_tool("understand_image", {"image": path, "prompt": "any squares?"})
             data_url = "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode()
             out["understand_data"] = await s.call_tool("understand_image", {"image": data_url})
-            out["not_an_image"] = await s.call_tool("understand_image", {"image": __file__})
+            # A file in the images folder that is no image, and one outside every allowed folder.
+            notes = Path(path).parent / "notes.txt"
+            notes.write_text("not an image")
+            out["not_an_image"] = await s.call_tool("understand_image", {"image": str(notes)})
+            out["outside"] = await s.call_tool("understand_image", {"image": __file__})
             out["models"] = await s.call_tool("list_models", {})
             out["chat"] = await s.call_tool("chat", {"model": ALPHA, "prompt": "hello over mcp", "system": "Be brief."})
             try:
@@ -708,6 +712,8 @@ def test_the_builtin_mcp_server_with_the_official_python_sdk(fresh_gateway, alph
     data = got["understand_data"].structured_content
     assert (data["width"], data["height"], data["description"]) == (2, 2, seen["description"]), data
     assert got["not_an_image"].is_error is True and "not a PNG" in got["not_an_image"].content[0].text, got["not_an_image"]
+    outside = got["outside"]
+    assert outside.is_error is True and "is not a file this gateway may read" in outside.content[0].text, outside
     assert len(alpha.model_requests()) == 3, "a file that is no image is refused before any model is asked"
 
     models = got["models"]
