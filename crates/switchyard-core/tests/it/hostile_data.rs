@@ -1,0 +1,218 @@
+//! Hostile input against the data paths: proxy paths that climb out of a provider's base URL,
+//! the data folder's permissions, keys echoed by upstreams, links planted beside the media,
+//! bodies of the wrong shape, absurd `n`, unsafe names in the config, and a pass-through
+//! stream that fails midway reaching the gateway's own log.
+
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use switchyard_testkit::Script;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+use crate::harness::{ALPHA_KEY, BETA_KEY, Harness, header, start, user};
+
+/// Sends `target` exactly as written (reqwest would resolve `..` itself) and returns the
+/// status and the JSON body.
+async fn raw_get(h: &Harness, target: &str) -> (u16, Value) {
+    let addr = h.root().trim_start_matches("http://").to_owned();
+    let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let request = format!(
+        "GET {target} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer sk-client\r\nConnection: close\r\n\r\n"
+    );
+    s.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut answer))
+        .await
+        .unwrap()
+        .unwrap();
+    let text = String::from_utf8_lossy(&answer);
+    let status = text.split(' ').nth(1).unwrap_or("0").parse().unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn proxy_paths_that_climb_out_of_the_base_url_are_refused_before_the_upstream() {
+    let h = start("").await;
+    for path in [
+        "../_requests",
+        "%2e%2e/_requests",
+        "%2E%2E/_requests",
+        ".%2e/_requests",
+        "..%2f_requests",
+        "..%2F_requests",
+        "%252e%252e/_requests",
+        "%252e%252e%252f_requests",
+        "..%5c_requests",
+        "..\\_requests",
+        "models/../../_requests",
+        "..;/_requests",
+    ] {
+        let (status, body) = raw_get(&h, &format!("/proxy/alpha/{path}")).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        assert_eq!(body["error"]["code"], "invalid_path", "{path}: {body}");
+        assert_eq!(body["error"]["param"], "path", "{path}: {body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains(&format!("{path:?}")),
+            "{path}: the message names the path: {message}"
+        );
+    }
+    assert_eq!(
+        h.alpha.request_count(),
+        0,
+        "nothing reached the upstream: {:?}",
+        h.alpha
+            .requests()
+            .iter()
+            .map(|r| &r.path)
+            .collect::<Vec<_>>()
+    );
+
+    // Dot segments that stay inside the base are resolved, and the result is what goes up.
+    let (status, body) = raw_get(&h, "/proxy/alpha/chat/../models?limit=2").await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = raw_get(&h, "/proxy/alpha/./models/%2e/").await;
+    assert_eq!(status, 404, "the fake has no /v1/models/");
+    let seen: Vec<String> = h.alpha.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(seen, ["/v1/models?limit=2", "/v1/models/"]);
+}
+
+#[tokio::test]
+async fn a_key_the_upstream_echoes_reaches_neither_the_client_nor_any_log() {
+    let logs = capture_logs();
+    let h = start("").await;
+
+    // An error answer that repeats the Authorization header it got.
+    h.alpha.push(Script::EchoCredentials { status: 401 });
+    let (status, headers, body) = h
+        .chat(json!({"model": "alpha/gpt-4o-mini", "messages": user("hi")}))
+        .await;
+    assert_eq!(status, 401);
+    let text = body.to_string();
+    assert!(!text.contains(ALPHA_KEY), "{text}");
+    assert!(
+        text.contains("Incorrect API key provided: Bearer [redacted]"),
+        "{text}"
+    );
+    let chat_id = header(&headers, "x-switchyard-request-id").to_owned();
+
+    // The same through the proxy, which passes bodies on untouched otherwise.
+    h.alpha.push(Script::EchoCredentials { status: 401 });
+    let r = h
+        .client
+        .post(format!("{}/proxy/alpha/chat/completions", h.root()))
+        .json(&json!({"model": "gpt-4o-mini", "messages": user("hi")}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let text = r.text().await.unwrap();
+    assert!(
+        !text.contains(ALPHA_KEY) && text.contains("[redacted]"),
+        "{text}"
+    );
+
+    // An Anthropic upstream echoing x-api-key, on the native /v1/messages door.
+    h.beta.push(Script::EchoCredentials { status: 401 });
+    let r = h
+        .client
+        .post(format!("{}/messages", h.base))
+        .header("anthropic-version", "2023-06-01")
+        .json(&json!({"model": "beta/claude-sonnet-4-5", "max_tokens": 20, "messages": user("hi")}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let text = r.text().await.unwrap();
+    assert!(
+        !text.contains(BETA_KEY) && text.contains("[redacted]"),
+        "{text}"
+    );
+
+    // Mid-stream, with the key cut across two pieces of the body.
+    let (head, tail) = ALPHA_KEY.split_at(7);
+    h.alpha.push(Script::Raw {
+        status: 200,
+        content_type: "text/event-stream".into(),
+        events: vec![
+            "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-4o-mini\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"Hi\"},\"finish_reason\":null}]}\n\n".into(),
+            format!("data: {{\"error\":{{\"message\":\"key {head}"),
+            format!("{tail} was revoked\",\"type\":\"server_error\"}}}}\n\n"),
+        ],
+        delay_ms: 20,
+    });
+    let r = h
+        .post(
+            "/chat/completions",
+            json!({"model": "alpha/gpt-4o-mini", "stream": true, "messages": user("hi")}),
+        )
+        .await;
+    let stream_id = header(r.headers(), "x-switchyard-request-id").to_owned();
+    let text = r.text().await.unwrap();
+    assert!(
+        !text.contains(ALPHA_KEY) && text.contains("key [redacted] was revoked"),
+        "{text}"
+    );
+
+    h.wait_for_rows(4).await;
+    for id in [&chat_id, &stream_id] {
+        let (_, row) = h.admin(&format!("/admin/requests/{id}")).await;
+        let row = row.to_string();
+        assert!(row.contains("[redacted]"), "{row}");
+        assert!(
+            !row.contains(ALPHA_KEY),
+            "the request log keeps the key: {row}"
+        );
+    }
+    let (_, page) = h.admin("/admin/requests?limit=50").await;
+    assert!(!page.to_string().contains(ALPHA_KEY));
+    assert!(!page.to_string().contains(BETA_KEY));
+    let said = logs.text();
+    assert!(said.contains("key [redacted] was revoked"), "{said}");
+    assert!(
+        !said.contains(ALPHA_KEY) && !said.contains(BETA_KEY),
+        "{said}"
+    );
+}
+
+/// What the gateway logged through `tracing` while the tests of this binary ran (every test's,
+/// so a test looks for its own marker).
+struct Captured(&'static Mutex<Vec<u8>>);
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Sink(&'static Mutex<Vec<u8>>);
+
+impl std::io::Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Installs (once) a process-wide subscriber that keeps every log line in memory.
+fn capture_logs() -> Captured {
+    static LINES: OnceLock<&'static Mutex<Vec<u8>>> = OnceLock::new();
+    let lines = *LINES.get_or_init(|| {
+        let lines: &'static Mutex<Vec<u8>> = Box::leak(Box::new(Mutex::new(Vec::new())));
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::INFO)
+            .with_ansi(false)
+            .with_writer(move || Sink(lines))
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).unwrap();
+        lines
+    });
+    Captured(lines)
+}
