@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use switchyard_testkit::Script;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-use crate::harness::{ALPHA_KEY, BETA_KEY, Harness, header, start, user};
+use crate::harness::{ADMIN_TOKEN, ALPHA_KEY, BETA_KEY, Harness, header, start, user};
 
 /// Sends `target` exactly as written (reqwest would resolve `..` itself) and returns the
 /// status and the JSON body.
@@ -77,6 +77,147 @@ async fn proxy_paths_that_climb_out_of_the_base_url_are_refused_before_the_upstr
     assert_eq!(status, 404, "the fake has no /v1/models/");
     let seen: Vec<String> = h.alpha.requests().into_iter().map(|r| r.path).collect();
     assert_eq!(seen, ["/v1/models?limit=2", "/v1/models/"]);
+}
+
+/// A gateway on `data_dir` with the harness's upstream and admin key.
+async fn gateway_on(
+    data_dir: &std::path::Path,
+    upstream: &switchyard_testkit::FakeUpstream,
+) -> switchyard_core::GatewayHandle {
+    let text = format!(
+        r#"
+listen = "127.0.0.1:0"
+data_dir = "{}"
+
+[[providers]]
+name = "alpha"
+kind = "openai"
+base_url = "{}"
+models = ["gpt-4o-mini"]
+
+[[keys]]
+name = "test-admin"
+hash = "{}"
+role = "admin"
+"#,
+        data_dir.display(),
+        upstream.base_url(),
+        switchyard_core::access::KeyHash::of(ADMIN_TOKEN),
+    );
+    let config = switchyard_core::Config::from_toml(&text).unwrap();
+    switchyard_core::Gateway::start(config).await.unwrap()
+}
+
+/// Waits until the log of the gateway at `root` holds `n` rows.
+async fn rows(root: &str, n: usize) -> Value {
+    let client = reqwest::Client::new();
+    for _ in 0..500 {
+        let page: Value = client
+            .get(format!("{root}/admin/requests"))
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if page["requests"].as_array().is_some_and(|r| r.len() >= n) {
+            return page;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the log never held {n} rows");
+}
+
+#[cfg(unix)]
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::symlink_metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_data_folder_is_private_when_made_and_tightened_when_found_open() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let logs = capture_logs();
+    let alpha = switchyard_testkit::FakeUpstream::start(switchyard_testkit::Dialect::OpenAi)
+        .await
+        .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    // Made by the gateway, under the process's umask (022 here, as in CI).
+    let data = home.path().join("state").join("switchyard");
+    let gateway = gateway_on(&data, &alpha).await;
+    let root = gateway.base_url().trim_end_matches("/v1").to_owned();
+    let png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+    let r = reqwest::Client::new()
+        .post(format!("{root}/v1/chat/completions"))
+        .json(
+            &json!({"model": "alpha/gpt-4o-mini", "messages": [{"role": "user", "content": [
+                {"type": "image_url", "image_url": {"url": format!("data:image/png;base64,{png}")}}
+            ]}]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    rows(&root, 1).await;
+    let db = data.join("switchyard.db");
+    let media = data.join("media");
+    let files: Vec<_> = std::fs::read_dir(&media)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "the image went to a media file");
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&db), 0o600);
+    for companion in ["switchyard.db-wal", "switchyard.db-shm"] {
+        assert_eq!(mode(&data.join(companion)), 0o600, "{companion}");
+    }
+    assert_eq!(mode(&media), 0o700);
+    assert_eq!(mode(&files[0]), 0o600);
+    gateway.shutdown(Duration::from_secs(10)).await.unwrap();
+
+    // Opened up as an older version (or a careless copy) would have left them.
+    let open = |path: &std::path::Path, mode: u32| {
+        if path.exists() {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+        }
+    };
+    open(&data, 0o755);
+    open(&db, 0o644);
+    open(&data.join("switchyard.db-wal"), 0o644);
+    open(&data.join("switchyard.db-shm"), 0o644);
+    open(&media, 0o755);
+    open(&files[0], 0o644);
+    let gateway = gateway_on(&data, &alpha).await;
+    let root = gateway.base_url().trim_end_matches("/v1").to_owned();
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&db), 0o600);
+    assert_eq!(mode(&media), 0o700);
+    assert_eq!(mode(&files[0]), 0o600);
+    for companion in ["switchyard.db-wal", "switchyard.db-shm"] {
+        let path = data.join(companion);
+        if path.exists() {
+            assert_eq!(mode(&path), 0o600, "{companion}");
+        }
+    }
+    // Nothing was lost on the way, and the log says what was changed.
+    let page = rows(&root, 1).await;
+    assert_eq!(page["requests"].as_array().unwrap().len(), 1);
+    let said = logs.text();
+    assert!(
+        said.contains(&format!("{}: was readable by other users", db.display())),
+        "{said}"
+    );
+    assert!(
+        said.contains(&format!("{}: was readable by other users", data.display())),
+        "{said}"
+    );
+    gateway.shutdown(Duration::from_secs(10)).await.unwrap();
 }
 
 #[tokio::test]
@@ -175,6 +316,44 @@ async fn a_key_the_upstream_echoes_reaches_neither_the_client_nor_any_log() {
         !said.contains(ALPHA_KEY) && !said.contains(BETA_KEY),
         "{said}"
     );
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn media_links_planted_in_the_data_folder_are_not_followed() {
+    let h = start("").await;
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("id_rsa.png");
+    std::fs::write(&secret, "-----BEGIN PRIVATE KEY-----").unwrap();
+    let media = h.home.path().join("media");
+    std::fs::create_dir_all(&media).unwrap();
+    std::fs::write(media.join("req_1-req-0.png"), b"\x89PNG real").unwrap();
+    std::os::unix::fs::symlink(&secret, media.join("req_2-req-0.png")).unwrap();
+
+    let get = |file: &str| {
+        h.client
+            .get(format!("{}/admin/media/{file}", h.root()))
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+    };
+    let r = get("req_1-req-0.png").await.unwrap();
+    assert_eq!(r.status(), 200, "a plain file is served");
+    assert_eq!(r.bytes().await.unwrap().as_ref(), b"\x89PNG real");
+
+    let r = get("req_2-req-0.png").await.unwrap();
+    assert_eq!(r.status(), 404);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "not_found", "{body}");
+    assert!(!body.to_string().contains("PRIVATE KEY"));
+
+    // A media folder that is itself a link is not followed either.
+    std::fs::remove_dir_all(&media).unwrap();
+    std::fs::write(outside.path().join("req_3-req-0.png"), b"\x89PNG elsewhere").unwrap();
+    std::os::unix::fs::symlink(outside.path(), &media).unwrap();
+    let r = get("req_3-req-0.png").await.unwrap();
+    assert_eq!(r.status(), 404);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "not_found", "{body}");
 }
 
 /// What the gateway logged through `tracing` while the tests of this binary ran (every test's,
