@@ -70,9 +70,10 @@ fn validate(req: &ChatRequest) -> Result<(), ApiError> {
                 .with_param("messages"),
         );
     }
-    if req.n == Some(0) {
-        return Err(ApiError::invalid_request("n: must be at least 1").with_param("n"));
-    }
+    super::doors::check_n(
+        req.n.map(serde_json::Value::from).as_ref(),
+        super::doors::MAX_CHOICES,
+    )?;
     Ok(())
 }
 

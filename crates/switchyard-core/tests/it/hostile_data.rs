@@ -356,6 +356,199 @@ async fn media_links_planted_in_the_data_folder_are_not_followed() {
     assert_eq!(body["error"]["code"], "not_found", "{body}");
 }
 
+#[tokio::test]
+async fn valid_json_of_the_wrong_type_names_the_field_in_each_dialect() {
+    let h = start("").await;
+    let (status, _, body) = h
+        .chat(json!({"model": "alpha/gpt-4o-mini", "messages": [{"role": 5, "content": "hi"}]}))
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["type"], "invalid_request_error");
+    assert_eq!(body["error"]["param"], "messages[0].role", "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("messages[0].role: invalid type: integer `5`"),
+        "{message}"
+    );
+
+    let r = h
+        .client
+        .post(format!("{}/messages", h.base))
+        .header("anthropic-version", "2023-06-01")
+        .json(&json!({"model": "beta/claude-sonnet-4-5", "max_tokens": 20,
+            "messages": [{"role": 5, "content": "hi"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["type"], "error", "Anthropic's shape: {body}");
+    assert_eq!(body["error"]["type"], "invalid_request_error");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("messages[0].role: invalid type: integer `5`"),
+        "{message}"
+    );
+
+    for (extra, param) in [
+        (json!({"input": 5}), "input"),
+        (
+            json!({"input": "hi", "max_output_tokens": "lots"}),
+            "max_output_tokens",
+        ),
+    ] {
+        let mut req = json!({"model": "alpha/gpt-4o-mini"});
+        for (k, v) in extra.as_object().unwrap() {
+            req[k] = v.clone();
+        }
+        let r = h.post("/responses", req).await;
+        assert_eq!(r.status(), 400);
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"]["param"], param, "{body}");
+        assert!(
+            !body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("not valid JSON"),
+            "{body}"
+        );
+    }
+    // A real syntax error is still called one.
+    let r = h
+        .client
+        .post(format!("{}/chat/completions", h.base))
+        .header("content-type", "application/json")
+        .body(r#"{"model": "alpha/gpt-4o-mini", "messages": [}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not valid JSON"),
+        "{body}"
+    );
+    assert_eq!(h.alpha.request_count() + h.beta.request_count(), 0);
+}
+
+#[tokio::test]
+async fn n_is_bounded_on_every_door_that_takes_it() {
+    let h = start("").await;
+    for n in [
+        json!(1_000_000_000_u64),
+        json!(1e9),
+        json!(129),
+        json!(0),
+        json!(-1),
+    ] {
+        let (status, _, body) = h
+            .chat(json!({"model": "alpha/gpt-4o-mini", "n": n, "messages": user("hi")}))
+            .await;
+        assert_eq!(status, 400, "chat n={n}: {body}");
+        assert_eq!(body["error"]["param"], "n", "chat n={n}: {body}");
+
+        let r = h
+            .post(
+                "/completions",
+                json!({"model": "alpha/gpt-4o-mini", "prompt": "hi", "n": n}),
+            )
+            .await;
+        assert_eq!(r.status(), 400, "completions n={n}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"]["param"], "n", "completions n={n}: {body}");
+    }
+    for n in [json!(11), json!(1e9), json!("3")] {
+        let r = h
+            .post(
+                "/images/generations",
+                json!({"model": "alpha/gpt-4o-mini", "prompt": "a cat", "n": n}),
+            )
+            .await;
+        assert_eq!(r.status(), 400, "images n={n}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"]["param"], "n", "images n={n}: {body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("from 1 to 10"),
+            "{body}"
+        );
+    }
+    let form = reqwest::multipart::Form::new()
+        .text("model", "alpha/gpt-4o-mini")
+        .text("prompt", "a hat")
+        .text("n", "1000000000")
+        .part(
+            "image",
+            reqwest::multipart::Part::bytes(b"\x89PNG".to_vec()).file_name("a.png"),
+        );
+    let r = h
+        .client
+        .post(format!("{}/images/edits", h.base))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["param"], "n", "{body}");
+    assert_eq!(h.alpha.request_count(), 0, "nothing was forwarded");
+
+    // The limit itself is allowed through.
+    let (status, _, body) = h
+        .chat(json!({"model": "alpha/gpt-4o-mini", "n": 128, "messages": user("hi")}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(h.alpha.requests()[0].json().unwrap()["n"], 128);
+}
+
+#[test]
+fn names_that_could_become_paths_are_refused_with_the_path_of_the_setting() {
+    let provider = |name: &str| {
+        format!(
+            "[[providers]]\nname = \"{name}\"\nkind = \"openai\"\nbase_url = \"http://127.0.0.1:1/v1\"\nmodels = [\"m\"]\n"
+        )
+    };
+    for bad in ["..", ".", ".hidden", "a/b", "a\\\\b", "a b", "%2e%2e"] {
+        let issues = switchyard_core::Config::from_toml(&provider(bad)).unwrap_err();
+        assert!(
+            issues.iter().any(|i| i.path == "providers[0].name"),
+            "{bad}: {issues:?}"
+        );
+    }
+    for bad in ["..", ".x", "a/b", "a b"] {
+        let text = format!(
+            "{}[[aliases]]\nname = \"{bad}\"\ntargets = [\"ok/m\"]\n",
+            provider("ok")
+        );
+        let issues = switchyard_core::Config::from_toml(&text).unwrap_err();
+        assert!(
+            issues.iter().any(|i| i.path == "aliases[0].name"),
+            "{bad}: {issues:?}"
+        );
+        let text = format!(
+            "[[keys]]\nname = \"{bad}\"\nhash = \"{}\"\n",
+            switchyard_core::access::KeyHash::of("sk-whatever")
+        );
+        let issues = switchyard_core::Config::from_toml(&text).unwrap_err();
+        assert!(
+            issues.iter().any(|i| i.path == "keys[0].name"),
+            "{bad}: {issues:?}"
+        );
+    }
+    // Names people really use still pass, model-like alias names included.
+    let text = format!(
+        "{}{}[[aliases]]\nname = \"llama3.1:8b\"\ntargets = [\"lm-studio/m\"]\n[[aliases]]\nname = \"claude-sonnet-4@20250514\"\ntargets = [\"v1.local_2/m\"]\n",
+        provider("lm-studio"),
+        provider("v1.local_2"),
+    );
+    switchyard_core::Config::from_toml(&text).unwrap();
+}
+
 /// What the gateway logged through `tracing` while the tests of this binary ran (every test's,
 /// so a test looks for its own marker).
 struct Captured(&'static Mutex<Vec<u8>>);
