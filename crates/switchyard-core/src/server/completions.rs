@@ -146,7 +146,6 @@ fn relay_stream(
                     };
                 }
                 Waited::Item(Some(Err(e))) => {
-                    tracing::warn!(error = %e, "upstream failed mid-stream");
                     failure = Some(e.to_api_error("upstream"));
                 }
                 Waited::Item(None) => {

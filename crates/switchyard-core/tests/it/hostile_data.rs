@@ -549,6 +549,74 @@ fn names_that_could_become_paths_are_refused_with_the_path_of_the_setting() {
     switchyard_core::Config::from_toml(&text).unwrap();
 }
 
+#[tokio::test]
+async fn a_native_messages_stream_that_fails_midway_is_in_the_gateways_log() {
+    let logs = capture_logs();
+    let h = start("").await;
+    let event = |name: &str, data: Value| format!("event: {name}\ndata: {data}\n\n");
+    h.beta.push(Script::Raw {
+        status: 200,
+        content_type: "text/event-stream".into(),
+        events: vec![
+            event(
+                "message_start",
+                json!({"type": "message_start", "message": {"id": "msg_1", "type": "message",
+                    "role": "assistant", "model": "claude-sonnet-4-5", "content": [],
+                    "stop_reason": null, "usage": {"input_tokens": 3, "output_tokens": 0}}}),
+            ),
+            event(
+                "content_block_start",
+                json!({"type": "content_block_start", "index": 0,
+                    "content_block": {"type": "text", "text": ""}}),
+            ),
+            event(
+                "content_block_delta",
+                json!({"type": "content_block_delta", "index": 0,
+                    "delta": {"type": "text_delta", "text": "Hel"}}),
+            ),
+            event(
+                "error",
+                json!({"type": "error", "error": {"type": "overloaded_error",
+                    "message": "overloaded: native-midway-7c1e"}}),
+            ),
+        ],
+        delay_ms: 10,
+    });
+    let r = h
+        .client
+        .post(format!("{}/messages", h.base))
+        .header("anthropic-version", "2023-06-01")
+        .json(
+            &json!({"model": "beta/claude-sonnet-4-5", "max_tokens": 20, "stream": true,
+            "messages": user("hi")}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let id = header(r.headers(), "x-switchyard-request-id").to_owned();
+    let text = r.text().await.unwrap();
+    assert!(text.contains("native-midway-7c1e"), "{text}");
+
+    h.wait_for_rows(1).await;
+    let (_, row) = h.admin(&format!("/admin/requests/{id}")).await;
+    assert_eq!(row["outcome"], "error", "{row}");
+    assert_eq!(row["error"], "overloaded: native-midway-7c1e", "{row}");
+    // The gateway's own log says so too, as it does for every other door.
+    let line = logs
+        .text()
+        .lines()
+        .find(|l| l.contains("native-midway-7c1e"))
+        .map(str::to_owned)
+        .unwrap_or_default();
+    assert!(line.contains("WARN"), "{line:?}");
+    assert!(
+        line.contains("the answer failed after it had begun"),
+        "{line:?}"
+    );
+    assert!(line.contains("beta/claude-sonnet-4-5"), "{line:?}");
+}
+
 /// What the gateway logged through `tracing` while the tests of this binary ran (every test's,
 /// so a test looks for its own marker).
 struct Captured(&'static Mutex<Vec<u8>>);
