@@ -174,12 +174,23 @@ impl Draft {
         }
     }
 
-    /// Records that the answer failed after its status went out (a mid-stream failure), and why.
+    /// Records that the answer failed after its status went out (a mid-stream failure), and why,
+    /// and says so in the gateway's log: the one place every door reports such failures, so
+    /// they all log alike, whether or not the request log is on.
     pub fn fail_in_body(&self, error: String) {
+        let mut target = None;
         self.update(|d| {
+            target = d.provider.clone().map(|p| match &d.model {
+                Some(m) => format!("{p}/{m}"),
+                None => p,
+            });
             d.failed_in_body = true;
-            d.error = Some(error);
+            d.error = Some(error.clone());
         });
+        tracing::warn!(
+            upstream = target.as_deref().unwrap_or("-"),
+            "the answer failed after it had begun: {error}"
+        );
     }
 
     pub fn take(&self) -> DraftInner {

@@ -120,6 +120,8 @@ pub(crate) struct Ctx<'a> {
     pub tool_counter: &'a AtomicU64,
     /// The number in this answer's Responses ids, unique in the process.
     pub response_number: u64,
+    /// The request's credential header, as sent (empty without one).
+    pub credentials: &'a str,
 }
 
 /// An error response in the dialect's own shape.
@@ -170,6 +172,13 @@ pub(crate) fn plan(ctx: &Ctx<'_>, script: &Script, endpoint: Endpoint, body: &[u
             response.retry_after.clone_from(retry_after);
             Action::Respond(response)
         }
+        Script::EchoCredentials { status } => Action::Respond(error_response(
+            ctx.dialect,
+            *status,
+            &format!("Incorrect API key provided: {}", ctx.credentials),
+            None,
+            ctx.request_index,
+        )),
         Script::HtmlError { status } => Action::Respond(Response {
             status: *status,
             content_type: Cow::Borrowed("text/html; charset=utf-8"),
@@ -460,6 +469,7 @@ mod tests {
             created: 0,
             tool_counter: counter,
             response_number: 1,
+            credentials: "",
         }
     }
 

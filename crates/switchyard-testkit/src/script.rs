@@ -36,6 +36,13 @@ pub enum Script {
         #[serde(default)]
         error_type: Option<String>,
     },
+    /// A JSON error in the dialect's own shape whose message repeats the credentials the
+    /// request carried (`authorization`, `x-api-key` or `api-key`), as careless upstreams and
+    /// proxies do: for checking that a gateway keeps its key out of what it passes on.
+    EchoCredentials {
+        /// HTTP status.
+        status: u16,
+    },
     /// An HTML error page, as a broken proxy in front of the upstream would send.
     HtmlError {
         /// HTTP status, e.g. 502 or 503.

@@ -430,8 +430,18 @@ async fn handle(shared: &Shared, conn: &mut Conn, mut req: Request) -> Next {
             return respond(shared, conn, response, None, close).await;
         }
         Route::Model(endpoint) => {
+            let credentials = ["authorization", "x-api-key", "api-key"]
+                .iter()
+                .find_map(|name| {
+                    req.headers
+                        .iter()
+                        .find(|(n, _)| n == name)
+                        .map(|(_, v)| v.clone())
+                })
+                .unwrap_or_default();
             let (index, script) = shared.admit(&mut req, State::next_script);
             let ctx = Ctx {
+                credentials: &credentials,
                 dialect,
                 request_index: index,
                 created: unix_now(),

@@ -325,7 +325,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or_else(|| Path::new("."));
-    std::fs::create_dir_all(dir)?;
+    crate::store::create_private_dir(dir)?;
     let mut tmp = tempfile_in(dir)?;
     tmp.1.write_all(bytes)?;
     tmp.1.sync_all()?;

@@ -345,10 +345,7 @@ pub(super) fn validate_assistants(
         if !super::valid_name(&a.name) {
             push(
                 at("name"),
-                format!(
-                    "{:?} must be 1-64 characters of letters, digits, '-', '_' or '.'",
-                    a.name
-                ),
+                format!("{:?} must be {}", a.name, super::NAME_RULE),
             );
         } else if out.iter().any(|o| o.name == a.name) {
             push(at("name"), format!("duplicate assistant name {:?}", a.name));

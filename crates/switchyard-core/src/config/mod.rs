@@ -410,13 +410,7 @@ fn validate(raw: raw::RawConfig) -> Result<Config, Vec<ConfigIssue>> {
     for (i, p) in raw.providers.into_iter().enumerate() {
         let at = |field: &str| format!("providers[{i}].{field}");
         if !valid_name(&p.name) {
-            push(
-                at("name"),
-                format!(
-                    "{:?} must be 1-64 characters of letters, digits, '-', '_' or '.'",
-                    p.name
-                ),
-            );
+            push(at("name"), format!("{:?} must be {NAME_RULE}", p.name));
         } else if providers.iter().any(|q| q.name == p.name) {
             push(at("name"), format!("duplicate provider name {:?}", p.name));
         }
@@ -656,10 +650,13 @@ fn validate(raw: raw::RawConfig) -> Result<Config, Vec<ConfigIssue>> {
 
     let mut aliases: Vec<AliasConfig> = Vec::with_capacity(raw.aliases.len());
     for (i, a) in raw.aliases.into_iter().enumerate() {
-        if a.name.is_empty() || a.name.contains('/') || a.name.len() > 128 {
+        if !valid_alias_name(&a.name) {
             push(
                 format!("aliases[{i}].name"),
-                format!("{:?} must be 1-128 characters and contain no '/'", a.name),
+                format!(
+                    "{:?} must be 1-128 characters of letters, digits, '-', '_', '.', ':' or '@', not starting with '.'",
+                    a.name
+                ),
             );
         } else if aliases.iter().any(|b| b.name == a.name) {
             push(
@@ -879,13 +876,7 @@ fn validate(raw: raw::RawConfig) -> Result<Config, Vec<ConfigIssue>> {
     for (i, k) in raw.keys.into_iter().enumerate() {
         let at = |field: &str| format!("keys[{i}].{field}");
         if !valid_name(&k.name) {
-            push(
-                at("name"),
-                format!(
-                    "{:?} must be 1-64 characters of letters, digits, '-', '_' or '.'",
-                    k.name
-                ),
-            );
+            push(at("name"), format!("{:?} must be {NAME_RULE}", k.name));
         } else if keys.iter().any(|o| o.name == k.name) {
             push(at("name"), format!("duplicate key name {:?}", k.name));
         }
@@ -986,12 +977,30 @@ fn ms_or(ms: Option<u64>, default: Duration) -> Duration {
     ms.map_or(default, Duration::from_millis)
 }
 
+/// What [`valid_name`] accepts, for messages.
+const NAME_RULE: &str =
+    "1-64 characters of letters, digits, '-', '_' or '.', not starting with '.'";
+
+/// Provider, key and assistant names end up in URL paths (`/proxy/{provider}/`), headers and
+/// logs: a safe set, and never `.`, `..` or another name starting with a dot.
 fn valid_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
+        && !name.starts_with('.')
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// Alias names are model names clients send, so they may also hold the `:` and `@` of model
+/// ids such as `llama3.1:8b` or `claude-sonnet-4@20250514`; otherwise as [`valid_name`].
+fn valid_alias_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 128
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '@'))
 }
 
 fn expand_home(path: &str) -> PathBuf {

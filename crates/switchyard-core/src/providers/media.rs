@@ -107,6 +107,7 @@ impl Provider {
             .send()
             .await
             .map_err(|e| from_reqwest(&e))?;
+        let response = self.scrubbed(response);
         if response.status().is_success() {
             Ok(response)
         } else {

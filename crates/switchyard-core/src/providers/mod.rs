@@ -9,6 +9,7 @@ pub mod media;
 pub mod openai;
 pub mod passthrough;
 pub mod responses;
+pub mod scrub;
 pub mod sse;
 
 use std::pin::Pin;
@@ -50,6 +51,8 @@ pub struct Provider {
     /// The authentication header, built once; `Err` says why the key is unavailable.
     auth: Result<Option<(HeaderName, HeaderValue)>, String>,
     key: Option<Sensitive>,
+    /// Takes the key back out of whatever the upstream answers.
+    scrub: scrub::Scrubber,
     /// Azure OpenAI: the deployment goes in the path and this in the query.
     azure_api_version: Option<String>,
     base_url: String,
@@ -72,6 +75,7 @@ impl Provider {
             .map_err(Clone::clone)
             .and_then(|k| k.as_ref().map_or(Ok(None), |k| auth_header(config.auth, k)));
         let key = key.ok().flatten();
+        let scrub = scrub::Scrubber::new(key.as_ref().map(Sensitive::expose));
         let url = |path: &str| {
             reqwest::Url::parse(&format!("{}{path}", config.base_url))
                 .map_err(|e| format!("provider {}: bad base_url: {e}", config.name))
@@ -98,6 +102,7 @@ impl Provider {
             responses_api: config.responses_api,
             auth,
             key,
+            scrub,
             azure_api_version: config.azure_api_version.clone(),
             base_url: config.base_url.clone(),
             client,
@@ -138,6 +143,12 @@ impl Provider {
     /// The key itself, for side calls made with another header style (model lists).
     pub fn raw_key(&self) -> Option<&str> {
         self.key.as_ref().map(Sensitive::expose)
+    }
+
+    /// The upstream's answer with this provider's key taken out of its headers and body. Every
+    /// response from the upstream goes through here before anything reads it.
+    pub fn scrubbed(&self, response: reqwest::Response) -> reqwest::Response {
+        self.scrub.response(response)
     }
 
     /// The problem with this provider's key, if any (shown at start-up).
@@ -229,6 +240,7 @@ impl Provider {
             .send()
             .await
             .map_err(|e| from_reqwest(&e))?;
+        let response = self.scrubbed(response);
         if response.status().is_success() {
             Ok(response)
         } else {

@@ -273,13 +273,6 @@ pub async fn media(
     Path(file): Path<String>,
 ) -> Result<Response, ApiError> {
     let store = store(&state)?;
-    let valid = !file.is_empty()
-        && file.len() <= 128
-        && !file.starts_with('.')
-        && !file.contains("..")
-        && file
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
     let content_type = match file.rsplit_once('.').map(|(_, ext)| ext) {
         Some("png") => "image/png",
         Some("jpeg" | "jpg") => "image/jpeg",
@@ -295,11 +288,12 @@ pub async fn media(
         )
         .with_code("not_found")
     };
-    if !valid {
-        return Err(missing());
-    }
-    let path = store.data_dir().join("media").join(&file);
-    let bytes = tokio::fs::read(&path).await.map_err(|_| missing())?;
+    // Plain names only, and never through a link planted in the data folder.
+    let bytes = store
+        .read_media(&file)
+        .await
+        .map_err(internal)?
+        .ok_or_else(missing)?;
     Ok((
         StatusCode::OK,
         [

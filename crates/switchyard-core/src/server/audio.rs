@@ -121,11 +121,8 @@ async fn speak(
                 }
                 Ok(None) => break,
                 Err(e) => {
-                    draft.update(|d| {
-                        d.response_body = Some(audio_summary(&kind, sent));
-                        d.failed_in_body = true;
-                        d.error = Some(format!("the upstream's audio broke off after {sent} bytes: {e}"));
-                    });
+                    draft.update(|d| d.response_body = Some(audio_summary(&kind, sent)));
+                    draft.fail_in_body(format!("the upstream's audio broke off after {sent} bytes: {e}"));
                     // Ends the response without its proper end, so the client can tell.
                     yield Err(std::io::Error::other(e));
                     return;

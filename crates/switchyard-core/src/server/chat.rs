@@ -70,9 +70,10 @@ fn validate(req: &ChatRequest) -> Result<(), ApiError> {
                 .with_param("messages"),
         );
     }
-    if req.n == Some(0) {
-        return Err(ApiError::invalid_request("n: must be at least 1").with_param("n"));
-    }
+    super::doors::check_n(
+        req.n.map(serde_json::Value::from).as_ref(),
+        super::doors::MAX_CHOICES,
+    )?;
     Ok(())
 }
 
@@ -216,7 +217,6 @@ fn sse_body(
                             let now = tokio::time::Instant::now();
                             if now >= deadline || now >= idle_until {
                                 let waited = if now >= deadline { "the total time limit" } else { "the idle limit between chunks" };
-                                tracing::warn!("stream cut: {waited}");
                                 let e = UpstreamError::Timeout(idle);
                                 let hint = format!("upstream went quiet past {waited}");
                                 log.failed(&e.to_api_error(&hint));
@@ -249,7 +249,6 @@ fn sse_body(
                     yield Ok(frame(&chunk));
                 }
                 Some(Err(e)) => {
-                    tracing::warn!(error = %e, "upstream failed mid-stream");
                     log.failed(&e.to_api_error("upstream"));
                     yield Ok(error_frame(&e, "upstream"));
                     break;

@@ -66,11 +66,7 @@ fn validate(body: &Value) -> Result<bool, ApiError> {
             "required, a string, an array of strings, or token ids",
         ));
     }
-    if let Some(n) = body.get("n").filter(|n| !n.is_null())
-        && n.as_u64().is_none_or(|n| n == 0)
-    {
-        return Err(bad("n", "must be an integer of at least 1"));
-    }
+    super::doors::check_n(body.get("n"), super::doors::MAX_CHOICES)?;
     if body
         .get("stream_options")
         .is_some_and(|o| !o.is_null() && !o.is_object())
@@ -145,7 +141,6 @@ fn relay_stream(
                     };
                 }
                 Waited::Item(Some(Err(e))) => {
-                    tracing::warn!(error = %e, "upstream failed mid-stream");
                     failure = Some(e.to_api_error("upstream"));
                 }
                 Waited::Item(None) => {

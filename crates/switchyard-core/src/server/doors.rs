@@ -78,6 +78,24 @@ pub(super) fn required_model(body: &Value) -> Result<String, ApiError> {
         })
 }
 
+/// How many choices a chat or completion request may ask for (OpenAI's own limit).
+pub(super) const MAX_CHOICES: u64 = 128;
+/// How many images one generation or edit may ask for (OpenAI's own limit).
+pub(super) const MAX_IMAGES: u64 = 10;
+
+/// Checks `n`, when given, is a whole number from 1 to `max`: an upstream asked for a billion
+/// answers would bill for them or fall over.
+pub(super) fn check_n(n: Option<&Value>, max: u64) -> Result<(), ApiError> {
+    match n {
+        None | Some(Value::Null) => Ok(()),
+        Some(n) if n.as_u64().is_some_and(|n| (1..=max).contains(&n)) => Ok(()),
+        Some(n) => Err(ApiError::invalid_request(format!(
+            "n: must be a whole number from 1 to {max} (it was {n})"
+        ))
+        .with_param("n")),
+    }
+}
+
 /// Notes the model in the log and checks the caller's key may use it.
 pub(super) fn check(caller: &CallerExt, draft: &Draft, model: &str) -> Result<(), ApiError> {
     draft.update(|d| d.requested_model = Some(model.to_owned()));

@@ -130,11 +130,28 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|e| {
+        if e.inner().is_syntax()
+            && let Ok(document) = serde_json::from_slice::<serde_json::Value>(bytes)
+        {
+            // Valid JSON that serde_json's reader still calls a syntax error: an enum (such as
+            // `role`) given a number or `null`. Read from the parsed document instead, which
+            // reports it as the type error it is.
+            return shape_error::<T>(document);
+        }
         let path = e.path().to_string();
         json_error(e.inner(), &path)
     })?;
     de.end().map_err(|e| json_error(&e, "."))?;
     Ok(value)
+}
+
+/// The error of reading a valid JSON document as `T`, naming the path of the value at fault.
+fn shape_error<T: DeserializeOwned>(document: serde_json::Value) -> ApiError {
+    match serde_path_to_error::deserialize::<_, T>(document) {
+        Err(e) => json_error(e.inner(), &e.path().to_string()),
+        // Not expected (the reader refused it); still a 400, without a param to name.
+        Ok(_) => ApiError::invalid_request("The body does not have the shape this endpoint reads."),
+    }
 }
 
 fn json_error(inner: &serde_json::Error, path: &str) -> ApiError {
@@ -185,6 +202,29 @@ mod tests {
         let e = parse_json::<ChatRequest>(br#"{"model":"m","messages":[],"max_tokens":-1}"#)
             .unwrap_err();
         assert_eq!(e.inner().param.as_deref(), Some("max_tokens"));
+    }
+
+    #[test]
+    fn valid_json_of_the_wrong_type_is_not_called_invalid_json() {
+        for (body, param) in [
+            (
+                &br#"{"model":"m","messages":[{"role":5,"content":"hi"}]}"#[..],
+                "messages[0].role",
+            ),
+            (
+                br#"{"model":"m","messages":[{"role":null,"content":"hi"}]}"#,
+                "messages[0].role",
+            ),
+            (
+                br#"{"model":"m","messages":[{"role":"user","content":"hi"}],"n":1e9}"#,
+                "n",
+            ),
+        ] {
+            let e = parse_json::<ChatRequest>(body).unwrap_err();
+            assert!(!e.message().contains("not valid JSON"), "{}", e.message());
+            assert_eq!(e.inner().param.as_deref(), Some(param), "{}", e.message());
+            assert!(e.message().starts_with(param), "{}", e.message());
+        }
     }
 
     #[test]

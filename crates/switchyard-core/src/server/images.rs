@@ -41,6 +41,7 @@ async fn generate(
     {
         return Err(ApiError::invalid_request("prompt: required").with_param("prompt"));
     }
+    doors::check_n(body.get("n"), doors::MAX_IMAGES)?;
     let (runtime, route, deadline) = doors::route(state, model)?;
     let ok = failover::execute(&route, &runtime.config.retry, deadline, |t| {
         t.provider.images_generate(body, &t.model)

@@ -77,6 +77,14 @@ async fn forward(
         ))
         .with_param(door.file));
     }
+    if door.endpoint == MediaEndpoint::ImageEdits
+        && let Some(n) = form.text("n")
+    {
+        // A form field is text: read it as the JSON number it stands for.
+        let n = serde_json::from_str(n.trim())
+            .unwrap_or_else(|_| serde_json::Value::String(n.to_owned()));
+        doors::check_n(Some(&n), doors::MAX_IMAGES)?;
+    }
     for field in door.required {
         if form.text(field).is_none_or(str::is_empty) {
             return Err(ApiError::invalid_request(format!("{field}: required")).with_param(*field));

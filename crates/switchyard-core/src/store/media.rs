@@ -40,8 +40,8 @@ pub fn extract_images(
             files.len(),
             if ext.is_empty() { "bin" } else { &ext }
         );
-        if std::fs::create_dir_all(dir)
-            .and_then(|()| std::fs::write(dir.join(&name), bytes))
+        if super::private::dir(dir)
+            .and_then(|()| super::private::write(&dir.join(&name), &bytes))
             .is_ok()
         {
             *s = format!("media:{name}");
@@ -50,6 +50,70 @@ pub fn extract_images(
         }
     });
     changed.then(|| json.to_string())
+}
+
+/// Whether `name` can only be a file directly in the media folder: no separators, no leading
+/// dot, nothing but letters, digits, `-`, `_` and `.` (what [`extract_images`] makes).
+pub fn plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 128
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// Reads the media file `name` in `dir`, never through a symbolic link (the folder itself
+/// included): `None` when the name is not plain, or the file is missing, a link, or not a
+/// regular file. On Unix the file is opened with `O_NOFOLLOW` (and `O_NONBLOCK`, so a FIFO
+/// planted there cannot hold the request), and checked on the open handle.
+pub async fn read(dir: &Path, name: &str) -> std::io::Result<Option<Vec<u8>>> {
+    use tokio::io::AsyncReadExt as _;
+    if !plain_name(name) {
+        return Ok(None);
+    }
+    match tokio::fs::symlink_metadata(dir).await {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    let path = dir.join(name);
+    let mut options = tokio::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    #[cfg(not(unix))]
+    if tokio::fs::symlink_metadata(&path)
+        .await
+        .is_ok_and(|m| m.file_type().is_symlink())
+    {
+        return Ok(None);
+    }
+    let mut file = match options.open(&path).await {
+        Ok(file) => file,
+        // ELOOP is what O_NOFOLLOW answers for a link.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound || is_link_error(&e) => {
+            return Ok(None);
+        }
+        Err(e) => return Err(e),
+    };
+    if !file.metadata().await?.is_file() {
+        return Ok(None);
+    }
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).await?;
+    Ok(Some(bytes))
+}
+
+fn is_link_error(e: &std::io::Error) -> bool {
+    #[cfg(unix)]
+    return e.raw_os_error() == Some(libc::ELOOP);
+    #[cfg(not(unix))]
+    {
+        let _ = e;
+        false
+    }
 }
 
 fn walk(v: &mut Value, f: &mut impl FnMut(&mut String)) {

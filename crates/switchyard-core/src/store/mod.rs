@@ -3,6 +3,7 @@
 //! a Postgres one can be added as another [`Backend`] variant without touching callers.
 
 mod media;
+mod private;
 mod responses;
 mod sessions;
 mod sqlite;
@@ -14,6 +15,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use private::create_dir as create_private_dir;
 pub use writer::WriterHandle;
 
 use crate::record::{LogCounters, Recorder};
@@ -245,13 +247,30 @@ pub const LATENCY_BUCKETS_MS: &[f64] = &[
 
 impl Store {
     /// Opens (creating if needed) `switchyard.db` in `data_dir` and brings its schema up to date.
+    /// The folder, the database (with its `-wal` and `-shm`) and the media are readable by
+    /// their owner alone, however they were made before (see `private`).
     pub async fn open(data_dir: &Path) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Open {
-            path: data_dir.to_owned(),
+        let failed = |path: &Path, e: std::io::Error| StoreError::Open {
+            path: path.to_owned(),
             message: e.to_string(),
-        })?;
-        let backend =
-            Backend::Sqlite(sqlite::SqliteStore::open(&data_dir.join("switchyard.db")).await?);
+        };
+        private::dir(data_dir).map_err(|e| failed(data_dir, e))?;
+        let db = data_dir.join("switchyard.db");
+        private::file(&db).map_err(|e| failed(&db, e))?;
+        let companions = ["-wal", "-shm", "-journal"].map(|suffix| {
+            let mut name = db.clone().into_os_string();
+            name.push(suffix);
+            PathBuf::from(name)
+        });
+        for path in &companions {
+            private::tighten(path, 0o600);
+        }
+        private::tighten_folder(&data_dir.join("media"));
+        let backend = Backend::Sqlite(sqlite::SqliteStore::open(&db).await?);
+        // SQLite made its -wal and -shm just now, with the database file's mode; make sure.
+        for path in &companions {
+            private::tighten(path, 0o600);
+        }
         Ok(Self {
             backend,
             data_dir: data_dir.to_owned(),
@@ -276,6 +295,12 @@ impl Store {
 
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
+    }
+
+    /// A file of the media folder by its plain name (`None` for any other name, a link, or
+    /// anything but a regular file).
+    pub async fn read_media(&self, name: &str) -> std::io::Result<Option<Vec<u8>>> {
+        media::read(&self.data_dir.join("media"), name).await
     }
 
     /// Starts the batch writer; returns the recorder that feeds it and its handle.

@@ -16,6 +16,7 @@ mod embeddings;
 mod errors;
 mod failover;
 mod harness;
+mod hostile_data;
 mod images;
 mod log;
 mod mcp;

@@ -62,7 +62,6 @@ pub(crate) async fn next_within<S: Stream + Unpin>(
 }
 
 pub(crate) fn timeout_error(idle: Duration, waited: &str) -> ApiError {
-    tracing::warn!("stream cut: {waited}");
     UpstreamError::Timeout(idle).to_api_error(&format!("upstream went quiet past {waited}"))
 }
 
@@ -123,7 +122,6 @@ pub fn translated(
                     }
                 }
                 Some(Err(e)) => {
-                    tracing::warn!(error = %e, "upstream failed mid-stream");
                     let e = e.to_api_error("upstream");
                     log.failed(&e);
                     yield Ok(error_frame(&e));
@@ -188,7 +186,6 @@ pub fn native(
                     yield Ok(piece);
                 }
                 Waited::Item(Some(Err(e))) => {
-                    tracing::warn!(error = %e, "upstream failed mid-stream");
                     let e = e.to_api_error("upstream");
                     log.failed(&e);
                     if boundary.at_end() {

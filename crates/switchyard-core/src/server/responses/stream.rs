@@ -62,7 +62,6 @@ pub fn translated(
                     }
                 }
                 Waited::Item(Some(Err(e))) => {
-                    tracing::warn!(error = %e, "upstream failed mid-stream");
                     let e = e.to_api_error("upstream");
                     let response = translator.fail(&e, &mut events);
                     log.failed(&e, response);
@@ -184,7 +183,6 @@ pub fn native(
                     continue;
                 }
                 Waited::Item(Some(Err(e))) => {
-                    tracing::warn!(error = %e, "upstream failed mid-stream");
                     e.to_api_error("upstream")
                 }
                 Waited::Item(None) => {
