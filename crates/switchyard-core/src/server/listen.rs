@@ -1,8 +1,10 @@
 //! The accept loop: our own, on hyper, so that every client connection has a deadline. A
 //! connection gets `limits.header_read_timeout_ms` to send a request's headers (from its first
 //! byte, or from the accept for a new connection) and `limits.keep_alive_timeout_ms` between
-//! requests; past `limits.max_connections` a new one is answered 503 and closed. Slow request
-//! bodies and oversized heads are the `edge` middleware's business; nothing here knows a route.
+//! requests; past `limits.max_connections` a new one is answered 503 and closed. While a request
+//! runs, the socket is watched for the client leaving, which ends the request (and with it the
+//! upstream call) even when hyper has stopped reading. Slow request bodies and oversized heads
+//! are the `edge` middleware's business; nothing here knows a route.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -11,7 +13,7 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use axum::Router;
@@ -24,7 +26,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
@@ -199,8 +201,9 @@ async fn serve_connection(
     stop: CancellationToken,
 ) {
     let activity = Arc::new(Activity::new());
+    let tcp = Arc::new(tcp);
     let io = TokioIo::new(Watched {
-        inner: tcp,
+        inner: tcp.clone(),
         activity: activity.clone(),
         seen_any: false,
     });
@@ -215,6 +218,7 @@ async fn serve_connection(
     let mut draining = false;
     loop {
         let deadline = activity.deadline(&limits);
+        let busy = deadline.is_none();
         let expire = async {
             match deadline {
                 Some((at, _)) => tokio::time::sleep_until(at).await,
@@ -233,6 +237,15 @@ async fn serve_connection(
                 conn.as_mut().graceful_shutdown();
             }
             () = activity.changed.notified() => {}
+            left = client_left(&tcp), if busy => {
+                if left {
+                    // hyper notices this only while it reads, and it stops reading when bytes
+                    // wait in its buffer (a stray CRLF, a pipelined request): dropping the
+                    // connection drops the request, its upstream call and its body.
+                    tracing::debug!("the client at {remote} left mid-request");
+                    return;
+                }
+            }
             () = expire => {
                 // Re-read: a request may have started since the deadline was taken.
                 if let Some((at, why)) = activity.deadline(&limits)
@@ -243,6 +256,21 @@ async fn serve_connection(
                 }
             }
         }
+    }
+}
+
+/// Waits for the client to close its side of the socket (true), or for a moment when bytes
+/// wait unread (false: look again).
+async fn client_left(tcp: &TcpStream) -> bool {
+    match tcp.ready(Interest::READABLE).await {
+        Ok(ready) if ready.is_read_closed() => true,
+        Ok(_) => {
+            // Readable but open: the bytes are hyper's to read; readiness stays set until it
+            // does, so wait a little rather than spin.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            false
+        }
+        Err(_) => true,
     }
 }
 
@@ -360,6 +388,9 @@ impl Activity {
         let mut p = self.phase();
         p.busy += 1;
         p.head_since = None;
+        drop(p);
+        // The connection task starts watching for the client leaving.
+        self.changed.notify_one();
         Busy(self.clone())
     }
 }
@@ -381,9 +412,10 @@ impl Drop for Busy {
     }
 }
 
-/// The socket, watched for bytes arriving.
+/// The socket, watched for bytes arriving. Shared with the connection task, which waits on its
+/// readiness for the client leaving.
 struct Watched {
-    inner: TcpStream,
+    inner: Arc<TcpStream>,
     activity: Arc<Activity>,
     seen_any: bool,
 }
@@ -395,43 +427,62 @@ impl AsyncRead for Watched {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let before = buf.filled().len();
-        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
-        if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+        loop {
+            ready!(self.inner.poll_read_ready(cx))?;
+            match self.inner.try_read_buf(buf) {
+                Ok(_) => break,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+        if buf.filled().len() > before {
             let first = !self.seen_any;
             self.seen_any = true;
             self.activity.read(first.then(|| &buf.filled()[before..]));
         }
-        polled
+        Poll::Ready(Ok(()))
     }
 }
 
 impl AsyncWrite for Watched {
     fn poll_write(
-        mut self: Pin<&mut Self>,
+        self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        loop {
+            ready!(self.inner.poll_write_ready(cx))?;
+            match self.inner.try_write(buf) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                written => return Poll::Ready(written),
+            }
+        }
     }
 
     fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
+        self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+        loop {
+            ready!(self.inner.poll_write_ready(cx))?;
+            match self.inner.try_write_vectored(bufs) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                written => return Poll::Ready(written),
+            }
+        }
     }
 
     fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
+        true
     }
 
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
     }
 
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(socket2::SockRef::from(&*self.inner).shutdown(std::net::Shutdown::Write))
     }
 }
 

@@ -469,3 +469,33 @@ async fn a_client_that_hangs_up_while_the_answer_trickles_in_cancels_the_upstrea
         gone.at.duration_since(left)
     );
 }
+
+#[tokio::test]
+async fn a_client_that_hangs_up_after_stray_bytes_cancels_the_upstream_call() {
+    let h = start("").await;
+    h.alpha.push(Script::StallBeforeHeaders);
+    let body = json!({"model": "alpha/gpt-4o-mini", "messages": user("hi")}).to_string();
+    let mut s = connect(&h).await;
+    // A CRLF after the body, as some hand-written clients send: it looks like the start of a
+    // pipelined request, which must not stop the gateway noticing the client leave.
+    let request = format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}\r\n",
+        body.len()
+    );
+    s.write_all(request.as_bytes()).await.unwrap();
+    assert!(h.alpha.wait_for_requests(1, Duration::from_secs(5)).await);
+    let left = Instant::now();
+    drop(s);
+    let gone = h
+        .alpha
+        .wait_for_disconnect(Duration::from_secs(3))
+        .await
+        .unwrap_or_else(|| panic!("the upstream call must end when the client leaves"));
+    assert!(
+        gone.at.duration_since(left) < Duration::from_millis(500),
+        "{:?}",
+        gone.at.duration_since(left)
+    );
+    let page = h.wait_for_rows(1).await;
+    assert_eq!(page["requests"][0]["status"], 499, "{page}");
+}
