@@ -105,6 +105,7 @@ pub(super) async fn serve(
         .fallback(too_many_connections)
         .layer(axum::middleware::from_fn(super::messages::anthropic_errors));
     let (close_tx, close_rx) = watch::channel(());
+    let mut warned: Option<Instant> = None;
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
@@ -115,7 +116,10 @@ pub(super) async fn serve(
             Err(e) if is_connection_error(&e) => continue,
             Err(e) => {
                 // Out of descriptors, most likely: wait for some to close rather than spin.
-                tracing::warn!("cannot accept a connection: {e}");
+                if warned.is_none_or(|at| at.elapsed() > Duration::from_secs(10)) {
+                    tracing::warn!("cannot accept a connection: {e}");
+                    warned = Some(Instant::now());
+                }
                 tokio::select! {
                     () = tokio::time::sleep(Duration::from_millis(100)) => continue,
                     () = stop.cancelled() => break,
@@ -538,5 +542,19 @@ impl http_body::Body for TrackedBody {
 
     fn size_hint(&self) -> SizeHint {
         self.inner.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::connection_cap;
+
+    #[test]
+    fn the_cap_fits_the_open_file_limit() {
+        assert_eq!(connection_cap(1024, None), 1024);
+        assert_eq!(connection_cap(1024, Some(1 << 20)), 1024);
+        // Each client may need an upstream socket too, and the process needs some of its own.
+        assert_eq!(connection_cap(1024, Some(1024)), 480);
+        assert_eq!(connection_cap(1024, Some(10)), 16);
     }
 }

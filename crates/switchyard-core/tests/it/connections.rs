@@ -499,3 +499,61 @@ async fn a_client_that_hangs_up_after_stray_bytes_cancels_the_upstream_call() {
     let page = h.wait_for_rows(1).await;
     assert_eq!(page["requests"][0]["status"], 499, "{page}");
 }
+
+#[tokio::test]
+async fn http2_with_prior_knowledge_is_still_served() {
+    let h = start("").await;
+    let client = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .unwrap();
+    let r = client
+        .post(format!("{}/chat/completions", h.base))
+        .json(&json!({"model": "alpha/gpt-4o-mini", "messages": user("over h2")}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.version(), reqwest::Version::HTTP_2);
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("over h2"));
+}
+
+/// What hyper refuses itself, before any of our code runs: the right status and a closed
+/// connection, but an empty body (hyper writes these answers; they cannot carry our JSON).
+#[tokio::test]
+async fn heads_hyper_cannot_parse_are_refused_and_closed() {
+    let h = start("").await;
+    let cases = [
+        (
+            "a garbled request line",
+            "GARBAGE\r\n\r\n".to_owned(),
+            "400",
+        ),
+        (
+            "a head over hyper's buffer",
+            format!(
+                "GET /healthz HTTP/1.1\r\nHost: localhost\r\nx-big: {}\r\n\r\n",
+                "a".repeat(200 * 1024)
+            ),
+            "431",
+        ),
+        (
+            "a URI over 65,534 bytes",
+            format!(
+                "GET /healthz?q={} HTTP/1.1\r\nHost: localhost\r\n\r\n",
+                "a".repeat(70 * 1024)
+            ),
+            "414",
+        ),
+    ];
+    for (what, request, status) in cases {
+        let mut s = connect(&h).await;
+        let _ = s.write_all(request.as_bytes()).await;
+        let (answer, closed) = read_to_close(&mut s, Duration::from_secs(5)).await;
+        assert!(
+            answer.starts_with(&format!("HTTP/1.1 {status}")),
+            "{what}: {answer}"
+        );
+        assert!(closed.is_some(), "{what}");
+    }
+}
