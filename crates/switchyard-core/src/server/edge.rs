@@ -43,7 +43,7 @@ pub async fn edge(State(state): State<Arc<AppState>>, req: Request, next: Next) 
     }
     let stalled = Arc::new(AtomicBool::new(false));
     let timeout = limits.body_idle_timeout;
-    let req = req.map(|inner| {
+    let mut req = req.map(|inner| {
         Body::new(StallGuard {
             inner,
             timeout,
@@ -52,6 +52,8 @@ pub async fn edge(State(state): State<Arc<AppState>>, req: Request, next: Next) 
             stalled: stalled.clone(),
         })
     });
+    req.extensions_mut()
+        .insert(BodyStall(stalled.clone(), timeout));
     let response = next.run(req).await;
     if stalled.load(Ordering::Relaxed) {
         if response.status() == StatusCode::REQUEST_TIMEOUT {
@@ -162,6 +164,19 @@ fn stalled_error(timeout: Duration) -> ApiError {
         ),
     )
     .with_code("request_body_timeout")
+}
+
+/// Tells the request log that the body stalled, so that its row says 408 as the client saw.
+#[derive(Debug, Clone)]
+pub struct BodyStall(Arc<AtomicBool>, Duration);
+
+impl BodyStall {
+    /// What went wrong, when the body stalled.
+    pub fn error(&self) -> Option<ApiError> {
+        self.0
+            .load(Ordering::Relaxed)
+            .then(|| stalled_error(self.1))
+    }
 }
 
 /// Why a request body ended early.

@@ -141,33 +141,65 @@ async fn headers_that_trickle_in_are_cut_off_at_the_header_timeout() {
 }
 
 #[tokio::test]
-async fn a_body_that_stalls_gets_a_408_and_the_connection_closes() {
+async fn a_body_that_stalls_gets_a_408_and_the_connection_closes_on_every_door() {
     let h = start(SHORT).await;
-    let mut s = connect(&h).await;
-    let body = json!({"model": "alpha/gpt-4o-mini", "messages": user("hi")}).to_string();
-    let head = format!(
-        "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-        body.len() + 100
-    );
-    let started = Instant::now();
-    s.write_all(head.as_bytes()).await.unwrap();
-    s.write_all(body.as_bytes()).await.unwrap();
-    let (answer, closed) = read_to_close(&mut s, Duration::from_secs(10)).await;
-    closed_within(
-        closed,
-        started,
-        Duration::from_millis(300),
-        Duration::from_secs(3),
-    );
-    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
-    assert!(
-        answer.to_lowercase().contains("connection: close"),
-        "{answer}"
-    );
-    let json = &answer[answer.find("\r\n\r\n").unwrap() + 4..];
-    assert_eq!(error_code(json), "request_body_timeout");
-    assert!(json.contains("limits.body_idle_timeout_ms"), "{json}");
-    assert_eq!(h.alpha.request_count(), 0, "nothing goes upstream");
+    let json_body = json!({"model": "alpha/gpt-4o-mini", "messages": user("hi")}).to_string();
+    let form = "--xyz\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nalpha/whisper-1\r\n";
+    let doors = [
+        (
+            "/v1/chat/completions",
+            "application/json",
+            json_body.as_str(),
+        ),
+        (
+            "/proxy/alpha/chat/completions",
+            "application/json",
+            json_body.as_str(),
+        ),
+        (
+            "/v1/audio/transcriptions",
+            "multipart/form-data; boundary=xyz",
+            form,
+        ),
+    ];
+    for (i, (path, content_type, body)) in doors.into_iter().enumerate() {
+        let mut s = connect(&h).await;
+        // Promises 100 bytes more than it sends.
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+            body.len() + 100
+        );
+        let started = Instant::now();
+        s.write_all(head.as_bytes()).await.unwrap();
+        s.write_all(body.as_bytes()).await.unwrap();
+        let (answer, closed) = read_to_close(&mut s, Duration::from_secs(10)).await;
+        closed_within(
+            closed,
+            started,
+            Duration::from_millis(300),
+            Duration::from_secs(3),
+        );
+        assert!(answer.starts_with("HTTP/1.1 408"), "{path}: {answer}");
+        assert!(
+            answer.to_lowercase().contains("connection: close"),
+            "{path}: {answer}"
+        );
+        let json = &answer[answer.find("\r\n\r\n").unwrap() + 4..];
+        assert_eq!(error_code(json), "request_body_timeout", "{path}");
+        assert!(
+            json.contains("limits.body_idle_timeout_ms"),
+            "{path}: {json}"
+        );
+        assert_eq!(h.alpha.request_count(), 0, "{path}: nothing goes upstream");
+        // The request log says what the client saw.
+        let page = h.wait_for_rows(i + 1).await;
+        let row = &page["requests"][0];
+        assert_eq!(row["status"], 408, "{path}: {row}");
+        assert!(
+            row["error"].as_str().is_some_and(|e| e.contains("body")),
+            "{path}: {row}"
+        );
+    }
 }
 
 #[tokio::test]
