@@ -106,6 +106,7 @@ pub(super) async fn serve(
         .layer(axum::middleware::from_fn(super::messages::anthropic_errors));
     let (close_tx, close_rx) = watch::channel(());
     let mut warned: Option<Instant> = None;
+    let mut warned_full: Option<Instant> = None;
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
@@ -130,6 +131,12 @@ pub(super) async fn serve(
         let _ = tcp.set_nodelay(true);
         let limits = state.runtime.load().config.limits;
         if open.load(Ordering::Relaxed) >= cap {
+            if warned_full.is_none_or(|at| at.elapsed() > Duration::from_secs(10)) {
+                tracing::warn!(
+                    "{cap} connections open (limits.max_connections): refusing new ones with 503"
+                );
+                warned_full = Some(Instant::now());
+            }
             if refusing.load(Ordering::Relaxed) < MAX_REFUSING {
                 let slot = Slot::take(&refusing);
                 tokio::spawn(refuse(tcp, refusal.clone(), limits, slot));
