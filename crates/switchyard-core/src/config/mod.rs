@@ -233,6 +233,17 @@ pub struct Limits {
     /// The largest upload (multipart audio or images) the media doors accept.
     pub max_upload_bytes: usize,
     pub shutdown_grace: Duration,
+    /// Client connections open at once; one more is answered 503 and closed.
+    pub max_connections: usize,
+    /// The request line's target (path and query), and all header lines together.
+    pub max_uri_bytes: usize,
+    pub max_header_bytes: usize,
+    /// To send a request's headers, once its first byte has arrived.
+    pub header_read_timeout: Duration,
+    /// Longest silence inside a request body (a big upload may take as long as it needs).
+    pub body_idle_timeout: Duration,
+    /// How long a connection may sit between requests.
+    pub keep_alive_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -242,6 +253,12 @@ impl Default for Limits {
             // OpenAI's own limit for audio files.
             max_upload_bytes: 25 * 1024 * 1024,
             shutdown_grace: Duration::from_secs(10),
+            max_connections: 1024,
+            max_uri_bytes: 8 * 1024,
+            max_header_bytes: 32 * 1024,
+            header_read_timeout: Duration::from_secs(10),
+            body_idle_timeout: Duration::from_secs(30),
+            keep_alive_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -756,7 +773,40 @@ fn validate(raw: raw::RawConfig) -> Result<Config, Vec<ConfigIssue>> {
                 usize::try_from(b).unwrap_or(usize::MAX)
             }),
         shutdown_grace: ms_or(raw.limits.shutdown_grace_ms, defaults.shutdown_grace),
+        max_connections: size_or(raw.limits.max_connections, defaults.max_connections),
+        max_uri_bytes: size_or(raw.limits.max_uri_bytes, defaults.max_uri_bytes),
+        max_header_bytes: size_or(raw.limits.max_header_bytes, defaults.max_header_bytes),
+        header_read_timeout: ms_or(
+            raw.limits.header_read_timeout_ms,
+            defaults.header_read_timeout,
+        ),
+        body_idle_timeout: ms_or(raw.limits.body_idle_timeout_ms, defaults.body_idle_timeout),
+        keep_alive_timeout: ms_or(
+            raw.limits.keep_alive_timeout_ms,
+            defaults.keep_alive_timeout,
+        ),
     };
+    for (field, value, least) in [
+        ("max_connections", limits.max_connections, 1),
+        ("max_uri_bytes", limits.max_uri_bytes, 256),
+        ("max_header_bytes", limits.max_header_bytes, 1024),
+    ] {
+        if value < least {
+            push(
+                format!("limits.{field}"),
+                format!("must be at least {least}"),
+            );
+        }
+    }
+    for (field, value) in [
+        ("header_read_timeout_ms", limits.header_read_timeout),
+        ("body_idle_timeout_ms", limits.body_idle_timeout),
+        ("keep_alive_timeout_ms", limits.keep_alive_timeout),
+    ] {
+        if value.is_zero() {
+            push(format!("limits.{field}"), "must be greater than 0".into());
+        }
+    }
     if limits.max_upload_bytes < 1024 {
         push(
             "limits.max_upload_bytes".into(),
@@ -971,6 +1021,10 @@ fn timeouts_from(
         }
     }
     t
+}
+
+fn size_or(value: Option<u64>, default: usize) -> usize {
+    value.map_or(default, |v| usize::try_from(v).unwrap_or(usize::MAX))
 }
 
 fn ms_or(ms: Option<u64>, default: Duration) -> Duration {

@@ -206,6 +206,12 @@ pub struct RawLimits {
     pub max_body_bytes: Option<u64>,
     pub max_upload_bytes: Option<u64>,
     pub shutdown_grace_ms: Option<u64>,
+    pub max_connections: Option<u64>,
+    pub max_header_bytes: Option<u64>,
+    pub max_uri_bytes: Option<u64>,
+    pub header_read_timeout_ms: Option<u64>,
+    pub body_idle_timeout_ms: Option<u64>,
+    pub keep_alive_timeout_ms: Option<u64>,
 }
 
 fn yes() -> bool {

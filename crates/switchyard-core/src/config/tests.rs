@@ -432,3 +432,31 @@ max_iterations = 0
         "{found:#?}"
     );
 }
+
+#[test]
+fn connection_limits_load_and_bad_ones_name_their_path() {
+    let c = Config::from_toml(&format!(
+        "{ISSUE_EXAMPLE}\n[limits]\nmax_connections = 64\nheader_read_timeout_ms = 2500\nkeep_alive_timeout_ms = 5000"
+    ))
+    .unwrap();
+    assert_eq!(c.limits.max_connections, 64);
+    assert_eq!(c.limits.header_read_timeout, Duration::from_millis(2500));
+    assert_eq!(c.limits.keep_alive_timeout, Duration::from_secs(5));
+    assert_eq!(
+        c.limits.body_idle_timeout,
+        Limits::default().body_idle_timeout
+    );
+    let found = issues(&format!(
+        "{ISSUE_EXAMPLE}\n[limits]\nmax_connections = 0\nbody_idle_timeout_ms = 0\nmax_header_bytes = 10"
+    ));
+    for path in [
+        "limits.max_connections",
+        "limits.body_idle_timeout_ms",
+        "limits.max_header_bytes",
+    ] {
+        assert!(
+            found.iter().any(|f| f.starts_with(path)),
+            "{path}: {found:?}"
+        );
+    }
+}

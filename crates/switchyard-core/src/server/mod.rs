@@ -10,9 +10,11 @@ pub mod auth;
 mod chat;
 mod completions;
 mod doors;
+mod edge;
 mod embeddings;
 mod extract;
 mod images;
+mod listen;
 mod mcp_tools;
 mod messages;
 mod middleware;
@@ -33,7 +35,6 @@ use arc_swap::ArcSwap;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderMap, HeaderValue};
-use axum::serve::ListenerExt as _;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -389,6 +390,10 @@ impl Gateway {
                 state.clone(),
                 auth::guard,
             ))
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                edge::edge,
+            ))
             // Outside the guard, so that its refusals on `/v1/messages` get Anthropic's shape.
             .layer(axum::middleware::from_fn(messages::anthropic_errors))
             .with_state(state.clone());
@@ -408,6 +413,10 @@ impl Gateway {
         config_file: Option<std::path::PathBuf>,
     ) -> Result<GatewayHandle, StartError> {
         let addr = config.listen;
+        let cap = listen::connection_cap(
+            config.limits.max_connections,
+            listen::raise_open_file_limit(),
+        );
         if !addr.ip().is_loopback()
             && !config
                 .keys
@@ -440,18 +449,14 @@ impl Gateway {
             .local_addr()
             .map_err(|source| StartError::Bind { addr, source })?;
         let _ = state.listen.set(local);
-        let listener = listener.tap_io(|tcp| {
-            // Nagle would hold small SSE frames back for tens of milliseconds.
-            let _ = tcp.set_nodelay(true);
-        });
         let stop = CancellationToken::new();
-        let signal = stop.clone();
-        let service = router.into_make_service_with_connect_info::<SocketAddr>();
-        let task = tokio::spawn(async move {
-            axum::serve(listener, service)
-                .with_graceful_shutdown(async move { signal.cancelled().await })
-                .await
-        });
+        let task = tokio::spawn(listen::serve(
+            listener,
+            router,
+            state.clone(),
+            cap,
+            stop.clone(),
+        ));
         if state.config_file.is_some() {
             tokio::spawn(watch_config(state.clone(), stop.clone(), loaded));
         }

@@ -57,6 +57,7 @@ pub async fn record(State(state): State<Arc<AppState>>, mut req: Request, next: 
         submitted: false,
     };
     let hard_stop = state.hard_stop.clone();
+    let stall = req.extensions().get::<super::edge::BodyStall>().cloned();
     let mut response = tokio::select! {
         biased;
         response = next.run(req) => response,
@@ -68,6 +69,13 @@ pub async fn record(State(state): State<Arc<AppState>>, mut req: Request, next: 
         }
     };
     ticket.status = Some(response.status());
+    if let Some(e) = stall.and_then(|s| s.error()) {
+        // The edge answers this 408 in place of whatever the door made of the broken body.
+        ticket.status = Some(e.status());
+        ticket
+            .draft
+            .update(|d| d.error = Some(e.message().to_owned()));
+    }
     if let Ok(v) = HeaderValue::from_str(&ticket.id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, v);
     }

@@ -11,6 +11,7 @@ mod admin_config;
 mod audio;
 mod cancel;
 mod chat;
+mod connections;
 mod doors;
 mod embeddings;
 mod errors;
