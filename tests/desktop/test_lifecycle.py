@@ -1,7 +1,7 @@
 """The app's lifecycle outside WebDriver, launched as a person launches it: quitting lets a
 request in flight finish and drains the request log; a taken port is said plainly, and the
-port offered instead is used. Each test has its own HOME and app (the WebDriver module's app
-has quit by now, so single-instance does not hand these over to it)."""
+port offered instead is used. Each test has its own HOME and app; each launch first waits for
+the WebDriver module's app to leave the session bus, so single-instance does not hand it over."""
 
 from __future__ import annotations
 
@@ -19,7 +19,22 @@ import pytest
 from conftest import APP_BIN, SCREENSHOTS, Fake, Home, Proc, app_processes, background, free_port, http_get, make_home, wait_for
 
 
+# The single-instance plugin's name on the session bus. A new app started while the last test's
+# app is still leaving the bus asks that one to take over, gets no reply and exits.
+INSTANCE_NAME = "dev.switchyard.desktop.SingleInstance"
+
+
+def instance_running() -> bool:
+    out = subprocess.run(
+        ["dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus",
+         "org.freedesktop.DBus.NameHasOwner", f"string:{INSTANCE_NAME}"],
+        capture_output=True, text=True, timeout=10,
+    ).stdout
+    return "boolean true" in out
+
+
 def launch(home: Home) -> Proc:
+    wait_for("the previous app to leave the session bus", lambda: not instance_running(), 30)
     return Proc("app", [str(APP_BIN)], home.env(), home.root.parent / f"{home.root.name}-app.log")
 
 
