@@ -25,14 +25,6 @@ use crate::error::ApiError;
 /// Header fields a request may carry (hyper's own default).
 const MAX_HEADER_FIELDS: usize = 100;
 
-/// The multipart doors, held to `limits.max_upload_bytes` by `upload::read_form`, which refuses
-/// a declared length over it before reading too.
-const UPLOAD_DOORS: [&str; 3] = [
-    "/v1/audio/transcriptions",
-    "/v1/audio/translations",
-    "/v1/images/edits",
-];
-
 pub async fn edge(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let limits = state.runtime.load().config.limits;
     if let Err(e) = check_head(&req, &limits) {
@@ -129,7 +121,14 @@ fn headers_too_large(message: String) -> ApiError {
 }
 
 fn check_declared_length(req: &Request, limits: &Limits) -> Result<(), ApiError> {
-    if UPLOAD_DOORS.contains(&req.uri().path()) {
+    // The multipart doors have their own limit, which `upload::read_form` checks against a
+    // declared length before reading too.
+    let upload = req
+        .uri()
+        .path()
+        .strip_prefix("/v1")
+        .is_some_and(|door| super::routes::UPLOADS.contains(&door));
+    if upload {
         return Ok(());
     }
     let Some(declared) = req

@@ -217,6 +217,7 @@ impl Backend for GatewayTools {
             }
             let (draft, ticket) = super::recording::open(
                 &state,
+                "POST".to_owned(),
                 format!("/mcp/tools/{name}"),
                 who.user_agent.clone(),
                 who.caller

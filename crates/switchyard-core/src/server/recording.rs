@@ -27,35 +27,21 @@ use crate::record::{Draft, Outcome, RequestRecord, ms_since, new_request_id, now
 pub const REQUEST_ID_HEADER: &str = "x-switchyard-request-id";
 
 pub async fn record(State(state): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let started_ms = now_ms();
-    let id = new_request_id(started_ms);
-    let draft = Draft::attached(started);
-    req.extensions_mut().insert(draft.clone());
-    state.metrics.in_flight.fetch_add(1, Ordering::Relaxed);
-    let mut ticket = Ticket {
-        state: state.clone(),
-        draft,
-        id,
-        started,
-        started_ms,
-        method: req.method().to_string(),
-        endpoint: req
-            .extensions()
-            .get::<axum::extract::OriginalUri>()
-            .map_or_else(|| req.uri().path().to_owned(), |u| u.path().to_owned()),
-        client: req
-            .headers()
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(|s| s.chars().take(256).collect()),
-        key_name: req
-            .extensions()
-            .get::<super::auth::Caller>()
-            .and_then(|c| c.key_name().map(str::to_owned)),
-        status: None,
-        submitted: false,
-    };
+    let endpoint = req
+        .extensions()
+        .get::<axum::extract::OriginalUri>()
+        .map_or_else(|| req.uri().path().to_owned(), |u| u.path().to_owned());
+    let client = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(256).collect());
+    let key_name = req
+        .extensions()
+        .get::<super::auth::Caller>()
+        .and_then(|c| c.key_name().map(str::to_owned));
+    let (draft, mut ticket) = open(&state, req.method().to_string(), endpoint, client, key_name);
+    req.extensions_mut().insert(draft);
     let hard_stop = state.hard_stop.clone();
     let stall = req.extensions().get::<super::edge::BodyStall>().cloned();
     let mut response = tokio::select! {
@@ -94,10 +80,12 @@ pub async fn record(State(state): State<Arc<AppState>>, mut req: Request, next: 
     })
 }
 
-/// Opens a record for work that does not come through this middleware (an `/mcp` tool call):
-/// fill the draft, then [`Ticket::finish`]; dropped unfinished, it is logged as a 499.
+/// Opens a record: for this middleware, and for work that does not come through it (an `/mcp`
+/// tool call, which fills the draft and then calls [`Ticket::finish`]). Dropped unfinished, a
+/// ticket is logged as a 499.
 pub(super) fn open(
     state: &Arc<AppState>,
+    method: String,
     endpoint: String,
     client: Option<String>,
     key_name: Option<String>,
@@ -112,7 +100,7 @@ pub(super) fn open(
         id: new_request_id(started_ms),
         started,
         started_ms,
-        method: "POST".to_owned(),
+        method,
         endpoint,
         client,
         key_name,

@@ -16,6 +16,7 @@ use super::{
 /// The model API under `/v1`: path and handler. The route table and the endpoint list
 /// (`GET /`, the hints of 404s) are both made from it, so the list cannot miss a route.
 fn v1_routes() -> Vec<(&'static str, MethodRouter<Arc<AppState>>)> {
+    let [transcriptions, translations, edits] = UPLOADS;
     vec![
         ("/chat/completions", post(chat::chat_completions)),
         ("/messages", post(messages::messages)),
@@ -31,23 +32,30 @@ fn v1_routes() -> Vec<(&'static str, MethodRouter<Arc<AppState>>)> {
         ("/moderations", post(doors::moderations)),
         ("/rerank", post(doors::rerank)),
         ("/audio/speech", post(audio::speech)),
-        // Uploads are held to `limits.max_upload_bytes` while they are read, not to the body limit.
         (
-            "/audio/transcriptions",
+            transcriptions,
             post(audio::transcriptions).layer(DefaultBodyLimit::disable()),
         ),
         (
-            "/audio/translations",
+            translations,
             post(audio::translations).layer(DefaultBodyLimit::disable()),
         ),
         (
-            "/images/edits",
+            edits,
             post(images::edits).layer(DefaultBodyLimit::disable()),
         ),
         ("/models", get(models::list)),
         ("/models/{*id}", get(models::retrieve)),
     ]
 }
+
+/// The multipart doors under `/v1`: held to `limits.max_upload_bytes` while they are read
+/// (`upload::read_form`), not to the body limit.
+pub const UPLOADS: [&str; 3] = [
+    "/audio/transcriptions",
+    "/audio/translations",
+    "/images/edits",
+];
 
 /// Every model endpoint: `/v1/…`, and rerank where Cohere and Jina clients post it.
 pub fn endpoints() -> &'static [String] {
