@@ -197,7 +197,8 @@ pub fn providers(cmd: &ProvidersCmd, target: &Target) -> Result<ExitCode, Failur
                 fields.insert("models".into(), json!(m));
             }
             if let Some(var) = key_env {
-                let reference = SecretRef::parse(&format!("env:{var}")).map_err(Failure::Usage)?;
+                let reference = SecretRef::parse(&format!("env:{var}"))
+                    .map_err(|e| Failure::Usage(e.to_string()))?;
                 fields.insert("api_key".into(), json!(reference.to_string()));
             }
             let config = target.load()?;
@@ -413,7 +414,7 @@ fn providers_list(target: &Target) -> Result<ExitCode, Failure> {
 fn runtime(config: Config) -> Result<Runtime, Failure> {
     let store = config.secret_store();
     Runtime::build(config, Default::default(), &store, &Default::default())
-        .map_err(Failure::Message)
+        .map_err(|e| Failure::Message(e.to_string()))
 }
 
 fn provider_test(target: &Target, name: &str) -> Result<ExitCode, Failure> {
@@ -566,7 +567,7 @@ pub fn models(cmd: &ModelsCmd, target: &Target) -> Result<ExitCode, Failure> {
         &store,
         &discovered,
     )
-    .map_err(Failure::Message)?;
+    .map_err(|e| Failure::Message(e.to_string()))?;
     match cmd {
         ModelsCmd::Show { id, .. } => {
             let card = rt.models.data.iter().find(|m| m.id == *id).ok_or_else(|| {
@@ -621,8 +622,8 @@ pub fn keys(cmd: &KeysCmd, target: &Target) -> Result<ExitCode, Failure> {
             let role = Role::parse(role).ok_or_else(|| {
                 Failure::Usage(format!("unknown role {role:?} (admin, user or read-only)"))
             })?;
-            let (key, fields) =
-                access::new_key_entry(role, models.clone()).map_err(Failure::Message)?;
+            let (key, fields) = access::new_key_entry(role, models.clone())
+                .map_err(|e| Failure::Message(e.to_string()))?;
             edit(target, |doc| doc.insert_entry("keys", name, &fields))?;
             crate::note(&format!(
                 "created the {role} key {name:?}; it is shown once, store it now:"

@@ -12,11 +12,16 @@ use crate::secrets::Sensitive;
 /// Every client key starts with this, so leaked keys are easy to scan for.
 pub const KEY_PREFIX: &str = "sk-sy-";
 
+/// The operating system gave no random bytes, so no key can be made.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("no secure random source: {0}")]
+pub struct NoRandomness(getrandom::Error);
+
 /// A new key: `sk-sy-` and 43 base64url characters (256 random bits).
-pub fn generate_key() -> Result<Sensitive, String> {
+pub fn generate_key() -> Result<Sensitive, NoRandomness> {
     use base64::Engine as _;
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| format!("no secure random source: {e}"))?;
+    getrandom::fill(&mut bytes).map_err(NoRandomness)?;
     let body = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
     Ok(Sensitive::new(format!("{KEY_PREFIX}{body}")))
 }
@@ -26,7 +31,7 @@ pub fn generate_key() -> Result<Sensitive, String> {
 pub fn new_key_entry(
     role: Role,
     models: Option<Vec<String>>,
-) -> Result<(Sensitive, serde_json::Map<String, serde_json::Value>), String> {
+) -> Result<(Sensitive, serde_json::Map<String, serde_json::Value>), NoRandomness> {
     use serde_json::json;
     let key = generate_key()?;
     let mut fields = serde_json::Map::new();

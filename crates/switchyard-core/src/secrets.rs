@@ -557,7 +557,7 @@ mod tests {
             Ok(SecretRef::Keychain("openai".into()))
         );
         let err = SecretRef::parse("sk-live-123").unwrap_err();
-        assert!(err.contains("never the key itself"), "{err}");
+        assert!(err.to_string().contains("never the key itself"), "{err}");
         assert!(SecretRef::parse("env:").is_err());
     }
 

@@ -236,16 +236,22 @@ fn to_toml(value: &Value) -> Option<toml_edit::Value> {
 }
 
 /// The config file on disk, edited by one writer at a time.
-#[derive(Debug)]
 pub struct ConfigFile {
     path: PathBuf,
-    usable: ProviderCheck,
+    unusable: UnusableCheck,
     lock: tokio::sync::Mutex<()>,
 }
 
-/// Whether the gateway can run a provider's settings (its CA file, its proxy): the providers
-/// layer knows, so whoever opens the file passes `providers::check` in.
-pub type ProviderCheck = fn(&super::ProviderConfig) -> Result<(), String>;
+/// What is wrong with a provider's settings that the gateway cannot run, if anything.
+type UnusableCheck = Box<dyn Fn(&super::ProviderConfig) -> Option<String> + Send + Sync>;
+
+impl std::fmt::Debug for ConfigFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConfigFile")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
 
 /// What the file looked like when last read, to notice edits made by others.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -255,10 +261,15 @@ pub struct Stamp {
 }
 
 impl ConfigFile {
-    pub fn new(path: PathBuf, usable: ProviderCheck) -> Self {
+    /// `usable` says whether the gateway can run a provider's settings (its CA file, its
+    /// proxy). The providers layer knows, so whoever opens the file passes `providers::check`.
+    pub fn new<E: std::fmt::Display + 'static>(
+        path: PathBuf,
+        usable: fn(&super::ProviderConfig) -> Result<(), E>,
+    ) -> Self {
         Self {
             path,
-            usable,
+            unusable: Box::new(move |p| usable(p).err().map(|e| e.to_string())),
             lock: tokio::sync::Mutex::new(()),
         }
     }
@@ -308,7 +319,7 @@ impl ConfigFile {
             .iter()
             .enumerate()
             .filter_map(|(i, p)| {
-                (self.usable)(p).err().map(|message| ConfigIssue {
+                (self.unusable)(p).map(|message| ConfigIssue {
                     path: format!("providers[{i}]"),
                     message,
                 })
@@ -450,7 +461,7 @@ targets = ["alpha/m1"]
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("config.toml");
         std::fs::write(&path, FILE).unwrap();
-        let file = ConfigFile::new(path.clone(), |_| Ok(()));
+        let file = ConfigFile::new(path.clone(), |_| Ok::<(), String>(()));
         let err = file
             .edit(|doc| {
                 doc.update_entry("providers", "alpha", &obj(json!({"base_url": "ftp://x"})))

@@ -177,7 +177,9 @@ pub enum McpValue {
 impl McpValue {
     fn parse(s: &str) -> Result<Self, String> {
         if s.starts_with("env:") || s.starts_with("keychain:") {
-            SecretRef::parse(s).map(Self::Secret)
+            SecretRef::parse(s)
+                .map(Self::Secret)
+                .map_err(|e| e.to_string())
         } else {
             Ok(Self::Literal(s.to_owned()))
         }

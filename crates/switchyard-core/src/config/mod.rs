@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use crate::catalog::{AuthStyle, ModelListStyle};
-pub use secret_ref::{SecretBackend, SecretRef, valid_ref_name};
+pub use secret_ref::{BadReference, SecretBackend, SecretRef, valid_ref_name};
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7137";
 pub const DEFAULT_AZURE_API_VERSION: &str = "2024-10-21";

@@ -20,25 +20,39 @@ pub struct Declared {
     pub max_output: Option<u64>,
 }
 
+/// Why declared capabilities were refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BadCapability {
+    #[error("unknown {what} {value:?} (expected some of: {})", allowed.join(", "))]
+    UnknownModality {
+        what: &'static str,
+        value: String,
+        allowed: &'static [&'static str],
+    },
+    #[error("context_window and max_output must be greater than 0")]
+    ZeroLimit,
+}
+
 impl Declared {
-    pub fn from_raw(raw: &RawCapabilities) -> Result<Self, String> {
-        let check = |list: &Option<Vec<String>>, allowed: &[&str], what: &str| {
+    pub fn from_raw(raw: &RawCapabilities) -> Result<Self, BadCapability> {
+        let check = |list: &Option<Vec<String>>, allowed: &'static [&'static str], what| {
             if let Some(bad) = list
                 .iter()
                 .flatten()
                 .find(|m| !allowed.contains(&m.as_str()))
             {
-                return Err(format!(
-                    "unknown {what} {bad:?} (expected some of: {})",
-                    allowed.join(", ")
-                ));
+                return Err(BadCapability::UnknownModality {
+                    what,
+                    value: bad.clone(),
+                    allowed,
+                });
             }
             Ok(())
         };
         check(&raw.input, INPUTS, "input")?;
         check(&raw.output, OUTPUTS, "output")?;
         if raw.context_window == Some(0) || raw.max_output == Some(0) {
-            return Err("context_window and max_output must be greater than 0".into());
+            return Err(BadCapability::ZeroLimit);
         }
         Ok(Self {
             input: raw.input.clone(),
@@ -71,6 +85,6 @@ mod tests {
             ..RawCapabilities::default()
         };
         let err = Declared::from_raw(&raw).unwrap_err();
-        assert!(err.contains("smell"), "{err}");
+        assert!(err.to_string().contains("smell"), "{err}");
     }
 }

@@ -190,14 +190,17 @@ pub(super) fn providers(
                 Ok(declared) => {
                     capabilities.insert(model.clone(), declared);
                 }
-                Err(msg) => push(format!("providers[{i}].capabilities.{model}"), msg),
+                Err(e) => push(
+                    format!("providers[{i}].capabilities.{model}"),
+                    e.to_string(),
+                ),
             }
         }
         let api_key = match p.api_key.as_deref().map(SecretRef::parse) {
             None => None,
             Some(Ok(r)) => Some(r),
-            Some(Err(msg)) => {
-                push(at("api_key"), msg);
+            Some(Err(e)) => {
+                push(at("api_key"), e.to_string());
                 None
             }
         };

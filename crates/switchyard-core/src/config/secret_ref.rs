@@ -28,6 +28,17 @@ impl fmt::Display for SecretRef {
     }
 }
 
+/// Why a string is not a secret reference.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BadReference {
+    #[error("{0:?}: an environment variable name is letters, digits and '_'")]
+    EnvName(String),
+    #[error("{0:?}: a keychain entry name is letters, digits, '-', '_' and '.'")]
+    KeychainName(String),
+    #[error("must be a reference, \"env:VAR\" or \"keychain:NAME\", never the key itself")]
+    NotAReference,
+}
+
 /// Letters, digits, '-', '_' and '.', at most 128 of them: names of env vars and keychain entries.
 pub fn valid_ref_name(v: &str) -> bool {
     !v.is_empty()
@@ -39,24 +50,20 @@ pub fn valid_ref_name(v: &str) -> bool {
 impl SecretRef {
     /// Parses `env:VAR` or `keychain:NAME`. Anything else is refused with a message that says why,
     /// because a literal key in a config file is exactly what this type exists to prevent.
-    pub fn parse(s: &str) -> Result<Self, String> {
+    pub fn parse(s: &str) -> Result<Self, BadReference> {
         if let Some(var) = s.strip_prefix("env:") {
             if valid_ref_name(var) {
                 return Ok(Self::Env(var.to_owned()));
             }
-            return Err(format!(
-                "{s:?}: an environment variable name is letters, digits and '_'"
-            ));
+            return Err(BadReference::EnvName(s.to_owned()));
         }
         if let Some(name) = s.strip_prefix("keychain:") {
             if valid_ref_name(name) {
                 return Ok(Self::Keychain(name.to_owned()));
             }
-            return Err(format!(
-                "{s:?}: a keychain entry name is letters, digits, '-', '_' and '.'"
-            ));
+            return Err(BadReference::KeychainName(s.to_owned()));
         }
-        Err("must be a reference, \"env:VAR\" or \"keychain:NAME\", never the key itself".into())
+        Err(BadReference::NotAReference)
     }
 }
 

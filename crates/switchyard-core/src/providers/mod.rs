@@ -27,7 +27,7 @@ use reqwest::header::HeaderName;
 
 use crate::config::{AuthStyle, ProviderConfig, ProviderKind, ProxySetting, Timeouts};
 use crate::error::UpstreamError;
-use crate::secrets::{SecretStore, Sensitive};
+use crate::secrets::{SecretError, SecretRef, SecretStore, Sensitive};
 
 /// A stream of well-formed chat chunks (see [`chunks`]); the last one may be a usage chunk.
 pub type ChunkStream = Pin<Box<dyn Stream<Item = Result<ChatChunk, UpstreamError>> + Send>>;
@@ -49,7 +49,7 @@ pub struct Provider {
     /// Endpoint URLs, parsed once.
     urls: Urls,
     /// The authentication header, built once; `Err` says why the key is unavailable.
-    auth: Result<Option<(HeaderName, HeaderValue)>, String>,
+    auth: Result<Option<(HeaderName, HeaderValue)>, KeyProblem>,
     key: Option<Sensitive>,
     /// Takes the key back out of whatever the upstream answers.
     scrub: scrub::Scrubber,
@@ -59,16 +59,62 @@ pub struct Provider {
     client: reqwest::Client,
 }
 
+/// Why a provider's settings cannot be run. Each names the provider or the setting to change.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SetupError {
+    #[error("provider {provider}: bad proxy: {detail}")]
+    Proxy { provider: String, detail: String },
+    #[error("provider {provider}: cannot read tls.ca_file {path}: {detail}")]
+    CaFileUnreadable {
+        provider: String,
+        path: String,
+        detail: String,
+    },
+    #[error("provider {provider}: tls.ca_file {path} is not PEM: {detail}")]
+    CaFileNotPem {
+        provider: String,
+        path: String,
+        detail: String,
+    },
+    #[error("provider {provider}: tls.ca_file {path} holds no certificate")]
+    CaFileEmpty { provider: String, path: String },
+    #[error("provider {provider}: cannot build its HTTP client: {detail}")]
+    Client { provider: String, detail: String },
+    #[error("provider {provider}: bad base_url: {detail}")]
+    BaseUrl { provider: String, detail: String },
+}
+
+/// Why a provider's key cannot be sent. The provider still runs; its requests fail with this.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum KeyProblem {
+    #[error("its key ({reference}) is unavailable: {source}")]
+    Unavailable {
+        reference: SecretRef,
+        source: SecretError,
+    },
+    #[error("its key has characters that cannot go in an HTTP header")]
+    NotHeaderSafe,
+}
+
+/// Shown to the admin API and the UI as its sentence.
+impl serde::Serialize for KeyProblem {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 impl Provider {
     /// Builds the provider, reading its key from `secrets` (which may block on D-Bus).
-    pub fn new(config: &ProviderConfig, secrets: &SecretStore) -> Result<Self, String> {
+    pub fn new(config: &ProviderConfig, secrets: &SecretStore) -> Result<Self, SetupError> {
         let client = http_client(config)?;
         let key = match &config.api_key {
             None => Ok(None),
-            Some(reference) => reference
-                .resolve_with(secrets)
-                .map(Some)
-                .map_err(|e| format!("its key ({reference}) is unavailable: {e}")),
+            Some(reference) => reference.resolve_with(secrets).map(Some).map_err(|source| {
+                KeyProblem::Unavailable {
+                    reference: reference.clone(),
+                    source,
+                }
+            }),
         };
         let auth = key
             .as_ref()
@@ -77,8 +123,12 @@ impl Provider {
         let key = key.ok().flatten();
         let scrub = scrub::Scrubber::new(key.as_ref().map(Sensitive::expose));
         let url = |path: &str| {
-            reqwest::Url::parse(&format!("{}{path}", config.base_url))
-                .map_err(|e| format!("provider {}: bad base_url: {e}", config.name))
+            reqwest::Url::parse(&format!("{}{path}", config.base_url)).map_err(|e| {
+                SetupError::BaseUrl {
+                    provider: config.name.clone(),
+                    detail: e.to_string(),
+                }
+            })
         };
         // Anthropic's documented base URL has no /v1; accept it either way.
         let messages = if config.base_url.ends_with("/v1") {
@@ -152,8 +202,8 @@ impl Provider {
     }
 
     /// The problem with this provider's key, if any (shown at start-up).
-    pub fn key_problem(&self) -> Option<&str> {
-        self.auth.as_ref().err().map(String::as_str)
+    pub fn key_problem(&self) -> Option<&KeyProblem> {
+        self.auth.as_ref().err()
     }
 
     /// Adds the authentication header, or fails when the key could not be read.
@@ -164,7 +214,7 @@ impl Provider {
                 Ok(())
             }
             Ok(None) => Ok(()),
-            Err(e) => Err(UpstreamError::Config(e.clone())),
+            Err(e) => Err(UpstreamError::Config(e.to_string())),
         }
     }
 
@@ -420,7 +470,7 @@ enum Endpoint {
 fn auth_header(
     style: AuthStyle,
     key: &Sensitive,
-) -> Result<Option<(HeaderName, HeaderValue)>, String> {
+) -> Result<Option<(HeaderName, HeaderValue)>, KeyProblem> {
     let (name, text) = match style {
         AuthStyle::None => return Ok(None),
         AuthStyle::Bearer => (
@@ -433,23 +483,21 @@ fn auth_header(
         ),
         AuthStyle::ApiKeyHeader => (HeaderName::from_static("api-key"), key.expose().to_owned()),
     };
-    let mut value = HeaderValue::from_str(&text)
-        .map_err(|_| "its key has characters that cannot go in an HTTP header".to_owned())?;
+    let mut value = HeaderValue::from_str(&text).map_err(|_| KeyProblem::NotHeaderSafe)?;
     value.set_sensitive(true);
     Ok(Some((name, value)))
 }
 
 /// Whether the gateway can run this provider's settings (its CA file, its proxy) — checked
 /// before a config change is written.
-pub fn check(config: &ProviderConfig) -> Result<(), String> {
+pub fn check(config: &ProviderConfig) -> Result<(), SetupError> {
     http_client(config).map(drop)
 }
 
 /// The provider's own HTTP client: its connect timeout, TLS policy and proxy.
-fn http_client(config: &ProviderConfig) -> Result<reqwest::Client, String> {
+fn http_client(config: &ProviderConfig) -> Result<reqwest::Client, SetupError> {
     install_crypto_provider();
-    let fail =
-        |what: &str, e: &dyn std::fmt::Display| format!("provider {}: {what}: {e}", config.name);
+    let provider = || config.name.clone();
     let mut builder = reqwest::Client::builder()
         .tcp_nodelay(true)
         .connect_timeout(config.timeouts.connect)
@@ -461,21 +509,31 @@ fn http_client(config: &ProviderConfig) -> Result<reqwest::Client, String> {
         ProxySetting::System => {}
         ProxySetting::Direct => builder = builder.no_proxy(),
         ProxySetting::Url(url) => {
-            let proxy = reqwest::Proxy::all(url).map_err(|e| fail("bad proxy", &e))?;
+            let proxy = reqwest::Proxy::all(url).map_err(|e| SetupError::Proxy {
+                provider: provider(),
+                detail: e.to_string(),
+            })?;
             builder = builder.proxy(proxy);
         }
     }
     if let Some(path) = &config.tls.ca_file {
-        let pem = std::fs::read(path)
-            .map_err(|e| fail(&format!("cannot read tls.ca_file {}", path.display()), &e))?;
-        let certs = reqwest::Certificate::from_pem_bundle(&pem)
-            .map_err(|e| fail(&format!("tls.ca_file {} is not PEM", path.display()), &e))?;
+        let shown = path.display().to_string();
+        let pem = std::fs::read(path).map_err(|e| SetupError::CaFileUnreadable {
+            provider: provider(),
+            path: shown.clone(),
+            detail: e.to_string(),
+        })?;
+        let certs =
+            reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| SetupError::CaFileNotPem {
+                provider: provider(),
+                path: shown.clone(),
+                detail: e.to_string(),
+            })?;
         if certs.is_empty() {
-            return Err(format!(
-                "provider {}: tls.ca_file {} holds no certificate",
-                config.name,
-                path.display()
-            ));
+            return Err(SetupError::CaFileEmpty {
+                provider: provider(),
+                path: shown,
+            });
         }
         for cert in certs {
             builder = builder.add_root_certificate(cert);
@@ -486,9 +544,10 @@ fn http_client(config: &ProviderConfig) -> Result<reqwest::Client, String> {
         // which the config validated against `accept_invalid_certs_host`.
         builder = builder.tls_danger_accept_invalid_certs(true);
     }
-    builder
-        .build()
-        .map_err(|e| fail("cannot build its HTTP client", &e))
+    builder.build().map_err(|e| SetupError::Client {
+        provider: provider(),
+        detail: e.to_string(),
+    })
 }
 
 #[cfg(test)]

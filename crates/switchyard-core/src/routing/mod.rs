@@ -73,6 +73,15 @@ pub struct Runtime {
     pub model_list: bytes::Bytes,
 }
 
+/// Why a routing table could not be built from a config.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Provider(#[from] crate::providers::SetupError),
+    #[error(transparent)]
+    ModelList(#[from] serde_json::Error),
+}
+
 impl Runtime {
     /// Builds a generation. Reads provider keys from `secrets`, which may block (D-Bus):
     /// async callers run this on a blocking thread.
@@ -81,7 +90,7 @@ impl Runtime {
         breakers: Arc<Breakers>,
         secrets: &SecretStore,
         discovered: &Discovered,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, BuildError> {
         let providers: Vec<Arc<Provider>> = config
             .providers
             .iter()
@@ -196,7 +205,7 @@ impl Runtime {
             has_more: false,
             data: cards,
         };
-        let model_list = serde_json::to_vec(&list).map_err(|e| e.to_string())?.into();
+        let model_list = serde_json::to_vec(&list)?.into();
         Ok(Self {
             config: Arc::new(config),
             providers,

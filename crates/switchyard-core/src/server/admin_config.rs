@@ -498,8 +498,10 @@ pub async fn refresh_provider_models(
     match results.into_iter().next() {
         Some((_, Ok(count))) => Ok(Json(json!({"ok": true, "models": count})).into_response()),
         Some((_, Err(e))) => {
-            Err(ApiError::new(StatusCode::BAD_GATEWAY, "server_error", e)
-                .with_code("discovery_failed"))
+            Err(
+                ApiError::new(StatusCode::BAD_GATEWAY, "server_error", e.to_string())
+                    .with_code("discovery_failed"),
+            )
         }
         None => Err(bad("this provider has no model list to read", "name")),
     }
@@ -683,7 +685,8 @@ pub async fn create_key(
     {
         return Err(bad(format!("unknown field {extra:?}"), extra));
     }
-    let (key, entry) = access::new_key_entry(role, models).map_err(ApiError::internal)?;
+    let (key, entry) =
+        access::new_key_entry(role, models).map_err(|e| ApiError::internal(e.to_string()))?;
     change(&state, |doc| doc.insert_entry("keys", &name, &entry)).await?;
     let config = state.runtime.load().config.clone();
     let mut view = config

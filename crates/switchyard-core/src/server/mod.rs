@@ -98,6 +98,16 @@ pub struct AppState {
     pub mcp_stop: CancellationToken,
 }
 
+/// Why a new config could not be put in place. The old one stays live.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error(transparent)]
+    Build(#[from] crate::routing::BuildError),
+    /// The task building the new routing table panicked or was cancelled.
+    #[error("reload failed: {0}")]
+    Interrupted(#[from] tokio::task::JoinError),
+}
+
 impl AppState {
     /// The secret store the live config names.
     pub fn secret_store(&self) -> SecretStore {
@@ -106,7 +116,7 @@ impl AppState {
 
     /// Installs a new config. Requests already running finish on the generation they started
     /// with. Provider keys are read here, off the async threads.
-    pub async fn apply(self: &Arc<Self>, mut config: Config) -> Result<(), String> {
+    pub async fn apply(self: &Arc<Self>, mut config: Config) -> Result<(), ApplyError> {
         let _guard = self.reload_lock.lock().await;
         *self
             .configured_listen
@@ -126,8 +136,7 @@ impl AppState {
             let secrets = config.secret_store();
             Runtime::build(config, breakers, &secrets, &discovered)
         })
-        .await
-        .map_err(|e| format!("reload failed: {e}"))??;
+        .await??;
         for p in &runtime.providers {
             if let Some(problem) = p.key_problem() {
                 tracing::warn!(provider = %p.name, "{problem}; its requests will fail until it is set");
@@ -147,7 +156,7 @@ impl AppState {
         self: &Arc<Self>,
         only: Option<&str>,
         missing_only: bool,
-    ) -> Vec<(String, Result<usize, String>)> {
+    ) -> Vec<(String, Result<usize, crate::discovery::DiscoveryError>)> {
         let runtime = self.runtime.load_full();
         let mut jobs = Vec::new();
         for p in &runtime.providers {
@@ -198,7 +207,7 @@ impl AppState {
                     }
                     Err(e) => {
                         tracing::warn!(provider = %name, "cannot list its models: {e}");
-                        summary.push((name, Err(e.to_string())));
+                        summary.push((name, Err(e)));
                     }
                 }
             }
@@ -355,7 +364,7 @@ impl Gateway {
         }
         let mcp = crate::mcp::McpHub::new(&config.mcp_servers, secrets.clone());
         let runtime = Runtime::build(config, breakers.clone(), &secrets, &Default::default())
-            .map_err(StartError::Config)?;
+            .map_err(|e| StartError::Config(e.to_string()))?;
         for p in &runtime.providers {
             if let Some(problem) = p.key_problem() {
                 tracing::warn!(provider = %p.name, "{problem}; its requests will fail until it is set");
@@ -510,7 +519,7 @@ async fn watch_config(
                         .lock()
                         .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
                 }
-                Err(e) => note_reload_error(&state, e),
+                Err(e) => note_reload_error(&state, e.to_string()),
             },
             Err(e) => note_reload_error(&state, e.to_string()),
         }
@@ -572,7 +581,7 @@ impl GatewayHandle {
     }
 
     /// Replaces the live config. Requests already running finish on the one they started with.
-    pub async fn reload(&self, config: Config) -> Result<(), String> {
+    pub async fn reload(&self, config: Config) -> Result<(), ApplyError> {
         self.state.apply(config).await
     }
 
