@@ -97,7 +97,7 @@ deps-chromium:
 
 ## bench: the gateway against direct calls to a fake upstream; prints added latency and RSS
 bench: deps-rust
-	$(CARGO) build --release --locked -p switchyard-cli -p switchyard-testkit --bins
+	$(CARGO) build --release --locked -p switchyard-cli -p switchyard-bench --bins
 	target/release/switchyard-bench --gateway-bin target/release/switchyard $(BENCH_ARGS)
 
 ## bundle: the Linux package (.deb, with the icons from icons/) in target/release/bundle/deb/
