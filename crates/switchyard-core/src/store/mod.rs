@@ -3,6 +3,7 @@
 //! a Postgres one can be added as another [`Backend`] variant without touching callers.
 
 mod media;
+mod migrations;
 mod private;
 mod responses;
 mod sessions;
