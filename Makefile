@@ -11,8 +11,8 @@ SERVE_ARGS := $(if $(CONFIG),--config $(CONFIG),)
 .PHONY: run serve test lint unit compat test-clients bench build deps deps-rust deps-node deps-python deps-keyring check-config clean \
 	bundle desktop-test deps-desktop
 
-# The desktop app (src-tauri). The UI build (`frontend`) comes first: the core embeds
-# frontend/dist when it is compiled. Its system libraries (Linux): webkit2gtk, the tray, librsvg for icons, xdo, libsecret; and
+# The desktop app (src-tauri). The UI build (`frontend`) comes first: switchyard-ui-assets
+# embeds frontend/dist when it is compiled. Its system libraries (Linux): webkit2gtk, the tray, librsvg for icons, xdo, libsecret; and
 # for its tests, an X server, the WebDriver for WebKitGTK, a Secret Service, and X tools.
 DESKTOP_PKGS := libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev \
 	libsecret-1-dev build-essential pkg-config
@@ -97,7 +97,7 @@ deps-chromium:
 
 ## bench: the gateway against direct calls to a fake upstream; prints added latency and RSS
 bench: deps-rust
-	$(CARGO) build --release --locked -p switchyard-cli -p switchyard-testkit --bins
+	$(CARGO) build --release --locked -p switchyard-cli -p switchyard-bench --bins
 	target/release/switchyard-bench --gateway-bin target/release/switchyard $(BENCH_ARGS)
 
 ## bundle: the Linux package (.deb, with the icons from icons/) in target/release/bundle/deb/

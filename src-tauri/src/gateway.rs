@@ -54,7 +54,13 @@ async fn start(app: &AppHandle) -> Option<GatewayHandle> {
         }
     };
     loop {
-        match Gateway::start_with(config.clone(), Some(path.clone())).await {
+        match Gateway::start_with_ui(
+            config.clone(),
+            Some(path.clone()),
+            switchyard_ui_assets::find,
+        )
+        .await
+        {
             Ok(handle) => return Some(handle),
             Err(StartError::Bind { addr, source })
                 if source.kind() == std::io::ErrorKind::AddrInUse =>

@@ -199,7 +199,8 @@ fn serve(config_path: Option<PathBuf>, listen: Option<SocketAddr>, threads: usiz
     };
     runtime.block_on(async move {
         let grace = config.limits.shutdown_grace;
-        let mut gateway = match Gateway::start_with(config, Some(config_path)).await {
+        let ui = switchyard_ui_assets::find;
+        let mut gateway = match Gateway::start_with_ui(config, Some(config_path), ui).await {
             Ok(g) => g,
             Err(e) => {
                 complain(&e.to_string());

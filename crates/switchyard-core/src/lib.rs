@@ -21,4 +21,4 @@ pub mod server;
 pub mod store;
 
 pub use config::Config;
-pub use server::{Gateway, GatewayHandle};
+pub use server::{Gateway, GatewayHandle, UiFiles};

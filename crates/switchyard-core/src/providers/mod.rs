@@ -602,4 +602,50 @@ mod tests {
             "{msg}"
         );
     }
+
+    /// Upstream calls go through each provider's client ([`http_client`]: its timeouts, proxy and
+    /// TLS settings). The few other HTTP clients are listed here with why they are not a
+    /// provider's; a client built anywhere else (`new`, `builder`, `default`) fails this test.
+    #[test]
+    fn http_clients_are_built_only_where_listed() {
+        use std::collections::BTreeMap;
+
+        let allowed: BTreeMap<&str, usize> = BTreeMap::from([
+            // Each provider's client, the shared constructor.
+            ("providers/mod.rs", 1),
+            // Probes of local runtimes and model lists before a provider exists.
+            ("discovery.rs", 1),
+            // MCP servers over HTTP, which are not providers.
+            ("mcp/mod.rs", 1),
+            // /mcp image fetches, confined on purpose: no proxy and a resolver that admits
+            // public addresses only, so the address checked is the one connected to.
+            ("server/mcp_tools/sources.rs", 1),
+        ]);
+        let patterns = [
+            concat!("Client::", "new()"),
+            concat!("Client::", "builder()"),
+            concat!("ClientBuilder::", "new()"),
+            concat!("Client::", "default()"),
+        ];
+        let root = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src"));
+        let mut found = BTreeMap::new();
+        let mut dirs = vec![root.to_path_buf()];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    let n: usize = patterns.iter().map(|p| text.matches(p).count()).sum();
+                    if n > 0 {
+                        let rel = path.strip_prefix(root).unwrap().to_string_lossy();
+                        found.insert(rel.replace('\\', "/"), n);
+                    }
+                }
+            }
+        }
+        let found: BTreeMap<&str, usize> = found.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        assert_eq!(found, allowed);
+    }
 }

@@ -27,6 +27,8 @@ mod sessions;
 mod ui;
 mod upload;
 
+pub use ui::{UiFiles, no_ui};
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -96,6 +98,8 @@ pub struct AppState {
     pub approvals: agent::Approvals,
     /// Ends the `/mcp` endpoint's sessions and streams at shutdown.
     pub mcp_stop: CancellationToken,
+    /// The built UI served at `/ui/`, as the embedding binary passed it.
+    pub ui: UiFiles,
 }
 
 /// Why a new config could not be put in place. The old one stays live.
@@ -341,7 +345,7 @@ impl Gateway {
         store: Option<Store>,
     ) -> Result<(Router, Arc<AppState>), StartError> {
         let db = store.clone();
-        Self::router_with_file(config, recorder, store, db, None)
+        Self::router_with_file(config, recorder, store, db, None, no_ui)
     }
 
     fn router_with_file(
@@ -350,6 +354,7 @@ impl Gateway {
         store: Option<Store>,
         db: Option<Store>,
         config_file: Option<Arc<ConfigFile>>,
+        ui: UiFiles,
     ) -> Result<(Router, Arc<AppState>), StartError> {
         let breakers = Arc::new(Breakers::default());
         let limit = config.limits.max_body_bytes;
@@ -389,6 +394,7 @@ impl Gateway {
             mcp,
             approvals: agent::Approvals::default(),
             mcp_stop: CancellationToken::new(),
+            ui,
         });
         let router = routes::routes(&state)
             .fallback(middleware::not_found)
@@ -420,6 +426,17 @@ impl Gateway {
         config: Config,
         config_file: Option<std::path::PathBuf>,
     ) -> Result<GatewayHandle, StartError> {
+        Self::start_with_ui(config, config_file, no_ui).await
+    }
+
+    /// Like [`Gateway::start_with`], serving the built UI at `/ui/` from `ui` (the binaries
+    /// pass `switchyard_ui_assets::find`). The UI comes in from outside so that rebuilding it
+    /// recompiles only the small assets crate and the binary, never the gateway.
+    pub async fn start_with_ui(
+        config: Config,
+        config_file: Option<std::path::PathBuf>,
+        ui: UiFiles,
+    ) -> Result<GatewayHandle, StartError> {
         let addr = config.listen;
         let cap = listen::connection_cap(
             config.limits.max_connections,
@@ -446,7 +463,7 @@ impl Gateway {
         let loaded = file.as_ref().and_then(|f| f.stamp());
         // Reading provider keys may block on D-Bus.
         let (router, state) = tokio::task::spawn_blocking(move || {
-            Self::router_with_file(config, recorder, store, Some(db), file)
+            Self::router_with_file(config, recorder, store, Some(db), file, ui)
         })
         .await
         .map_err(|e| StartError::Config(format!("start-up failed: {e}")))??;

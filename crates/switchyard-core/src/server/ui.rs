@@ -1,20 +1,24 @@
-//! The built-in UI at `/ui/`, embedded at build time (see `build.rs`). Paths are looked up in a
-//! static table, never on disk, so nothing outside the built UI can be served. Client-side
-//! routes (`/ui/peek`) get `index.html`; missing files with an extension are 404s.
+//! The built-in UI at `/ui/`. Its files are embedded at build time by the `switchyard-ui-assets`
+//! crate, which the binaries hand to the gateway as a [`UiFiles`] lookup (so a UI rebuild never
+//! recompiles this crate). Paths are looked up in that static table, never on disk, so nothing
+//! outside the built UI can be served. Client-side routes (`/ui/peek`) get `index.html`; missing
+//! files with an extension are 404s.
 
-use axum::extract::Request;
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
-mod assets {
-    include!(concat!(env!("OUT_DIR"), "/ui_assets.rs"));
-}
+use super::AppState;
 
-fn find(path: &str) -> Option<&'static [u8]> {
-    assets::ASSETS
-        .iter()
-        .find(|(p, _)| *p == path)
-        .map(|(_, bytes)| *bytes)
+/// Finds a file of the built UI by its path relative to `frontend/dist` (`index.html`,
+/// `assets/app-1234.js`).
+pub type UiFiles = fn(&str) -> Option<&'static [u8]>;
+
+/// No built UI: `/ui/` answers 503 and says how to build it.
+pub fn no_ui(_path: &str) -> Option<&'static [u8]> {
+    None
 }
 
 fn content_type(path: &str) -> &'static str {
@@ -59,7 +63,8 @@ fn file(path: &str, bytes: &'static [u8]) -> Response {
     response
 }
 
-pub async fn serve(req: Request) -> Response {
+pub async fn serve(State(state): State<Arc<AppState>>, req: Request) -> Response {
+    let find = state.ui;
     let path = req.uri().path();
     let Some(rest) = path.strip_prefix("/ui/") else {
         return Redirect::permanent("/ui/").into_response();

@@ -3,7 +3,7 @@
 //! a Postgres one can be added as another [`Backend`] variant without touching callers.
 
 mod media;
-use crate::files as private;
+mod migrations;
 mod responses;
 mod sessions;
 mod sqlite;
@@ -14,6 +14,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+
+use crate::files as private;
 
 pub use writer::WriterHandle;
 

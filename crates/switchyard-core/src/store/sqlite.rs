@@ -11,14 +11,13 @@ use sqlx::sqlite::{
 };
 use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite};
 
+use super::migrations::MIGRATOR;
 use super::writer::PreparedRow;
 use super::{
     GroupStats, HistogramBucket, LATENCY_BUCKETS_MS, RequestDetail, RequestFilter, RequestPage,
     RequestSummary, Stats, StoreError, TokenPoint, TrafficDay,
 };
 use crate::record::{key_at, request_id, request_key};
-
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 const SUMMARY_COLUMNS: &str = "r.id, r.started_at, r.method, r.endpoint, r.client, r.key_name, r.requested_model, \
      r.provider, r.model, r.stream, r.status, r.outcome, r.error, r.latency_ms, r.ttft_ms, r.prompt_tokens, \

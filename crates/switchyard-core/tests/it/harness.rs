@@ -65,7 +65,9 @@ role = "admin"
     let path = home.path().join("config.toml");
     std::fs::write(&path, &text).unwrap();
     let config = Config::load(&path).unwrap_or_else(|e| panic!("test config: {e}"));
-    let gateway = Gateway::start_with(config, Some(path)).await.unwrap();
+    let gateway = Gateway::start_with_ui(config, Some(path), switchyard_ui_assets::find)
+        .await
+        .unwrap();
     let base = gateway.base_url();
     Harness {
         gateway,

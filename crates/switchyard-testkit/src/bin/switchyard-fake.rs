@@ -4,19 +4,61 @@
 use std::io::{Read as _, Write as _};
 use std::process::ExitCode;
 
-use clap::Parser;
 use switchyard_testkit::{Dialect, FakeUpstream, refused_base_url};
 
-/// Fake OpenAI/Anthropic upstreams, scriptable over `/__testkit/*`.
-#[derive(Parser, Debug)]
-#[command(version, about)]
+const USAGE: &str = "\
+Fake OpenAI/Anthropic upstreams, scriptable over `/__testkit/*`
+
+Usage: switchyard-fake [OPTIONS]
+
+Options:
+      --openai <N>     How many OpenAI fakes to start [default: 1]
+      --anthropic <N>  How many Anthropic fakes to start [default: 1]
+  -h, --help           Print help
+  -V, --version        Print version
+";
+
+/// How many fakes of each dialect to start. Two flags, read by hand: the test kit's library
+/// stays free of an argument parser that every gateway test would otherwise compile.
+#[derive(Debug, PartialEq)]
 struct Args {
-    /// How many OpenAI fakes to start.
-    #[arg(long, default_value_t = 1)]
     openai: usize,
-    /// How many Anthropic fakes to start.
-    #[arg(long, default_value_t = 1)]
     anthropic: usize,
+}
+
+/// What the command line asks for.
+#[derive(Debug, PartialEq)]
+enum Command {
+    Run(Args),
+    Help,
+    Version,
+}
+
+fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, String> {
+    let mut parsed = Args {
+        openai: 1,
+        anthropic: 1,
+    };
+    while let Some(arg) = args.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) => (flag.to_owned(), Some(value.to_owned())),
+            None => (arg, None),
+        };
+        let slot = match flag.as_str() {
+            "-h" | "--help" => return Ok(Command::Help),
+            "-V" | "--version" => return Ok(Command::Version),
+            "--openai" => &mut parsed.openai,
+            "--anthropic" => &mut parsed.anthropic,
+            other => return Err(format!("unexpected argument `{other}`\n\n{USAGE}")),
+        };
+        let value = inline
+            .or_else(|| args.next())
+            .ok_or_else(|| format!("`{flag}` needs a number"))?;
+        *slot = value
+            .parse()
+            .map_err(|_| format!("`{flag}`: `{value}` is not a number"))?;
+    }
+    Ok(Command::Run(parsed))
 }
 
 /// The one line printed once every fake listens.
@@ -29,7 +71,23 @@ struct Ready {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    let args = Args::parse();
+    let args = match parse(std::env::args().skip(1)) {
+        Ok(Command::Run(args)) => args,
+        Ok(Command::Help) => return say(USAGE),
+        Ok(Command::Version) => {
+            return say(&format!("switchyard-fake {}\n", env!("CARGO_PKG_VERSION")));
+        }
+        Err(e) => {
+            #[expect(
+                clippy::print_stderr,
+                reason = "the binary reports its own usage errors"
+            )]
+            {
+                eprintln!("error: {e}");
+            }
+            return ExitCode::from(2);
+        }
+    };
     match run(args).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -42,6 +100,15 @@ async fn main() -> ExitCode {
             }
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Prints `text` (help, version) and exits successfully.
+fn say(text: &str) -> ExitCode {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(_) => ExitCode::FAILURE,
     }
 }
 
@@ -94,4 +161,40 @@ async fn wait_for_shutdown() -> std::io::Result<()> {
         _ = closed_rx => {}
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Args, Command, parse};
+
+    fn run(args: &[&str]) -> Result<Command, String> {
+        parse(args.iter().map(|a| (*a).to_owned()))
+    }
+
+    #[test]
+    fn flags_take_a_count_separate_or_inline_and_default_to_one() {
+        assert_eq!(
+            run(&[]),
+            Ok(Command::Run(Args {
+                openai: 1,
+                anthropic: 1
+            }))
+        );
+        assert_eq!(
+            run(&["--openai", "2", "--anthropic=0"]),
+            Ok(Command::Run(Args {
+                openai: 2,
+                anthropic: 0
+            }))
+        );
+        assert_eq!(run(&["--help"]), Ok(Command::Help));
+        assert_eq!(run(&["-V"]), Ok(Command::Version));
+    }
+
+    #[test]
+    fn bad_input_is_refused() {
+        assert!(run(&["--openai"]).is_err());
+        assert!(run(&["--openai", "x"]).is_err());
+        assert!(run(&["--gemini", "1"]).is_err());
+    }
 }

@@ -1,6 +1,6 @@
 //! Embeds the built UI (`frontend/dist`) into the binary: every file becomes an entry of a
 //! static table, looked up by exact path, so serving it can never reach outside the table.
-//! Without a built UI the table is empty and `/ui` explains how to build it.
+//! Without a built UI the table is empty and the gateway's `/ui` explains how to build it.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -9,7 +9,6 @@ fn main() {
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
     let dist = manifest.join("../../frontend/dist");
     println!("cargo:rerun-if-changed={}", dist.display());
-    println!("cargo:rerun-if-changed=migrations");
     let mut files = Vec::new();
     collect(&dist, &dist, &mut files);
     files.sort();
