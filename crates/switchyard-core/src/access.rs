@@ -14,6 +14,7 @@ use crate::secrets::Sensitive;
 pub const KEY_PREFIX: &str = "sk-sy-";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum Role {
     /// Dashboards and `GET /v1/models`: reads, never spends tokens or changes anything.

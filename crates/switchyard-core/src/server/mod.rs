@@ -26,6 +26,7 @@ mod routes;
 mod sessions;
 mod ui;
 mod upload;
+pub mod views;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
