@@ -225,6 +225,41 @@ async fn providers_aliases_and_keys() {
     let test = mask(sorted(&text), &["/latency_ms"]);
     assert_eq!(test, json!({"latency_ms": "*", "models": 1, "ok": true}));
 
+    // A model card here is sorted too, unlike /v1/models, which sends it in field order.
+    let (status, text) = raw(&h, Method::GET, "/admin/providers/alpha/models", None).await;
+    assert_eq!(status, 200, "{text}");
+    let models = sorted(&text);
+    assert_eq!(models["object"], "list");
+    assert_eq!(models["data"][0]["id"], "alpha/gpt-4o-mini");
+    assert_eq!(models["data"].as_array().unwrap().len(), 2);
+
+    let (_, text) = raw(&h, Method::GET, "/admin/catalog", None).await;
+    let catalog = sorted(&text);
+    let openai = catalog["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "openai")
+        .unwrap();
+    assert_eq!(
+        openai.as_object().unwrap().keys().collect::<Vec<_>>(),
+        [
+            "api_version",
+            "auth",
+            "base_url",
+            "display_name",
+            "docs_url",
+            "id",
+            "key_env",
+            "key_required",
+            "key_url",
+            "kind",
+            "local",
+            "models",
+            "needs_base_url",
+        ]
+    );
+
     let (_, text) = raw(&h, Method::GET, "/admin/aliases", None).await;
     assert_eq!(
         sorted(&text),
