@@ -38,6 +38,7 @@ test: deps deps-desktop lint unit compat test-clients ui-test desktop-test
 lint: deps-rust deps-desktop check-types
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	$(CARGO) clippy -p switchyard-core --features ts --all-targets --locked -- -D warnings
 
 ## types: regenerate the UI's TypeScript types (frontend/src/api/generated) from the Rust views
 types: deps-rust
