@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CONFIG ?=
 SERVE_ARGS := $(if $(CONFIG),--config $(CONFIG),)
 
-.PHONY: run serve test lint unit compat test-clients bench build deps deps-rust deps-node deps-python deps-keyring check-config clean \
+.PHONY: run serve test lint types check-types unit compat test-clients bench build deps deps-rust deps-node deps-python deps-keyring check-config clean \
 	bundle desktop-test deps-desktop
 
 # The desktop app (src-tauri). The UI build (`frontend`) comes first: switchyard-ui-assets
@@ -35,9 +35,21 @@ serve: deps-rust frontend
 # (deps-desktop first: the workspace's lints and tests compile src-tauri, which links webkit2gtk)
 test: deps deps-desktop lint unit compat test-clients ui-test desktop-test
 
-lint: deps-rust deps-desktop
+lint: deps-rust deps-desktop check-types
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	$(CARGO) clippy -p switchyard-core --features ts --all-targets --locked -- -D warnings
+
+## types: regenerate the UI's TypeScript types (frontend/src/api/generated) from the Rust views
+types: deps-rust
+	$(CARGO) test --locked -p switchyard-core --features ts --lib server::views::typescript
+
+## check-types: fail when the checked-in TypeScript types differ from what the Rust views generate
+check-types: types
+	@git diff --exit-code --stat -- frontend/src/api/generated || { \
+	  echo "frontend/src/api/generated is out of date: run 'make types' and commit the result." >&2; exit 1; }
+	@new="$$(git ls-files --others --exclude-standard -- frontend/src/api/generated)"; [ -z "$$new" ] || { \
+	  echo "New generated types are not committed: $$new" >&2; exit 1; }
 
 # The keychain tests need a Secret Service: with-keyring.sh starts a throwaway one when there is none.
 unit: deps-rust deps-desktop deps-keyring frontend

@@ -7,6 +7,7 @@ use serde::Serialize;
 /// The wire protocol a preset speaks. Kept apart from `config::ProviderKind` so the catalog can
 /// describe upstreams the gateway may not route to yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum PresetKind {
     /// OpenAI Chat Completions (and the many APIs compatible with it).
@@ -31,6 +32,7 @@ impl PresetKind {
 
 /// How an upstream wants its key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum AuthStyle {
     /// `Authorization: Bearer KEY`.
@@ -47,6 +49,7 @@ pub enum AuthStyle {
 
 /// How an upstream lists its models.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum ModelListStyle {
     /// `GET {base}/models` → `{"data": [{"id", ...}]}`.
@@ -61,6 +64,7 @@ pub enum ModelListStyle {
 
 /// A well-known upstream.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Preset {
     /// Stable identifier, also the suggested provider name.
     pub id: &'static str,

@@ -33,6 +33,7 @@ const ERROR_BODY_CHARS: usize = 200;
 
 /// One model as an upstream lists it, with whatever metadata it gives.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DiscoveredModel {
     pub id: String,
     pub context_window: Option<u64>,
@@ -581,6 +582,7 @@ fn snippet(text: &str, key: &str) -> String {
 
 /// A local runtime answering on its usual port.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FoundRuntime {
     /// The preset id (`ollama`, `lmstudio`, …).
     pub preset: &'static str,
@@ -634,6 +636,7 @@ pub async fn find_local_runtimes(probes: &[(&'static str, String)]) -> Vec<Found
 
 /// A provider key present in the environment: which preset, under which variable. Never the value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FoundKey {
     pub preset: &'static str,
     pub env_var: &'static str,

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Instant;
 
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use crate::record::{LogCounters, RequestRecord};
 use crate::routing::circuit::CircuitState;
@@ -227,8 +227,8 @@ impl Metrics {
         out
     }
 
-    /// The same at a glance, as JSON.
-    pub fn summary(&self, log: &LogCounters, circuits: &[(String, CircuitState)]) -> Value {
+    /// The same at a glance, for `/statsz`.
+    pub fn summary(&self, log: &LogCounters, circuits: &[(String, CircuitState)]) -> Summary {
         let table = self
             .inner
             .lock()
@@ -248,24 +248,74 @@ impl Metrics {
             }
             total += n;
             errors += e;
-            models.push(json!({"model": model, "requests": n, "errors": e}));
+            models.push(ModelCount {
+                model: model.clone(),
+                requests: n,
+                errors: e,
+            });
         }
-        json!({
-            "uptime_s": self.started.elapsed().as_secs(),
-            "in_flight": self.in_flight.load(Ordering::Relaxed),
-            "requests": total,
-            "errors": errors,
-            "tokens": tokens,
-            "models": models,
-            "log": {
-                "written": log.written.load(Ordering::Relaxed),
-                "dropped": log.dropped.load(Ordering::Relaxed),
-                "queue_overflow": log.overflowed.load(Ordering::Relaxed),
-                "queue_depth": log.backlog(),
+        Summary {
+            uptime_s: self.started.elapsed().as_secs(),
+            in_flight: self.in_flight.load(Ordering::Relaxed),
+            requests: total,
+            errors,
+            tokens,
+            models,
+            log: LogCounts {
+                written: log.written.load(Ordering::Relaxed),
+                dropped: log.dropped.load(Ordering::Relaxed),
+                queue_overflow: log.overflowed.load(Ordering::Relaxed),
+                queue_depth: log.backlog(),
             },
-            "circuits": circuits.iter().map(|(t, s)| json!({"target": t, "state": s})).collect::<Vec<_>>(),
-        })
+            circuits: circuits
+                .iter()
+                .map(|(target, state)| CircuitCount {
+                    target: target.clone(),
+                    state: *state,
+                })
+                .collect(),
+        }
     }
+}
+
+/// The counters since start, at a glance.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Summary {
+    pub uptime_s: u64,
+    pub in_flight: i64,
+    pub requests: u64,
+    pub errors: u64,
+    pub tokens: u64,
+    pub models: Vec<ModelCount>,
+    pub log: LogCounts,
+    pub circuits: Vec<CircuitCount>,
+}
+
+/// Requests and errors for one model since start.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ModelCount {
+    pub model: String,
+    pub requests: u64,
+    pub errors: u64,
+}
+
+/// The request log writer's counters.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct LogCounts {
+    pub written: u64,
+    pub dropped: u64,
+    pub queue_overflow: u64,
+    pub queue_depth: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CircuitCount {
+    pub target: String,
+    pub state: CircuitState,
 }
 
 fn histogram<'a>(

@@ -472,7 +472,9 @@ pub enum EmbeddingVector {
 // ---- models ----
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ModelList {
+    #[cfg_attr(feature = "ts", ts(type = "\"list\""))]
     pub object: &'static str,
     pub data: Vec<ModelCard>,
     /// Anthropic list fields, so one response serves both kinds of client.
@@ -482,8 +484,10 @@ pub struct ModelList {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ModelCard {
     pub id: String,
+    #[cfg_attr(feature = "ts", ts(type = "\"model\""))]
     pub object: &'static str,
     pub created: u64,
     pub owned_by: String,
@@ -496,11 +500,14 @@ pub struct ModelCard {
     pub provider: Option<String>,
     /// For an alias: the targets it tries, in order.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub targets: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional, type = "unknown"))]
     pub capabilities: Option<Value>,
     /// For an assistant: its model, MCP servers or tools, and iteration budget.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional, type = "unknown"))]
     pub assistant: Option<Value>,
 }
 

@@ -10,6 +10,7 @@ use sha2::{Digest as _, Sha256};
 use super::{NAME_RULE, raw, valid_name};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum Role {
     /// Dashboards and `GET /v1/models`: reads, never spends tokens or changes anything.

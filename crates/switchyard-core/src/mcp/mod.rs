@@ -37,6 +37,7 @@ const CRASH_WINDOW: Duration = Duration::from_secs(30);
 
 /// A tool an MCP server offers, as models see it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ToolInfo {
     /// `server__tool`: what models call.
     pub name: String,
@@ -44,6 +45,7 @@ pub struct ToolInfo {
     /// The name the server knows it by.
     pub tool: String,
     pub description: Option<String>,
+    #[cfg_attr(feature = "ts", ts(type = "unknown"))]
     pub input_schema: Value,
     pub enabled: bool,
 }
@@ -94,11 +96,19 @@ pub enum McpError {
 
 /// A server's state, for `/statsz`, the admin API and the UI.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ServerStatus {
     pub name: String,
+    #[cfg_attr(feature = "ts", ts(type = "\"stdio\" | \"http\" | \"sse\""))]
     pub transport: &'static str,
     pub enabled: bool,
     /// `idle` (not started yet), `starting`, `running`, `failed`, `exited` or `disabled`.
+    #[cfg_attr(
+        feature = "ts",
+        ts(
+            type = "\"idle\" | \"starting\" | \"running\" | \"failed\" | \"exited\" | \"disabled\""
+        )
+    )]
     pub state: &'static str,
     pub error: Option<String>,
     /// Seconds until the next start is allowed after a failure.
@@ -107,6 +117,10 @@ pub struct ServerStatus {
     pub restarts: u32,
     pub pid: Option<u32>,
     /// What the server called itself in `initialize`.
+    #[cfg_attr(
+        feature = "ts",
+        ts(type = "{ name?: string, version?: string, [key: string]: unknown } | null")
+    )]
     pub server_info: Option<Value>,
 }
 

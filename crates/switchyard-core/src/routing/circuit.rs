@@ -11,6 +11,7 @@ use crate::config::CircuitPolicy;
 const BUCKETS: usize = 10;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum CircuitState {
     Closed,

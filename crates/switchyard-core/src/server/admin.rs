@@ -8,8 +8,12 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::json;
 
+use super::views::Sorted;
+use super::views::gateway::Statsz;
+use super::views::log::{
+    LatencyHistogram, ProviderHealth, ProvidersHealth, TargetHealth, TokenSeries, TrafficDays,
+};
 use super::{AppState, QueryParams};
 use crate::error::ApiError;
 use crate::record::now_ms;
@@ -141,7 +145,7 @@ pub async fn traffic_days(
             .traffic_days(since, until)
             .await
             .map_err(internal)?;
-        Ok::<_, ApiError>(Json(json!({ "days": days })).into_response())
+        Ok::<_, ApiError>(Json(Sorted(TrafficDays { days })).into_response())
     };
     run.await.unwrap_or_else(IntoResponse::into_response)
 }
@@ -178,7 +182,7 @@ pub async fn latency_histogram(
             .latency_histogram(since, until)
             .await
             .map_err(internal)?;
-        Ok::<_, ApiError>(Json(json!({ "window": window, "buckets": buckets })).into_response())
+        Ok::<_, ApiError>(Json(Sorted(LatencyHistogram { window, buckets })).into_response())
     };
     run.await.unwrap_or_else(IntoResponse::into_response)
 }
@@ -205,8 +209,12 @@ pub async fn token_series(
             .await
             .map_err(internal)?;
         Ok::<_, ApiError>(
-            Json(json!({ "window": window, "bucket_ms": bucket_ms, "points": points }))
-                .into_response(),
+            Json(Sorted(TokenSeries {
+                window,
+                bucket_ms,
+                points,
+            }))
+            .into_response(),
         )
     };
     run.await.unwrap_or_else(IntoResponse::into_response)
@@ -215,26 +223,30 @@ pub async fn token_series(
 pub async fn provider_health(State(state): State<Arc<AppState>>) -> Response {
     let runtime = state.runtime.load();
     let breakers = runtime.breakers().snapshot();
-    let providers: Vec<_> = runtime
+    let providers = runtime
         .providers
         .iter()
         .map(|p| {
             let prefix = format!("{}/", p.name);
-            let targets: Vec<_> = breakers
+            let targets = breakers
                 .iter()
                 .filter(|(label, _)| label.starts_with(&prefix))
-                .map(|(label, b)| json!({"target": label, "circuit": b.state(), "last_error": b.last_error()}))
+                .map(|(label, b)| TargetHealth {
+                    target: label.clone(),
+                    circuit: b.state(),
+                    last_error: b.last_error(),
+                })
                 .collect();
-            json!({
-                "name": p.name,
-                "kind": p.kind.as_str(),
-                "enabled": runtime.config.provider(&p.name).is_some_and(|c| c.enabled),
-                "problem": p.key_problem(),
-                "targets": targets,
-            })
+            ProviderHealth {
+                name: p.name.clone(),
+                kind: p.kind.as_str(),
+                enabled: runtime.config.provider(&p.name).is_some_and(|c| c.enabled),
+                problem: p.key_problem().map(str::to_owned),
+                targets,
+            }
         })
         .collect();
-    Json(json!({ "providers": providers })).into_response()
+    Json(Sorted(ProvidersHealth { providers })).into_response()
 }
 
 pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
@@ -254,16 +266,14 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
 }
 
 pub async fn statsz(State(state): State<Arc<AppState>>) -> Response {
-    let mut summary = state
+    let summary = state
         .metrics
         .summary(&state.recorder.counters, &state.circuits());
-    if let serde_json::Value::Object(map) = &mut summary {
-        map.insert(
-            "mcp_servers".into(),
-            serde_json::to_value(state.mcp.status()).unwrap_or_default(),
-        );
-    }
-    Json(summary).into_response()
+    Json(Sorted(Statsz {
+        summary,
+        mcp_servers: state.mcp.status(),
+    }))
+    .into_response()
 }
 
 /// `GET /admin/media/{file}`: an image a captured body referred to as `media:FILE`. Names are

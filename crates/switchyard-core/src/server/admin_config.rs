@@ -11,6 +11,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
+use super::views::config::{
+    AccessSettings, Added, Alias, ApiKey, ClientKey, CreatedKey, Discovery, KeyList, KeyStatus,
+    LimitSettings, LogSettings, ModelsRefreshed, Provider, ProviderTest, RetrySettings,
+    SecretSettings, Settings, TimeoutSettings, Tls,
+};
+use super::views::{ObjectList, Sorted};
 use super::{AppState, JsonBody};
 use crate::access::{self, Role};
 use crate::catalog;
@@ -125,17 +131,17 @@ pub(super) async fn blocking<T: Send + 'static>(
 // ---- catalog and first run ----
 
 pub async fn catalog() -> Response {
-    Json(json!({"object": "list", "data": catalog::presets()})).into_response()
+    Json(Sorted(ObjectList::new(catalog::presets().to_vec()))).into_response()
 }
 
 pub async fn discover(State(state): State<Arc<AppState>>) -> Response {
     let config = state.runtime.load().config.clone();
     let survey = onboarding::survey(&config).await;
-    Json(json!({
-        "runtimes": survey.runtimes,
-        "env_keys": survey.env_keys,
-        "configured_presets": survey.configured_presets,
-        "secret_store": config.secret_store().describe(),
+    Json(Sorted(Discovery {
+        runtimes: survey.runtimes,
+        env_keys: survey.env_keys,
+        configured_presets: survey.configured_presets,
+        secret_store: config.secret_store().describe(),
     }))
     .into_response()
 }
@@ -173,7 +179,7 @@ pub async fn discover_apply(
             .map_err(secret_error)?;
     let names = change(&state, |doc| onboarding::add_all(doc, &additions)).await?;
     refresh_soon(&state);
-    Ok((StatusCode::CREATED, Json(json!({"added": names}))).into_response())
+    Ok((StatusCode::CREATED, Json(Sorted(Added { added: names }))).into_response())
 }
 
 fn refresh_soon(state: &Arc<AppState>) {
@@ -185,15 +191,26 @@ fn refresh_soon(state: &Arc<AppState>) {
 
 // ---- providers ----
 
-fn provider_view(state: &AppState, p: &ProviderConfig) -> Value {
+fn provider_view(state: &AppState, p: &ProviderConfig) -> Provider {
     let runtime = state.runtime.load();
     let live = runtime.providers.iter().find(|q| q.name == p.name);
-    let key = match (&p.api_key, live.and_then(|l| l.key_problem())) {
-        (None, _) => json!({"ref": null, "status": "none"}),
-        (Some(r), None) => json!({"ref": r.to_string(), "status": "set"}),
-        (Some(r), Some(problem)) => {
-            json!({"ref": r.to_string(), "status": "unavailable", "problem": problem})
-        }
+    let reference = p.api_key.as_ref().map(ToString::to_string);
+    let api_key = match (&p.api_key, live.and_then(|l| l.key_problem())) {
+        (None, _) => ApiKey {
+            reference,
+            status: KeyStatus::None,
+            problem: None,
+        },
+        (Some(_), None) => ApiKey {
+            reference,
+            status: KeyStatus::Set,
+            problem: None,
+        },
+        (Some(_), Some(problem)) => ApiKey {
+            reference,
+            status: KeyStatus::Unavailable,
+            problem: Some(problem.to_owned()),
+        },
     };
     let discovered = state
         .discovered
@@ -201,46 +218,48 @@ fn provider_view(state: &AppState, p: &ProviderConfig) -> Value {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .get(&p.name)
         .map(|m| m.iter().map(|d| d.id.clone()).collect::<Vec<_>>());
-    json!({
-        "name": p.name,
-        "preset": p.preset,
-        "kind": if p.azure_api_version.is_some() { "azure" } else { p.kind.as_str() },
-        "base_url": p.base_url,
-        "auth": p.auth,
-        "api_key": key,
-        "models": p.models,
-        "discovered_models": discovered,
-        "enabled": p.enabled,
-        "api_version": p.azure_api_version,
-        "responses_api": p.responses_api,
-        "proxy": match &p.proxy {
-            crate::config::ProxySetting::System => Value::Null,
-            crate::config::ProxySetting::Direct => json!("direct"),
-            crate::config::ProxySetting::Url(u) => json!(u),
+    Provider {
+        name: p.name.clone(),
+        preset: p.preset.clone(),
+        kind: if p.azure_api_version.is_some() {
+            "azure"
+        } else {
+            p.kind.as_str()
         },
-        "tls": {
-            "ca_file": p.tls.ca_file.as_ref().map(|f| f.display().to_string()),
-            "accept_invalid_certs": p.tls.accept_invalid_certs,
+        base_url: p.base_url.clone(),
+        auth: p.auth,
+        api_key,
+        models: p.models.clone(),
+        discovered_models: discovered,
+        enabled: p.enabled,
+        api_version: p.azure_api_version.clone(),
+        responses_api: p.responses_api,
+        proxy: match &p.proxy {
+            crate::config::ProxySetting::System => None,
+            crate::config::ProxySetting::Direct => Some("direct".to_owned()),
+            crate::config::ProxySetting::Url(u) => Some(u.clone()),
         },
-    })
+        tls: Tls {
+            ca_file: p.tls.ca_file.as_ref().map(|f| f.display().to_string()),
+            accept_invalid_certs: p.tls.accept_invalid_certs,
+        },
+    }
 }
 
-/// A provider as the live config has it now.
-fn live_provider(state: &AppState, name: &str) -> Value {
+/// A provider as the live config has it now; `null` when it is gone.
+fn live_provider(state: &AppState, name: &str) -> Sorted<Option<Provider>> {
     let config = state.runtime.load().config.clone();
-    config
-        .provider(name)
-        .map_or(Value::Null, |p| provider_view(state, p))
+    Sorted(config.provider(name).map(|p| provider_view(state, p)))
 }
 
 pub async fn list_providers(State(state): State<Arc<AppState>>) -> Response {
     let config = state.runtime.load().config.clone();
-    let data: Vec<Value> = config
+    let data = config
         .providers
         .iter()
         .map(|p| provider_view(&state, p))
         .collect();
-    Json(json!({"object": "list", "data": data})).into_response()
+    Json(Sorted(ObjectList::new(data))).into_response()
 }
 
 pub async fn get_provider(
@@ -251,7 +270,7 @@ pub async fn get_provider(
     let p = config
         .provider(&name)
         .ok_or_else(|| not_found("provider", &name))?;
-    Ok(Json(provider_view(&state, p)).into_response())
+    Ok(Json(Sorted(provider_view(&state, p))).into_response())
 }
 
 /// Takes a literal `api_key` out of a body, stores it, and puts the reference in its place.
@@ -444,12 +463,21 @@ pub async fn test_provider(
         return Err(not_found("provider", &name));
     };
     if let Some(problem) = p.key_problem() {
-        return Ok(Json(json!({"ok": false, "error": problem})).into_response());
+        return Ok(Json(Sorted(ProviderTest {
+            ok: Some(false),
+            error: Some(problem.to_owned()),
+            ..ProviderTest::default()
+        }))
+        .into_response());
     }
     if pc.list_style == crate::config::ModelListStyle::None {
-        return Ok(Json(json!({
-            "ok": null,
-            "error": "this provider has no model list to test against; send a chat to check it",
+        return Ok(Json(Sorted(ProviderTest {
+            ok: None,
+            error: Some(
+                "this provider has no model list to test against; send a chat to check it"
+                    .to_owned(),
+            ),
+            ..ProviderTest::default()
         }))
         .into_response());
     }
@@ -462,11 +490,21 @@ pub async fn test_provider(
         pc.list_style,
     )
     .await;
-    let latency_ms = started.elapsed().as_millis();
-    Ok(Json(match found {
-        Ok(models) => json!({"ok": true, "latency_ms": latency_ms, "models": models.len()}),
-        Err(e) => json!({"ok": false, "latency_ms": latency_ms, "error": e.to_string()}),
-    })
+    let latency_ms = Some(u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX));
+    Ok(Json(Sorted(match found {
+        Ok(models) => ProviderTest {
+            ok: Some(true),
+            latency_ms,
+            models: Some(models.len()),
+            error: None,
+        },
+        Err(e) => ProviderTest {
+            ok: Some(false),
+            latency_ms,
+            models: None,
+            error: Some(e.to_string()),
+        },
+    }))
     .into_response())
 }
 
@@ -478,13 +516,13 @@ pub async fn provider_models(
     if runtime.config.provider(&name).is_none() {
         return Err(not_found("provider", &name));
     }
-    let data: Vec<_> = runtime
+    let data = runtime
         .models
         .data
         .iter()
         .filter(|m| m.provider.as_deref() == Some(name.as_str()))
         .collect();
-    Ok(Json(json!({"object": "list", "data": data})).into_response())
+    Ok(Json(Sorted(ObjectList::new(data))).into_response())
 }
 
 pub async fn refresh_provider_models(
@@ -496,7 +534,11 @@ pub async fn refresh_provider_models(
     }
     let results = state.refresh_models(Some(&name), false).await;
     match results.into_iter().next() {
-        Some((_, Ok(count))) => Ok(Json(json!({"ok": true, "models": count})).into_response()),
+        Some((_, Ok(count))) => Ok(Json(Sorted(ModelsRefreshed {
+            ok: true,
+            models: count,
+        }))
+        .into_response()),
         Some((_, Err(e))) => {
             Err(
                 ApiError::new(StatusCode::BAD_GATEWAY, "server_error", e.to_string())
@@ -530,28 +572,34 @@ pub async fn update_model(
     .await?;
     let runtime = state.runtime.load();
     let card = runtime.models.data.iter().find(|m| m.id == id);
-    Ok(Json(json!(card)).into_response())
+    Ok(Json(Sorted(card)).into_response())
 }
 
 // ---- aliases ----
 
-fn alias_view(a: &crate::config::AliasConfig) -> Value {
-    json!({"name": a.name, "targets": a.targets.iter().map(ToString::to_string).collect::<Vec<_>>()})
+fn alias_view(a: &crate::config::AliasConfig) -> Sorted<Alias> {
+    Sorted(Alias {
+        name: a.name.clone(),
+        targets: a.targets.iter().map(ToString::to_string).collect(),
+    })
 }
 
-fn live_alias(state: &AppState, name: &str) -> Value {
+/// The alias as the live config has it now; `null` when it is gone.
+fn live_alias(state: &AppState, name: &str) -> Sorted<Option<Alias>> {
     let config = state.runtime.load().config.clone();
-    config
-        .aliases
-        .iter()
-        .find(|a| a.name == name)
-        .map_or(Value::Null, alias_view)
+    Sorted(
+        config
+            .aliases
+            .iter()
+            .find(|a| a.name == name)
+            .map(|a| alias_view(a).0),
+    )
 }
 
 pub async fn list_aliases(State(state): State<Arc<AppState>>) -> Response {
     let config = state.runtime.load().config.clone();
-    let data: Vec<Value> = config.aliases.iter().map(alias_view).collect();
-    Json(json!({"object": "list", "data": data})).into_response()
+    let data = config.aliases.iter().map(|a| alias_view(a).0).collect();
+    Json(Sorted(ObjectList::new(data))).into_response()
 }
 
 pub async fn create_alias(
@@ -626,23 +674,12 @@ pub async fn delete_alias(
 
 // ---- client keys ----
 
-fn key_view(k: &std::sync::Arc<access::ClientKey>) -> Value {
-    json!({
-        "name": k.name,
-        "role": k.role,
-        "models": k.models,
-        "prefix": k.prefix,
-        "created": k.created,
-    })
-}
-
 pub async fn list_keys(State(state): State<Arc<AppState>>) -> Response {
     let config = state.runtime.load().config.clone();
-    let data: Vec<Value> = config.keys.iter().map(key_view).collect();
-    Json(json!({
-        "object": "list",
-        "data": data,
-        "require_key": config.keys_required(),
+    Json(Sorted(KeyList {
+        object: "list",
+        data: config.keys.iter().map(|k| ClientKey::from(&**k)).collect(),
+        require_key: config.keys_required(),
     }))
     .into_response()
 }
@@ -689,14 +726,18 @@ pub async fn create_key(
         access::new_key_entry(role, models).map_err(|e| ApiError::internal(e.to_string()))?;
     change(&state, |doc| doc.insert_entry("keys", &name, &entry)).await?;
     let config = state.runtime.load().config.clone();
-    let mut view = config
+    let view = config
         .keys
         .iter()
         .find(|k| k.name == name)
-        .map_or(Value::Null, key_view);
-    view["key"] = json!(key.expose());
-    view["note"] = json!("This is the only time the key is shown; store it now.");
-    Ok((StatusCode::CREATED, Json(view)).into_response())
+        .map(|k| ClientKey::from(&**k))
+        .ok_or_else(|| ApiError::internal(format!("the new key {name:?} is not in the config")))?;
+    let created = CreatedKey {
+        view,
+        key: key.expose().to_owned(),
+        note: "This is the only time the key is shown; store it now.",
+    };
+    Ok((StatusCode::CREATED, Json(Sorted(created))).into_response())
 }
 
 pub async fn update_key(
@@ -720,7 +761,7 @@ pub async fn update_key(
         .keys
         .iter()
         .find(|k| k.name == name)
-        .map(|k| Json(key_view(k)).into_response())
+        .map(|k| Json(Sorted(ClientKey::from(&**k))).into_response())
         .ok_or_else(|| not_found("key", &name))
 }
 
@@ -738,47 +779,65 @@ pub async fn revoke_key(
 
 // ---- settings ----
 
-fn settings_view(state: &AppState, c: &Config) -> Value {
+fn settings_view(state: &AppState, c: &Config) -> Settings {
     let ms = |d: std::time::Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
-    json!({
-        "listen": state
+    Settings {
+        listen: state
             .configured_listen
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .unwrap_or(c.listen)
             .to_string(),
-        "listening_on": state.listen.get().map(ToString::to_string),
-        "data_dir": c.data_dir.display().to_string(),
-        "config_file": state.config_file.as_ref().map(|f| f.path().display().to_string()),
-        "reload_error": state.reload_error.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone(),
-        "access": {
-            "require_key": c.access.require_key,
-            "keys_required": c.keys_required(),
-            "cors_origins": c.access.cors_origins,
-            "allowed_hosts": c.access.allowed_hosts,
+        listening_on: state.listen.get().map(ToString::to_string),
+        data_dir: c.data_dir.display().to_string(),
+        config_file: state
+            .config_file
+            .as_ref()
+            .map(|f| f.path().display().to_string()),
+        reload_error: state
+            .reload_error
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone(),
+        access: AccessSettings {
+            require_key: c.access.require_key,
+            keys_required: c.keys_required(),
+            cors_origins: c.access.cors_origins.clone(),
+            allowed_hosts: c.access.allowed_hosts.clone(),
         },
-        "secrets": {"store": c.secret_store().describe()},
-        "log": {
-            "enabled": c.log.enabled,
-            "capture_bodies": c.log.settings.capture_bodies,
-            "max_body_bytes": c.log.settings.max_body_bytes,
-            "retention_days": c.log.settings.retention.as_secs() / 86_400,
-            "max_db_mb": c.log.settings.max_db_bytes / (1024 * 1024),
+        secrets: SecretSettings {
+            store: c.secret_store().describe(),
         },
-        "timeouts": {
-            "connect_ms": ms(c.timeouts.connect),
-            "first_token_ms": ms(c.timeouts.first_token),
-            "idle_ms": ms(c.timeouts.idle),
-            "total_ms": ms(c.timeouts.total),
+        log: LogSettings {
+            enabled: c.log.enabled,
+            capture_bodies: c.log.settings.capture_bodies,
+            max_body_bytes: c.log.settings.max_body_bytes,
+            retention_days: c.log.settings.retention.as_secs() / 86_400,
+            max_db_mb: c.log.settings.max_db_bytes / (1024 * 1024),
         },
-        "retry": {"rounds": c.retry.rounds, "backoff_ms": ms(c.retry.backoff), "max_backoff_ms": ms(c.retry.max_backoff)},
-        "limits": {"max_body_bytes": c.limits.max_body_bytes, "max_upload_bytes": c.limits.max_upload_bytes, "shutdown_grace_ms": ms(c.limits.shutdown_grace)},
-    })
+        timeouts: TimeoutSettings {
+            connect_ms: ms(c.timeouts.connect),
+            first_token_ms: ms(c.timeouts.first_token),
+            idle_ms: ms(c.timeouts.idle),
+            total_ms: ms(c.timeouts.total),
+        },
+        retry: RetrySettings {
+            rounds: c.retry.rounds,
+            backoff_ms: ms(c.retry.backoff),
+            max_backoff_ms: ms(c.retry.max_backoff),
+        },
+        limits: LimitSettings {
+            max_body_bytes: c.limits.max_body_bytes,
+            max_upload_bytes: c.limits.max_upload_bytes,
+            shutdown_grace_ms: ms(c.limits.shutdown_grace),
+        },
+        restart_required: None,
+    }
 }
 
 pub async fn get_settings(State(state): State<Arc<AppState>>) -> Response {
     let config = state.runtime.load().config.clone();
-    Json(settings_view(&state, &config)).into_response()
+    Json(Sorted(settings_view(&state, &config))).into_response()
 }
 
 /// `PATCH /admin/settings` with the config file's own keys: `{"listen": …, "log": {…}}`.
@@ -795,6 +854,6 @@ pub async fn update_settings(
     change(&state, |doc| doc.update_settings(&fields)).await?;
     let config = state.runtime.load().config.clone();
     let mut view = settings_view(&state, &config);
-    view["restart_required"] = json!(restart);
-    Ok(Json(view).into_response())
+    view.restart_required = Some(restart);
+    Ok(Json(Sorted(view)).into_response())
 }

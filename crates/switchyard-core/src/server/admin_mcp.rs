@@ -3,6 +3,7 @@
 //! given as `{"secret": "…"}` in `env` or `headers` go to the secret store and the file gets a
 //! `keychain:` reference.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Json;
@@ -12,6 +13,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use super::admin_config::{bad, blocking, change, not_found, object, secret_error};
+use super::views::mcp::{Assistant, Server, ServerError, ToolList, ToolSwitch};
+use super::views::{DataList, Sorted};
 use super::{AppState, JsonBody};
 use crate::config::mcp::{AssistantConfig, McpServerConfig, McpTransport};
 use crate::error::ApiError;
@@ -19,19 +22,26 @@ use crate::secrets::Sensitive;
 
 type Result<T, E = ApiError> = std::result::Result<T, E>;
 
-fn server_view(state: &AppState, s: &McpServerConfig) -> Value {
+fn server_view(state: &AppState, s: &McpServerConfig) -> Server {
     let pairs = |list: &[(String, crate::config::mcp::McpValue)]| {
         list.iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.display())))
-            .collect::<Map<String, Value>>()
+            .map(|(k, v)| (k.clone(), v.display()))
+            .collect::<BTreeMap<String, String>>()
     };
-    let mut view = json!({
-        "name": s.name,
-        "transport": s.transport.kind(),
-        "enabled": s.enabled,
-        "disabled_tools": s.disabled_tools,
-        "call_timeout_ms": u64::try_from(s.call_timeout.as_millis()).unwrap_or(u64::MAX),
-    });
+    let mut view = Server {
+        name: s.name.clone(),
+        transport: s.transport.kind(),
+        enabled: s.enabled,
+        disabled_tools: s.disabled_tools.clone(),
+        call_timeout_ms: u64::try_from(s.call_timeout.as_millis()).unwrap_or(u64::MAX),
+        command: None,
+        args: None,
+        env: None,
+        cwd: None,
+        url: None,
+        headers: None,
+        status: state.mcp.server_status(&s.name).ok(),
+    };
     match &s.transport {
         McpTransport::Stdio {
             command,
@@ -39,32 +49,29 @@ fn server_view(state: &AppState, s: &McpServerConfig) -> Value {
             env,
             cwd,
         } => {
-            view["command"] = json!(command);
-            view["args"] = json!(args);
-            view["env"] = Value::Object(pairs(env));
-            view["cwd"] = json!(cwd.as_ref().map(|c| c.display().to_string()));
+            view.command = Some(command.clone());
+            view.args = Some(args.clone());
+            view.env = Some(pairs(env));
+            view.cwd = Some(cwd.as_ref().map(|c| c.display().to_string()));
         }
         McpTransport::Http { url, headers } | McpTransport::Sse { url, headers } => {
-            view["url"] = json!(url);
-            view["headers"] = Value::Object(pairs(headers));
+            view.url = Some(url.clone());
+            view.headers = Some(pairs(headers));
         }
     }
-    view["status"] = state
-        .mcp
-        .server_status(&s.name)
-        .ok()
-        .and_then(|st| serde_json::to_value(st).ok())
-        .unwrap_or(Value::Null);
     view
 }
 
-fn live_server(state: &AppState, name: &str) -> Value {
+/// The server as the live config has it now; `null` when it is gone.
+fn live_server(state: &AppState, name: &str) -> Sorted<Option<Server>> {
     let config = state.runtime.load().config.clone();
-    config
-        .mcp_servers
-        .iter()
-        .find(|s| s.name == name)
-        .map_or(Value::Null, |s| server_view(state, s))
+    Sorted(
+        config
+            .mcp_servers
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| server_view(state, s)),
+    )
 }
 
 fn find_server(state: &AppState, name: &str) -> Result<McpServerConfig> {
@@ -81,12 +88,12 @@ fn find_server(state: &AppState, name: &str) -> Result<McpServerConfig> {
 
 pub async fn list_servers(State(state): State<Arc<AppState>>) -> Response {
     let config = state.runtime.load().config.clone();
-    let list: Vec<Value> = config
+    let data = config
         .mcp_servers
         .iter()
         .map(|s| server_view(&state, s))
         .collect();
-    Json(json!({ "data": list })).into_response()
+    Json(Sorted(DataList { data })).into_response()
 }
 
 pub async fn get_server(
@@ -94,7 +101,7 @@ pub async fn get_server(
     Path(name): Path<String>,
 ) -> Result<Response> {
     let s = find_server(&state, &name)?;
-    Ok(Json(server_view(&state, &s)).into_response())
+    Ok(Json(Sorted(server_view(&state, &s))).into_response())
 }
 
 /// Moves `{"secret": "…"}` values of `env` and `headers` into the secret store, leaving
@@ -254,7 +261,10 @@ pub async fn server_tools(
 ) -> Result<Response> {
     find_server(&state, &name)?;
     let tools = state.mcp.tools(&name).await.map_err(|e| mcp_error(&e))?;
-    Ok(Json(json!({ "data": *tools })).into_response())
+    Ok(Json(Sorted(DataList {
+        data: tools.to_vec(),
+    }))
+    .into_response())
 }
 
 /// `PUT /admin/mcp/servers/{name}/tools/{tool}` with `{"enabled": bool}`.
@@ -281,7 +291,12 @@ pub async fn set_tool(
         doc.update_entry("mcp_servers", &name, &fields)
     })
     .await?;
-    Ok(Json(json!({ "server": name, "tool": tool, "enabled": enabled })).into_response())
+    Ok(Json(Sorted(ToolSwitch {
+        server: name,
+        tool,
+        enabled,
+    }))
+    .into_response())
 }
 
 pub async fn restart_server(
@@ -313,25 +328,24 @@ pub async fn all_tools(
             .collect()
     });
     let (tools, failed) = state.mcp.tools_of(names.as_deref()).await;
-    let errors: Vec<Value> = failed
+    let errors = failed
         .iter()
-        .map(|(server, e)| json!({ "server": server, "error": e.to_string() }))
+        .map(|(server, e)| ServerError {
+            server: server.clone(),
+            error: e.to_string(),
+        })
         .collect();
-    Json(json!({ "data": tools, "errors": errors })).into_response()
+    Json(Sorted(ToolList {
+        data: tools,
+        errors,
+    }))
+    .into_response()
 }
 
 // ---- assistants ----
 
-fn assistant_view(a: &AssistantConfig) -> Value {
-    json!({
-        "name": a.name,
-        "description": a.description,
-        "model": a.model,
-        "system": a.system,
-        "servers": a.servers,
-        "tools": a.tools,
-        "max_iterations": a.max_iterations,
-    })
+fn assistant_view(a: &AssistantConfig) -> Sorted<Assistant> {
+    Sorted(Assistant::from(a))
 }
 
 fn find_assistant(state: &AppState, name: &str) -> Result<AssistantConfig> {
@@ -348,8 +362,8 @@ fn find_assistant(state: &AppState, name: &str) -> Result<AssistantConfig> {
 
 pub async fn list_assistants(State(state): State<Arc<AppState>>) -> Response {
     let config = state.runtime.load().config.clone();
-    let list: Vec<Value> = config.assistants.iter().map(assistant_view).collect();
-    Json(json!({ "data": list })).into_response()
+    let data = config.assistants.iter().map(Assistant::from).collect();
+    Json(Sorted(DataList { data })).into_response()
 }
 
 pub async fn get_assistant(

@@ -26,6 +26,7 @@ mod routes;
 mod sessions;
 mod ui;
 mod upload;
+pub mod views;
 
 pub use ui::{UiFiles, no_ui};
 

@@ -5,10 +5,11 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
 use super::AppState;
 use super::auth::Caller;
+use super::views::Sorted;
+use super::views::gateway::{GatewayInfo, Health, OpenCircuit};
 use crate::error::ApiError;
 
 fn json_bytes(body: impl Into<axum::body::Body>) -> Response {
@@ -74,19 +75,23 @@ pub async fn retrieve(
 
 pub async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     let runtime = state.runtime.load();
-    let circuits: Vec<_> = runtime
+    let open_circuits = runtime
         .breakers()
         .snapshot()
         .into_iter()
         .filter(|(_, b)| b.state() != crate::routing::circuit::CircuitState::Closed)
-        .map(|(target, b)| json!({"target": target, "state": b.state(), "last_error": b.last_error()}))
+        .map(|(target, b)| OpenCircuit {
+            target,
+            state: b.state(),
+            last_error: b.last_error(),
+        })
         .collect();
-    axum::Json(json!({
-        "status": "ok",
-        "version": env!("CARGO_PKG_VERSION"),
-        "uptime_s": state.started.elapsed().as_secs(),
-        "providers": runtime.providers.len(),
-        "open_circuits": circuits,
+    axum::Json(Sorted(Health {
+        status: "ok",
+        version: env!("CARGO_PKG_VERSION"),
+        uptime_s: state.started.elapsed().as_secs(),
+        providers: runtime.providers.len(),
+        open_circuits,
     }))
     .into_response()
 }
@@ -95,12 +100,12 @@ pub async fn root(req: axum::extract::Request) -> Response {
     if super::ui::wants_html(&req) {
         return axum::response::Redirect::to("/ui/").into_response();
     }
-    axum::Json(json!({
-        "name": "switchyard",
-        "version": env!("CARGO_PKG_VERSION"),
-        "openai_base_url": "/v1",
-        "ui": "/ui/",
-        "endpoints": super::routes::endpoints(),
+    axum::Json(Sorted(GatewayInfo {
+        name: "switchyard",
+        version: env!("CARGO_PKG_VERSION"),
+        openai_base_url: "/v1",
+        ui: "/ui/",
+        endpoints: super::routes::endpoints(),
     }))
     .into_response()
 }

@@ -10,9 +10,11 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::views::sessions::{Session as SessionView, SessionSummary};
+use super::views::{ObjectList, Sorted};
 use super::{AppState, JsonBody, QueryParams};
 use crate::error::ApiError;
-use crate::record::{now_ms, utc_timestamp};
+use crate::record::now_ms;
 use crate::store::{Session, Store};
 
 fn db(state: &AppState) -> Result<&Store, ApiError> {
@@ -39,17 +41,8 @@ fn not_found(id: &str) -> ApiError {
     .with_code("not_found")
 }
 
-fn view(s: &Session) -> Value {
-    json!({
-        "id": s.id,
-        "title": s.title,
-        "model": s.model,
-        "system": s.system,
-        "params": s.params,
-        "messages": s.messages,
-        "created_at": utc_timestamp(s.created_at),
-        "updated_at": utc_timestamp(s.updated_at),
-    })
+fn view(s: &Session) -> Sorted<SessionView> {
+    Sorted(SessionView::from(s))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -68,20 +61,8 @@ pub async fn list(
         .list_sessions(p.q.as_deref(), limit)
         .await
         .map_err(internal)?;
-    let data: Vec<Value> = rows
-        .iter()
-        .map(|s| {
-            json!({
-                "id": s.id,
-                "title": s.title,
-                "model": s.model,
-                "message_count": s.message_count,
-                "created_at": utc_timestamp(s.created_at),
-                "updated_at": utc_timestamp(s.updated_at),
-            })
-        })
-        .collect();
-    Ok(Json(json!({"object": "list", "data": data})).into_response())
+    let data = rows.iter().map(SessionSummary::from).collect();
+    Ok(Json(Sorted(ObjectList::new(data))).into_response())
 }
 
 /// The fields a client may set; anything else is refused, so typos do not vanish silently.

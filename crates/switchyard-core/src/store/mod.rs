@@ -106,6 +106,7 @@ pub struct RequestFilter {
 
 /// One line of the request list.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RequestSummary {
     pub id: String,
     pub started_at: i64,
@@ -118,6 +119,7 @@ pub struct RequestSummary {
     pub model: Option<String>,
     pub stream: bool,
     pub status: u16,
+    #[cfg_attr(feature = "ts", ts(type = "\"ok\" | \"error\" | \"client_closed\""))]
     pub outcome: String,
     pub error: Option<String>,
     pub latency_ms: f64,
@@ -130,6 +132,7 @@ pub struct RequestSummary {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RequestPage {
     pub requests: Vec<RequestSummary>,
     /// Pass as `cursor` for the next (older) page; `null` on the last page.
@@ -138,21 +141,27 @@ pub struct RequestPage {
 
 /// One request in full: its summary, every attempt, and the captured bodies.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RequestDetail {
     #[serde(flatten)]
     pub summary: RequestSummary,
+    #[cfg_attr(feature = "ts", ts(type = "unknown"))]
     pub attempts: serde_json::Value,
+    #[cfg_attr(feature = "ts", ts(type = "unknown"))]
     pub request_body: Option<serde_json::Value>,
+    #[cfg_attr(feature = "ts", ts(type = "unknown"))]
     pub response_body: Option<serde_json::Value>,
     pub request_truncated: bool,
     pub response_truncated: bool,
     /// Files under the data folder's `media/` holding images cut out of the bodies.
     pub media: Vec<String>,
     /// The tool loop's steps, in order: model rounds, tool calls and their results.
+    #[cfg_attr(feature = "ts", ts(type = "Array<unknown>"))]
     pub steps: Vec<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TrafficDay {
     /// `YYYY-MM-DD`, UTC.
     pub day: String,
@@ -162,6 +171,7 @@ pub struct TrafficDay {
 
 /// Aggregates for one group (a model, a provider, or everything).
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct GroupStats {
     pub key: Option<String>,
     pub requests: i64,
@@ -180,6 +190,7 @@ pub struct GroupStats {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Stats {
     pub window: String,
     pub since: i64,
@@ -190,6 +201,7 @@ pub struct Stats {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct HistogramBucket {
     /// Upper bound in ms; `null` for the last, open bucket.
     pub le_ms: Option<f64>,
@@ -197,6 +209,7 @@ pub struct HistogramBucket {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TokenPoint {
     /// Start of the bucket, unix ms.
     pub at: i64,

@@ -30,3 +30,4 @@ mod sessions;
 mod shutdown;
 mod streaming;
 mod structured;
+mod views;
