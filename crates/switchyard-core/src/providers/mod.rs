@@ -96,13 +96,6 @@ pub enum KeyProblem {
     NotHeaderSafe,
 }
 
-/// Shown to the admin API and the UI as its sentence.
-impl serde::Serialize for KeyProblem {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
 impl Provider {
     /// Builds the provider, reading its key from `secrets` (which may block on D-Bus).
     pub fn new(config: &ProviderConfig, secrets: &SecretStore) -> Result<Self, SetupError> {

@@ -241,7 +241,7 @@ pub async fn provider_health(State(state): State<Arc<AppState>>) -> Response {
                 name: p.name.clone(),
                 kind: p.kind.as_str(),
                 enabled: runtime.config.provider(&p.name).is_some_and(|c| c.enabled),
-                problem: p.key_problem().map(str::to_owned),
+                problem: p.key_problem().map(ToString::to_string),
                 targets,
             }
         })

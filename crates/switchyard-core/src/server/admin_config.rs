@@ -209,7 +209,7 @@ fn provider_view(state: &AppState, p: &ProviderConfig) -> Provider {
         (Some(_), Some(problem)) => ApiKey {
             reference,
             status: KeyStatus::Unavailable,
-            problem: Some(problem.to_owned()),
+            problem: Some(problem.to_string()),
         },
     };
     let discovered = state
@@ -465,7 +465,7 @@ pub async fn test_provider(
     if let Some(problem) = p.key_problem() {
         return Ok(Json(Sorted(ProviderTest {
             ok: Some(false),
-            error: Some(problem.to_owned()),
+            error: Some(problem.to_string()),
             ..ProviderTest::default()
         }))
         .into_response());
