@@ -12,8 +12,8 @@ use bytes::Bytes;
 use serde::Serialize;
 use tokio::sync::mpsc;
 
-use crate::api::openai::Usage;
 use crate::error::Attempt;
+use switchyard_dialects::openai::Usage;
 
 /// One finished request, as stored.
 #[derive(Debug, Clone, Serialize)]

@@ -9,16 +9,16 @@ use serde_json::{Value, json};
 use super::chunks::{ChunkFactory, unix_now};
 use super::sse::SseDecoder;
 use super::{ChunkStream, MAX_UPSTREAM_EVENT, Provider, from_reqwest, read_body};
-use crate::api::anthropic::{
+use crate::config::ProviderKind;
+use crate::error::UpstreamError;
+use switchyard_dialects::anthropic::{
     self as a, BlockDelta, ContentBlock, ImageSource, MessagesRequest, MessagesResponse,
     StreamEvent, TextBlock,
 };
-use crate::api::openai::{
+use switchyard_dialects::openai::{
     ChatChunk, ChatRequest, ChatResponse, Choice, Content, FunctionCall, PromptTokensDetails,
     ResponseMessage, Role, ThinkingBlock, ToolCall, ToolChoice, Usage,
 };
-use crate::config::ProviderKind;
-use crate::error::UpstreamError;
 
 pub const ANTHROPIC_VERSION: &str = "2023-06-01";
 /// Anthropic requires `max_tokens`; this is used when the client sent none.
@@ -314,7 +314,7 @@ pub fn to_messages_request(
         stop_sequences: req
             .stop
             .clone()
-            .map(crate::api::openai::Stop::into_vec)
+            .map(switchyard_dialects::openai::Stop::into_vec)
             .unwrap_or_default(),
         stream,
         tools,

@@ -186,7 +186,7 @@ pub fn event_type(event: &SseEvent) -> String {
 
 /// An `event: error` payload as an upstream error with the status Anthropic uses for its type.
 pub fn stream_error(data: &str) -> UpstreamError {
-    let body: Option<crate::api::anthropic::ErrorBody> = serde_json::from_str(data).ok();
+    let body: Option<switchyard_dialects::anthropic::ErrorBody> = serde_json::from_str(data).ok();
     let (kind, message) = body.map_or_else(
         || ("api_error".to_owned(), data.chars().take(300).collect()),
         |b| (b.error.kind, b.error.message),

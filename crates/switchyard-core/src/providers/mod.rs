@@ -18,10 +18,10 @@ use std::time::{Duration, SystemTime};
 use futures_util::Stream;
 use reqwest::header::{HeaderMap, HeaderValue};
 
-use crate::api::openai::{
+use std::borrow::Cow;
+use switchyard_dialects::openai::{
     ChatChunk, ChatRequest, ChatResponse, EmbeddingsRequest, EmbeddingsResponse,
 };
-use std::borrow::Cow;
 
 use reqwest::header::HeaderName;
 
@@ -333,14 +333,14 @@ pub(crate) fn parse_error_body(
     status: u16,
     dialect: ProviderKind,
 ) -> (String, Option<String>, Option<String>, String) {
-    if let Ok(b) = serde_json::from_slice::<crate::api::anthropic::ErrorBody>(body)
+    if let Ok(b) = serde_json::from_slice::<switchyard_dialects::anthropic::ErrorBody>(body)
         && b.kind == "error"
         && !b.error.message.is_empty()
     {
         let kind = anthropic::openai_error_type(&b.error.kind, status);
         return (kind, Some(b.error.kind), None, b.error.message);
     }
-    if let Ok(b) = serde_json::from_slice::<crate::api::openai::ErrorBody>(body) {
+    if let Ok(b) = serde_json::from_slice::<switchyard_dialects::openai::ErrorBody>(body) {
         let kind = b
             .error
             .kind

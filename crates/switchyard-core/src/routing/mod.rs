@@ -8,12 +8,12 @@ pub mod failover;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::api::openai::{ModelCard, ModelList};
 use crate::config::{Config, ProviderConfig};
 use crate::discovery::DiscoveredModel;
 use crate::providers::Provider;
 use crate::secrets::SecretStore;
 use circuit::Breaker;
+use switchyard_dialects::openai::{ModelCard, ModelList};
 
 /// Model lists read from the upstreams, by provider name. Kept across config generations.
 pub type Discovered = HashMap<String, Arc<Vec<DiscoveredModel>>>;

@@ -22,16 +22,16 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
 use super::{AppState, json_response, note_target};
-use crate::api::openai::{
-    ChatChunk, ChatMessage, ChatRequest, ChatResponse, Content, FunctionDef, Role, Tool, ToolCall,
-    Usage,
-};
 use crate::config::mcp::DEFAULT_MAX_ITERATIONS;
 use crate::error::{ApiError, UpstreamError};
 use crate::mcp::ToolInfo;
 use crate::providers::chunks::{Assembler, ChunkFactory};
 use crate::record::{Draft, TokenCounts};
 use crate::routing::failover;
+use switchyard_dialects::openai::{
+    ChatChunk, ChatMessage, ChatRequest, ChatResponse, Content, FunctionDef, Role, Tool, ToolCall,
+    Usage,
+};
 
 /// Comment frames keep the connection alive while tools run.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -506,7 +506,7 @@ fn agent_loop(
             let last = round == plan.max_iterations;
             let mut up = req.clone();
             up.stream = Some(true);
-            up.stream_options = Some(crate::api::openai::StreamOptions { include_usage: Some(true), extra: serde_json::Map::new() });
+            up.stream_options = Some(switchyard_dialects::openai::StreamOptions { include_usage: Some(true), extra: serde_json::Map::new() });
             let mut offered: Vec<Tool> = client_defs.clone().unwrap_or_default();
             if !last {
                 offered.extend(mcp_tools.iter().map(openai_tool));

@@ -9,12 +9,12 @@ use axum::response::Response;
 use futures_util::StreamExt as _;
 
 use super::{AppState, fail, json_response, note_target, success_headers};
-use crate::api::openai::{ChatChunk, ChatRequest, Usage};
 use crate::error::{ApiError, UpstreamError};
 use crate::providers::ChunkStream;
 use crate::providers::chunks::{Assembler, ChunkFactory, is_meaningful};
 use crate::record::{Draft, TokenCounts};
 use crate::routing::failover;
+use switchyard_dialects::openai::{ChatChunk, ChatRequest, Usage};
 
 /// Comment frames keep idle connections (and impatient proxies) alive during long silences.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);

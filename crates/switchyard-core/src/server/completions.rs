@@ -18,7 +18,6 @@ use super::auth::Caller;
 use super::doors::{check, relay, required_model, route};
 use super::messages::stream::{Waited, next_within, timeout_error};
 use super::{AppState, JsonBody, fail, note_target, success_headers};
-use crate::api::openai::Usage;
 use crate::error::{ApiError, UpstreamError};
 use crate::providers::anthropic_native::NativeStream;
 use crate::providers::openai::stream_error;
@@ -26,6 +25,7 @@ use crate::providers::passthrough::Door;
 use crate::providers::sse::SseEvent;
 use crate::record::{Draft, TokenCounts};
 use crate::routing::failover;
+use switchyard_dialects::openai::Usage;
 
 pub async fn completions(
     State(state): State<Arc<AppState>>,

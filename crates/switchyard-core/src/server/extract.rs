@@ -184,7 +184,19 @@ fn missing_field(message: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::openai::ChatRequest;
+    use switchyard_dialects::messages::CreateMessage;
+    use switchyard_dialects::openai::ChatRequest;
+
+    /// Moved from the wire types' tests (`messages.rs`), which cannot see the server.
+    #[test]
+    fn message_content_errors_keep_their_path() {
+        let e = parse_json::<CreateMessage>(
+            br#"{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"a"},{"type":"image","source":{"type":"base64"}}]}]}"#,
+        )
+        .unwrap_err();
+        let param = e.inner().param.clone().unwrap_or_default();
+        assert!(param.starts_with("messages[0].content[1]"), "{param}");
+    }
 
     #[test]
     fn wrong_types_name_their_param() {

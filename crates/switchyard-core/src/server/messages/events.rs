@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 use super::translate::{
     earliest_stop, estimated_usage, message_id, stop_reason, token_counts, usage_json,
 };
-use crate::api::openai::{ChatChunk, ThinkingBlock, ToolCallDelta, Usage};
 use crate::record::TokenCounts;
+use switchyard_dialects::openai::{ChatChunk, ThinkingBlock, ToolCallDelta, Usage};
 
 /// An event as SSE: `event:` equal to its `type`, as the Anthropic SDKs dispatch on it.
 pub fn frame(event: &Value) -> Bytes {

@@ -27,14 +27,14 @@ use serde_json::{Map, Value, json};
 
 use super::auth::Caller;
 use super::{AppState, JsonBody, fail, json_response, note_target, parse_json, success_headers};
-use crate::api::messages::{CreateMessage, TokenCount};
-use crate::api::openai::{ChatChunk, ChatRequest, ChatResponse};
 use crate::config::ProviderKind;
 use crate::error::{ApiError, UpstreamError};
 use crate::providers::ChunkStream;
 use crate::providers::anthropic_native::{self as native, ClientHeaders, NativeStream};
 use crate::record::{Draft, TokenCounts};
 use crate::routing::{Route, Runtime, Target, failover};
+use switchyard_dialects::messages::{CreateMessage, TokenCount};
+use switchyard_dialects::openai::{ChatChunk, ChatRequest, ChatResponse};
 
 type RawBody = Box<serde_json::value::RawValue>;
 

@@ -11,12 +11,12 @@ use futures_util::{Stream, StreamExt as _};
 use serde_json::Value;
 
 use super::events::{EventTranslator, MessageFold, frame};
-use crate::api::openai::ChatChunk;
 use crate::error::{ApiError, UpstreamError};
 use crate::providers::ChunkStream;
 use crate::providers::anthropic_native::{NativeStream, event_type};
 use crate::providers::sse::SseEvent;
 use crate::record::Draft;
+use switchyard_dialects::openai::ChatChunk;
 
 /// Silences longer than this get a `ping` event.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);

@@ -5,16 +5,16 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::api::messages::{
+use crate::error::ApiError;
+use crate::record::TokenCounts;
+use switchyard_dialects::messages::{
     Block, CreateMessage, DocumentSource, ImageSource, Role, TextOr, ToolChoice as InChoice,
 };
-use crate::api::openai::{
+use switchyard_dialects::openai::{
     ChatMessage, ChatRequest, ChatResponse, Content, ContentPart, FunctionCall, FunctionDef,
     ImageUrl, NamedFunction, NamedToolChoice, Role as ChatRole, StreamOptions, Tool, ToolCall,
     ToolChoice, Usage,
 };
-use crate::error::ApiError;
-use crate::record::TokenCounts;
 
 /// What an image or a PDF is counted as by the estimate: about what Anthropic charges for an
 /// image of a megapixel, or a page or two.
@@ -209,7 +209,9 @@ pub fn to_chat_request(req: &CreateMessage) -> Result<ChatRequest, ApiError> {
         temperature: req.temperature,
         top_p: req.top_p,
         stop: (!stops.is_empty()).then(|| {
-            crate::api::openai::Stop::Many(stops.into_iter().take(UPSTREAM_STOPS).collect())
+            switchyard_dialects::openai::Stop::Many(
+                stops.into_iter().take(UPSTREAM_STOPS).collect(),
+            )
         }),
         n: None,
         user: req
@@ -757,7 +759,7 @@ pub fn estimate_input_tokens(req: &CreateMessage) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::openai::{Choice, PromptTokensDetails, ResponseMessage};
+    use switchyard_dialects::openai::{Choice, PromptTokensDetails, ResponseMessage};
 
     fn request(json: Value) -> CreateMessage {
         serde_json::from_value(json).unwrap()

@@ -9,8 +9,8 @@ use super::translate::{
     Echo, ToolKinds, call_item, ending, estimated_usage, message_item, new_id, reasoning_item,
     usage_json,
 };
-use crate::api::openai::{ChatChunk, ToolCallDelta, Usage};
 use crate::error::ApiError;
+use switchyard_dialects::openai::{ChatChunk, ToolCallDelta, Usage};
 
 #[derive(Debug)]
 enum Open {
@@ -359,7 +359,7 @@ impl EventTranslator {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::responses::CreateResponse;
+    use switchyard_dialects::responses::CreateResponse;
 
     fn chunk(json: Value) -> ChatChunk {
         serde_json::from_value(json).unwrap()

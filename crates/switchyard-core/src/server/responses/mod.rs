@@ -23,14 +23,14 @@ use serde_json::{Map, Value, json};
 use super::auth::Caller;
 use super::messages::translated_for;
 use super::{AppState, JsonBody, fail, json_response, note_target, parse_json, success_headers};
-use crate::api::openai::{ChatChunk, ChatRequest, ChatResponse};
-use crate::api::responses::CreateResponse;
 use crate::error::{ApiError, UpstreamError};
 use crate::providers::ChunkStream;
 use crate::providers::anthropic_native::NativeStream;
 use crate::record::{Draft, TokenCounts};
 use crate::routing::{Runtime, Target, failover};
 use crate::store::{Store, StoredResponse};
+use switchyard_dialects::openai::{ChatChunk, ChatRequest, ChatResponse};
+use switchyard_dialects::responses::CreateResponse;
 use translate::{Echo, ToolKinds};
 
 type RawBody = Box<serde_json::value::RawValue>;

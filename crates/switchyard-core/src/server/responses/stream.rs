@@ -13,7 +13,6 @@ use serde_json::{Value, json};
 
 use super::events::EventTranslator;
 use super::{Conversation, keep_in, token_counts};
-use crate::api::openai::ChatChunk;
 use crate::error::{ApiError, UpstreamError};
 use crate::providers::ChunkStream;
 use crate::providers::anthropic_native::{NativeStream, event_type};
@@ -22,6 +21,7 @@ use crate::record::Draft;
 use crate::server::messages::frame;
 use crate::server::messages::stream::{Boundary, Waited, next_within, timeout_error};
 use crate::store::Store;
+use switchyard_dialects::openai::ChatChunk;
 
 const KEEP_ALIVE: &[u8] = b": keep-alive\n\n";
 

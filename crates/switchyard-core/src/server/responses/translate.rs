@@ -7,15 +7,15 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value, json};
 
-use crate::api::openai::{
+use crate::error::ApiError;
+use crate::providers::chunks::fastrand_id;
+use crate::server::messages::{chat_message, text_part};
+use switchyard_dialects::openai::{
     ChatMessage, ChatRequest, ChatResponse, Content, ContentPart, FunctionCall, FunctionDef,
     ImageUrl, NamedFunction, NamedToolChoice, ResponseMessage, Role, StreamOptions, Tool, ToolCall,
     ToolChoice, Usage,
 };
-use crate::api::responses::{CreateResponse, Input};
-use crate::error::ApiError;
-use crate::providers::chunks::fastrand_id;
-use crate::server::messages::{chat_message, text_part};
+use switchyard_dialects::responses::{CreateResponse, Input};
 
 /// The function a `local_shell` tool becomes for a chat model.
 pub const LOCAL_SHELL: &str = "local_shell";
