@@ -100,7 +100,7 @@ impl Runtime {
         let enabled = |name: &str| config.provider(name).is_some_and(|p| p.enabled);
         let mut bare: HashMap<String, Vec<Target>> = HashMap::new();
         let mut cards = Vec::new();
-        let created = crate::providers::chunks::unix_now();
+        let created = switchyard_dialects::chunks::unix_now();
         for p in providers.iter().filter(|p| enabled(&p.name)) {
             let Some(pc) = config.provider(&p.name) else {
                 continue;
@@ -246,7 +246,7 @@ impl Runtime {
             Some(card) => card.clone(),
             None => {
                 let provider = self.config.provider(&target.provider.name)?;
-                let created = crate::providers::chunks::unix_now();
+                let created = switchyard_dialects::chunks::unix_now();
                 model_card(&target.label, provider, &target.model, None, created)
             }
         };

@@ -23,11 +23,12 @@ use tokio::sync::oneshot;
 
 use super::{AppState, json_response, note_target};
 use crate::config::mcp::DEFAULT_MAX_ITERATIONS;
+use crate::error::ToApiError as _;
 use crate::error::{ApiError, UpstreamError};
 use crate::mcp::ToolInfo;
-use crate::providers::chunks::{Assembler, ChunkFactory};
 use crate::record::{Draft, TokenCounts};
 use crate::routing::failover;
+use switchyard_dialects::chunks::{Assembler, ChunkFactory};
 use switchyard_dialects::openai::{
     ChatChunk, ChatMessage, ChatRequest, ChatResponse, Content, FunctionDef, Role, Tool, ToolCall,
     Usage,
@@ -166,7 +167,7 @@ impl Drop for Waiting<'_> {
 
 impl Approvals {
     fn wait(&self) -> Waiting<'_> {
-        let id = format!("apr_{}", crate::providers::chunks::fastrand_id());
+        let id = format!("apr_{}", switchyard_dialects::chunks::fastrand_id());
         let (tx, rx) = oneshot::channel();
         self.0
             .lock()
@@ -225,8 +226,8 @@ pub async fn run(
     let wants_usage = req.wants_usage_chunk();
     let requested = req.model.clone();
     let factory = ChunkFactory::new(
-        format!("chatcmpl-{}", crate::providers::chunks::fastrand_id()),
-        crate::providers::chunks::unix_now(),
+        format!("chatcmpl-{}", switchyard_dialects::chunks::fastrand_id()),
+        switchyard_dialects::chunks::unix_now(),
         requested.clone(),
     );
     let setup = prepare(state, req, &plan).await?;

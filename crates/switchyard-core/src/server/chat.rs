@@ -9,11 +9,12 @@ use axum::response::Response;
 use futures_util::StreamExt as _;
 
 use super::{AppState, fail, json_response, note_target, success_headers};
+use crate::error::ToApiError as _;
 use crate::error::{ApiError, UpstreamError};
 use crate::providers::ChunkStream;
-use crate::providers::chunks::{Assembler, ChunkFactory, is_meaningful};
 use crate::record::{Draft, TokenCounts};
 use crate::routing::failover;
+use switchyard_dialects::chunks::{Assembler, ChunkFactory, is_meaningful};
 use switchyard_dialects::openai::{ChatChunk, ChatRequest, Usage};
 
 /// Comment frames keep idle connections (and impatient proxies) alive during long silences.

@@ -18,14 +18,15 @@ use super::auth::Caller;
 use super::doors::{check, relay, required_model, route};
 use super::messages::stream::{Waited, next_within, timeout_error};
 use super::{AppState, JsonBody, fail, note_target, success_headers};
+use crate::error::ToApiError as _;
 use crate::error::{ApiError, UpstreamError};
 use crate::providers::anthropic_native::NativeStream;
 use crate::providers::openai::stream_error;
 use crate::providers::passthrough::Door;
-use crate::providers::sse::SseEvent;
 use crate::record::{Draft, TokenCounts};
 use crate::routing::failover;
 use switchyard_dialects::openai::Usage;
+use switchyard_dialects::sse::SseEvent;
 
 pub async fn completions(
     State(state): State<Arc<AppState>>,

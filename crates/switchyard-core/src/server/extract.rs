@@ -8,8 +8,21 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
 
+use switchyard_dialects::error::InvalidRequest;
+
 use crate::error::ApiError;
 use crate::record::Draft;
+
+/// A request a translation cannot express: a 400 `invalid_request_error` naming its `param`.
+impl From<InvalidRequest> for ApiError {
+    fn from(e: InvalidRequest) -> Self {
+        let error = Self::invalid_request(e.message);
+        match e.param {
+            Some(param) => error.with_param(param),
+            None => error,
+        }
+    }
+}
 
 /// A JSON request body of type `T`.
 #[derive(Debug)]

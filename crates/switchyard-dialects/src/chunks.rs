@@ -4,7 +4,7 @@
 //! an empty delta, usage in a final chunk with `choices: []`.
 
 use crate::error::UpstreamError;
-use switchyard_dialects::openai::{
+use crate::openai::{
     ChatChunk, ChunkChoice, Delta, FunctionDelta, ThinkingBlock, ToolCallDelta, Usage,
 };
 
@@ -375,10 +375,8 @@ impl Assembler {
     }
 
     /// The assembled answer in the non-streamed response shape.
-    pub fn finish(self) -> switchyard_dialects::openai::ChatResponse {
-        use switchyard_dialects::openai::{
-            ChatResponse, Choice, FunctionCall, ResponseMessage, ToolCall,
-        };
+    pub fn finish(self) -> crate::openai::ChatResponse {
+        use crate::openai::{ChatResponse, Choice, FunctionCall, ResponseMessage, ToolCall};
         let tool_calls: Vec<ToolCall> = self
             .tools
             .into_iter()

@@ -1,21 +1,25 @@
 //! Pure translation between OpenAI's Responses API (what `/v1/responses` clients send and
 //! expect) and the chat shapes every provider speaks: input items → chat messages, Responses
 //! tools → functions, a [`ChatResponse`] → output items and the Response object, usage both
-//! ways. No I/O.
+//! ways; chat chunks → Responses stream events are in [`events`]. Also how a native Responses
+//! upstream's error events read as an [`UpstreamError`]. No I/O.
 
 use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value, json};
 
-use crate::error::ApiError;
-use crate::providers::chunks::fastrand_id;
-use crate::server::messages::{chat_message, text_part};
-use switchyard_dialects::openai::{
+pub mod events;
+
+use crate::anthropic_to_chat::{chat_message, text_part};
+use crate::chunks::fastrand_id;
+use crate::error::{InvalidRequest, UpstreamError};
+use crate::openai::{
     ChatMessage, ChatRequest, ChatResponse, Content, ContentPart, FunctionCall, FunctionDef,
     ImageUrl, NamedFunction, NamedToolChoice, ResponseMessage, Role, StreamOptions, Tool, ToolCall,
     ToolChoice, Usage,
 };
-use switchyard_dialects::responses::{CreateResponse, Input};
+use crate::responses::{CreateResponse, Input};
+use crate::tokens::TokenCounts;
 
 /// The function a `local_shell` tool becomes for a chat model.
 pub const LOCAL_SHELL: &str = "local_shell";
@@ -39,9 +43,8 @@ const HOSTED_HISTORY: &[&str] = &[
     "tool_search_output",
 ];
 
-fn invalid(param: impl Into<String>, message: &str) -> ApiError {
-    let param = param.into();
-    ApiError::invalid_request(format!("{param}: {message}")).with_param(param)
+fn invalid(param: impl Into<String>, message: &str) -> InvalidRequest {
+    InvalidRequest::at(param, message)
 }
 
 /// A new id with an OpenAI-style prefix (`resp`, `msg`, `fc`…).
@@ -50,7 +53,7 @@ pub fn new_id(prefix: &str) -> String {
 }
 
 /// The checks OpenAI makes first; returns the model asked for.
-pub fn validate(req: &CreateResponse) -> Result<&str, ApiError> {
+pub fn validate(req: &CreateResponse) -> Result<&str, InvalidRequest> {
     let model = req.model.as_deref().map(str::trim).unwrap_or_default();
     if model.is_empty() {
         return Err(invalid(
@@ -117,7 +120,7 @@ pub fn to_chat_request(
     req: &CreateResponse,
     history: &[Value],
     items: &[Value],
-) -> Result<(ChatRequest, ToolKinds), ApiError> {
+) -> Result<(ChatRequest, ToolKinds), InvalidRequest> {
     let mut messages = Vec::new();
     if let Some(instructions) = &req.instructions {
         let text = match instructions {
@@ -199,7 +202,7 @@ fn content_text(content: &Value) -> String {
 }
 
 /// Content parts as chat content: plain text when there is only text.
-fn content(value: &Value, at: &str) -> Result<Option<Content>, ApiError> {
+fn content(value: &Value, at: &str) -> Result<Option<Content>, InvalidRequest> {
     let parts = match value {
         Value::Null => return Ok(None),
         Value::String(s) => return Ok(Some(Content::Text(s.clone()))),
@@ -276,7 +279,7 @@ fn content(value: &Value, at: &str) -> Result<Option<Content>, ApiError> {
     Ok(Some(Content::Parts(out)))
 }
 
-fn required_str<'a>(item: &'a Value, field: &str, at: &str) -> Result<&'a str, ApiError> {
+fn required_str<'a>(item: &'a Value, field: &str, at: &str) -> Result<&'a str, InvalidRequest> {
     item[field]
         .as_str()
         .filter(|s| !s.is_empty())
@@ -296,7 +299,11 @@ fn push_call(messages: &mut Vec<ChatMessage>, call: ToolCall) {
     messages.push(turn);
 }
 
-fn push_item(item: &Value, at: &str, messages: &mut Vec<ChatMessage>) -> Result<(), ApiError> {
+fn push_item(
+    item: &Value,
+    at: &str,
+    messages: &mut Vec<ChatMessage>,
+) -> Result<(), InvalidRequest> {
     if !item.is_object() {
         return Err(invalid(at, "each input item must be an object"));
     }
@@ -410,7 +417,7 @@ fn call(id: &str, name: &str, arguments: String) -> ToolCall {
 /// of the exec action; the members of a `namespace` become functions named
 /// `namespace__member`. Hosted tools (web search, file search, tool search…) run only at
 /// OpenAI, so they are left out.
-fn tools(list: &[Value]) -> Result<(Vec<Tool>, ToolKinds), ApiError> {
+fn tools(list: &[Value]) -> Result<(Vec<Tool>, ToolKinds), InvalidRequest> {
     let mut out = Vec::new();
     let mut kinds = ToolKinds::default();
     for (i, tool) in list.iter().enumerate() {
@@ -466,7 +473,7 @@ fn function_def(
     at: &str,
     name: &str,
     kinds: &mut ToolKinds,
-) -> Result<Option<FunctionDef>, ApiError> {
+) -> Result<Option<FunctionDef>, InvalidRequest> {
     let function = match tool["type"].as_str().unwrap_or("function") {
         "function" if tool["function"].is_object() => {
             serde_json::from_value::<FunctionDef>(tool["function"].clone())
@@ -558,7 +565,7 @@ fn tool_choice(choice: Option<&Value>) -> Option<ToolChoice> {
 }
 
 /// `text.format` as chat's `response_format`.
-fn response_format(text: Option<&Value>) -> Result<Option<Value>, ApiError> {
+fn response_format(text: Option<&Value>) -> Result<Option<Value>, InvalidRequest> {
     let Some(format) = text.map(|t| &t["format"]).filter(|f| f.is_object()) else {
         return Ok(None);
     };
@@ -780,7 +787,7 @@ impl Echo {
         fields.insert("user".into(), or(req.user.clone(), Value::Null));
         Self {
             id: new_id("resp"),
-            created_at: crate::providers::chunks::unix_now(),
+            created_at: crate::chunks::unix_now(),
             model: model.to_owned(),
             fields,
         }
@@ -843,6 +850,59 @@ pub fn to_response(
 /// How many characters a conversation holds, for estimates.
 pub fn chars(items: &[Value]) -> usize {
     items.iter().map(|i| i.to_string().len()).sum()
+}
+
+/// Token counts from a Responses `usage` object.
+pub fn token_counts(usage: &Value) -> Option<TokenCounts> {
+    Some(TokenCounts {
+        prompt: usage["input_tokens"].as_u64()?,
+        completion: usage["output_tokens"].as_u64().unwrap_or(0),
+        cached: usage["input_tokens_details"]["cached_tokens"]
+            .as_u64()
+            .unwrap_or(0),
+        reasoning: usage["output_tokens_details"]["reasoning_tokens"]
+            .as_u64()
+            .unwrap_or(0),
+    })
+}
+
+/// An `error` or `response.failed` event as an upstream error, with the status its code implies.
+pub fn stream_error(data: &str) -> UpstreamError {
+    let value: serde_json::Value = serde_json::from_str(data).unwrap_or_default();
+    let error = if value["response"]["error"].is_object() {
+        &value["response"]["error"]
+    } else if value["error"].is_object() {
+        &value["error"]
+    } else {
+        &value
+    };
+    let code = error["code"]
+        .as_str()
+        .or_else(|| error["type"].as_str())
+        .unwrap_or("server_error")
+        .to_owned();
+    let message = error["message"]
+        .as_str()
+        .map_or_else(|| data.chars().take(300).collect(), str::to_owned);
+    let status = match code.as_str() {
+        "context_length_exceeded" | "invalid_request_error" | "invalid_prompt" => 400,
+        "insufficient_quota" | "rate_limit_exceeded" => 429,
+        "server_is_overloaded" | "slow_down" => 503,
+        _ => 500,
+    };
+    UpstreamError::Status {
+        status,
+        kind: match status {
+            400 => "invalid_request_error",
+            429 => "rate_limit_error",
+            _ => "server_error",
+        }
+        .to_owned(),
+        code: Some(code),
+        param: None,
+        message,
+        retry_after: None,
+    }
 }
 
 #[cfg(test)]
@@ -989,10 +1049,10 @@ mod tests {
             json!({"model": "m", "input": [{"role": "user", "content": "hi"}, {"type": "function_call", "name": "f"}]}),
         );
         let err = to_chat_request(&req, &[], &input_items(&req)).unwrap_err();
-        assert_eq!(err.inner().param.as_deref(), Some("input[1].call_id"));
+        assert_eq!(err.param.as_deref(), Some("input[1].call_id"));
         let req = request(json!({"model": "m", "input": [{"type": "mystery"}]}));
         let err = to_chat_request(&req, &[], &input_items(&req)).unwrap_err();
-        assert_eq!(err.inner().param.as_deref(), Some("input[0].type"));
+        assert_eq!(err.param.as_deref(), Some("input[0].type"));
     }
 
     #[test]
