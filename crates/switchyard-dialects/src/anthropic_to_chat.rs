@@ -16,7 +16,7 @@ use crate::openai::{
     ImageUrl, NamedFunction, NamedToolChoice, Role as ChatRole, StreamOptions, Tool, ToolCall,
     ToolChoice, Usage,
 };
-use crate::tokens::TokenCounts;
+use crate::tokens::{TokenCounts, estimate_chars};
 
 /// What an image or a PDF is counted as by the estimate: about what Anthropic charges for an
 /// image of a megapixel, or a page or two.
@@ -582,7 +582,7 @@ pub fn usage_json(u: &Usage) -> Value {
 pub fn estimated_usage(input_tokens: u64, output_chars: u64) -> Value {
     json!({
         "input_tokens": input_tokens,
-        "output_tokens": output_chars.div_ceil(4),
+        "output_tokens": estimate_chars(output_chars),
         "cache_creation_input_tokens": 0,
         "cache_read_input_tokens": 0,
     })
@@ -751,7 +751,7 @@ pub fn estimate_input_tokens(req: &CreateMessage) -> u64 {
             + t.description.as_ref().map_or(0, String::len)
             + t.input_schema.as_ref().map_or(0, |s| s.to_string().len());
     }
-    (chars as u64).div_ceil(4) + attachments * TOKENS_PER_ATTACHMENT
+    estimate_chars(chars as u64) + attachments * TOKENS_PER_ATTACHMENT
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use crate::openai::{
     ToolChoice, Usage,
 };
 use crate::responses::{CreateResponse, Input};
-use crate::tokens::TokenCounts;
+use crate::tokens::{TokenCounts, estimate_chars};
 
 /// The function a `local_shell` tool becomes for a chat model.
 pub const LOCAL_SHELL: &str = "local_shell";
@@ -718,7 +718,7 @@ pub fn usage_json(u: &Usage) -> Value {
 
 /// The Responses usage of an upstream that reported none: about four characters a token.
 pub fn estimated_usage(input_chars: usize, output_chars: usize) -> Usage {
-    let tokens = |chars: usize| u64::try_from(chars.div_ceil(4)).unwrap_or(u64::MAX);
+    let tokens = |chars: usize| estimate_chars(u64::try_from(chars).unwrap_or(u64::MAX));
     Usage {
         prompt_tokens: tokens(input_chars),
         completion_tokens: tokens(output_chars),

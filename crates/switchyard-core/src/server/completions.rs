@@ -27,6 +27,7 @@ use crate::record::{Draft, TokenCounts};
 use crate::routing::failover;
 use switchyard_dialects::openai::Usage;
 use switchyard_dialects::sse::SseEvent;
+use switchyard_dialects::tokens::{estimate_chars, estimate_text};
 
 pub async fn completions(
     State(state): State<Arc<AppState>>,
@@ -286,7 +287,7 @@ impl CompletionLog {
             return;
         }
         let chars: usize = self.choices.iter().map(|c| c.text.len()).sum();
-        let completion = (chars as u64).div_ceil(4);
+        let completion = estimate_chars(chars as u64);
         let usage = json!({
             "prompt_tokens": self.prompt_estimate,
             "completion_tokens": completion,
@@ -346,7 +347,7 @@ fn frame(chunk: &Value, out: &mut Vec<u8>) {
 /// no usage.
 fn estimate_prompt_tokens(prompt: &Value) -> u64 {
     let count = |p: &Value| match p {
-        Value::String(s) => (s.len() as u64).div_ceil(4),
+        Value::String(s) => estimate_text(s),
         Value::Array(ids) => ids.len() as u64,
         _ => 1,
     };
