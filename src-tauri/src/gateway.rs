@@ -95,7 +95,7 @@ fn load(path: &Path) -> Result<Config, String> {
 
 /// Writes `listen` into the config file, keeping everything else as it was.
 async fn remember(path: &Path, listen: SocketAddr) -> Result<Config, String> {
-    let file = ConfigFile::new(PathBuf::from(path));
+    let file = ConfigFile::new(PathBuf::from(path), switchyard_core::providers::check);
     let mut fields = serde_json::Map::new();
     fields.insert("listen".into(), listen.to_string().into());
     let ((), config) = file

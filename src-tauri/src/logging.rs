@@ -20,7 +20,7 @@ pub fn init(dir: &Path) {
         EnvFilter::try_from_env("SWITCHYARD_LOG")
             .unwrap_or_else(|_| EnvFilter::new("info,rmcp=warn"))
     };
-    let file = switchyard_core::store::create_private_dir(dir)
+    let file = switchyard_core::files::create_dir(dir)
         .map_err(|e| e.to_string())
         .and_then(|()| {
             tracing_appender::rolling::Builder::new()

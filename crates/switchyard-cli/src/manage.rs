@@ -45,7 +45,7 @@ impl Target {
     }
 
     fn file(&self) -> ConfigFile {
-        ConfigFile::new(self.path())
+        ConfigFile::new(self.path(), switchyard_core::providers::check)
     }
 }
 

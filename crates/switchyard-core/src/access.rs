@@ -2,114 +2,15 @@
 //! and model allow-lists. The keys themselves are shown once at creation and never stored; the
 //! config file holds their hashes. HTTP concerns (headers, Origin, CORS) live in `server::auth`.
 
-use std::fmt;
 use std::sync::Arc;
 
-use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 
+pub use crate::config::keys::{ClientKey, KeyHash, Role};
 use crate::secrets::Sensitive;
 
 /// Every client key starts with this, so leaked keys are easy to scan for.
 pub const KEY_PREFIX: &str = "sk-sy-";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Role {
-    /// Dashboards and `GET /v1/models`: reads, never spends tokens or changes anything.
-    ReadOnly,
-    /// The model API (`/v1`).
-    User,
-    /// Everything, the admin API included.
-    Admin,
-}
-
-impl Role {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "admin" => Some(Self::Admin),
-            "user" => Some(Self::User),
-            "read-only" | "readonly" | "read_only" => Some(Self::ReadOnly),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Admin => "admin",
-            Self::User => "user",
-            Self::ReadOnly => "read-only",
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A key's SHA-256. Keys are 256 random bits, so a fast hash is enough: nothing to brute-force.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct KeyHash(pub [u8; 32]);
-
-impl fmt::Debug for KeyHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_string())
-    }
-}
-
-impl fmt::Display for KeyHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("sha256:")?;
-        for b in self.0 {
-            write!(f, "{b:02x}")?;
-        }
-        Ok(())
-    }
-}
-
-impl KeyHash {
-    pub fn of(token: &str) -> Self {
-        Self(Sha256::digest(token.as_bytes()).into())
-    }
-
-    /// Reads `sha256:<64 hex digits>`.
-    pub fn parse(s: &str) -> Option<Self> {
-        let hex = s.strip_prefix("sha256:")?;
-        if hex.len() != 64 {
-            return None;
-        }
-        let mut out = [0u8; 32];
-        for (i, byte) in out.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(hex.get(i * 2..i * 2 + 2)?, 16).ok()?;
-        }
-        Some(Self(out))
-    }
-}
-
-/// A client key as configured.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClientKey {
-    pub name: String,
-    pub hash: KeyHash,
-    pub role: Role,
-    /// `None`: every model. Entries are exact ids, or `prefix*` patterns (`ollama/*`).
-    pub models: Option<Vec<String>>,
-    pub prefix: Option<String>,
-    pub created: Option<String>,
-}
-
-impl ClientKey {
-    pub fn allows_model(&self, model: &str) -> bool {
-        self.models.as_ref().is_none_or(|list| {
-            list.iter().any(|m| match m.strip_suffix('*') {
-                Some(prefix) => model.starts_with(prefix),
-                None => m == model,
-            })
-        })
-    }
-}
 
 /// A new key: `sk-sy-` and 43 base64url characters (256 random bits).
 pub fn generate_key() -> Result<Sensitive, String> {

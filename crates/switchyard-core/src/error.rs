@@ -11,6 +11,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 pub use switchyard_dialects::error::UpstreamError;
 
+/// Lists every target tried and how each ended: `alpha/gpt-4o-mini=503, beta/claude=ok`.
+pub const ATTEMPTS_HEADER: &str = "x-switchyard-attempts";
+
 /// One try against one target, as reported to clients (header and error body).
 #[derive(Debug, Clone, Serialize)]
 pub struct Attempt {
@@ -181,7 +184,7 @@ impl IntoResponse for ApiError {
             .into_response();
         let headers = response.headers_mut();
         if let Some(value) = attempts_header(&self.0.attempts) {
-            headers.insert(crate::server::ATTEMPTS_HEADER, value);
+            headers.insert(ATTEMPTS_HEADER, value);
         }
         if let Some(after) = self.0.retry_after {
             let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod config;
 pub mod discovery;
 pub mod error;
+pub mod files;
 pub mod mcp;
 pub mod metrics;
 pub mod onboarding;

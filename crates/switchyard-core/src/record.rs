@@ -70,15 +70,9 @@ impl Outcome {
     }
 }
 
-/// Price per million tokens, for the cost estimate.
-#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
-pub struct Price {
-    pub input: f64,
-    pub output: f64,
-    /// For cached prompt tokens; the input price when absent.
-    pub cached: Option<f64>,
-}
+pub use crate::config::models::Price;
 
+// `Price` is the config's; what a request cost is worked out here, beside the token counts.
 impl Price {
     pub fn cost(&self, t: &TokenCounts) -> f64 {
         let cached = t.cached.min(t.prompt);

@@ -11,6 +11,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use crate::config::Config;
+pub use crate::config::{SecretBackend, SecretRef};
+
 /// The keychain service every entry is filed under; the entry name is the account.
 const SERVICE: &str = "switchyard";
 
@@ -21,59 +24,7 @@ const PROBE_NAME: &str = ".switchyard-probe";
 const FALLBACK_HINT: &str = "set [secrets] backend = \"file\" to keep keys in a file only you can read \
      (default: secrets.toml in the data folder, mode 0600), or use env: references";
 
-/// Where a secret lives. The config file holds this, never the secret itself.
-#[derive(Clone, PartialEq, Eq)]
-pub enum SecretRef {
-    Env(String),
-    Keychain(String),
-}
-
-impl fmt::Debug for SecretRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
-
-impl fmt::Display for SecretRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Env(var) => write!(f, "env:{var}"),
-            Self::Keychain(name) => write!(f, "keychain:{name}"),
-        }
-    }
-}
-
-/// Letters, digits, '-', '_' and '.', at most 128 of them: names of env vars and keychain entries.
-fn valid_name(v: &str) -> bool {
-    !v.is_empty()
-        && v.len() <= 128
-        && v.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
-}
-
 impl SecretRef {
-    /// Parses `env:VAR` or `keychain:NAME`. Anything else is refused with a message that says why,
-    /// because a literal key in a config file is exactly what this type exists to prevent.
-    pub fn parse(s: &str) -> Result<Self, String> {
-        if let Some(var) = s.strip_prefix("env:") {
-            if valid_name(var) {
-                return Ok(Self::Env(var.to_owned()));
-            }
-            return Err(format!(
-                "{s:?}: an environment variable name is letters, digits and '_'"
-            ));
-        }
-        if let Some(name) = s.strip_prefix("keychain:") {
-            if valid_name(name) {
-                return Ok(Self::Keychain(name.to_owned()));
-            }
-            return Err(format!(
-                "{s:?}: a keychain entry name is letters, digits, '-', '_' and '.'"
-            ));
-        }
-        Err("must be a reference, \"env:VAR\" or \"keychain:NAME\", never the key itself".into())
-    }
-
     /// Looks the secret up now, `keychain:` references in the OS keychain. Blocking: see
     /// [`SecretStore`].
     pub fn resolve(&self) -> Result<Sensitive, SecretError> {
@@ -121,15 +72,14 @@ pub enum SecretError {
     Invalid(String),
 }
 
-/// Where `keychain:NAME` references are kept.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SecretBackend {
-    /// The OS keychain: Secret Service (gnome-keyring, KWallet) on Linux and BSD, the login
-    /// Keychain on macOS, Credential Manager on Windows.
-    Keychain,
-    /// A TOML file of `name = "value"` lines that only its owner may read (mode 0600). For
-    /// machines without a keychain; chosen explicitly, never as a silent fallback.
-    File(PathBuf),
+impl Config {
+    /// The store `keychain:` references are read from.
+    pub fn secret_store(&self) -> SecretStore {
+        match &self.secrets {
+            SecretBackend::Keychain => SecretStore::keychain(),
+            SecretBackend::File(path) => SecretStore::file(path.clone()),
+        }
+    }
 }
 
 /// The store that `keychain:NAME` references resolve against.
@@ -257,7 +207,7 @@ impl SecretStore {
 }
 
 fn check_name(name: &str) -> Result<(), SecretError> {
-    if valid_name(name) {
+    if crate::config::valid_ref_name(name) {
         Ok(())
     } else {
         Err(SecretError::Invalid(format!(

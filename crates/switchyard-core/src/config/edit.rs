@@ -239,8 +239,13 @@ fn to_toml(value: &Value) -> Option<toml_edit::Value> {
 #[derive(Debug)]
 pub struct ConfigFile {
     path: PathBuf,
+    usable: ProviderCheck,
     lock: tokio::sync::Mutex<()>,
 }
+
+/// Whether the gateway can run a provider's settings (its CA file, its proxy): the providers
+/// layer knows, so whoever opens the file passes `providers::check` in.
+pub type ProviderCheck = fn(&super::ProviderConfig) -> Result<(), String>;
 
 /// What the file looked like when last read, to notice edits made by others.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -250,9 +255,10 @@ pub struct Stamp {
 }
 
 impl ConfigFile {
-    pub fn new(path: PathBuf) -> Self {
+    pub fn new(path: PathBuf, usable: ProviderCheck) -> Self {
         Self {
             path,
+            usable,
             lock: tokio::sync::Mutex::new(()),
         }
     }
@@ -302,7 +308,7 @@ impl ConfigFile {
             .iter()
             .enumerate()
             .filter_map(|(i, p)| {
-                crate::providers::check(p).err().map(|message| ConfigIssue {
+                (self.usable)(p).err().map(|message| ConfigIssue {
                     path: format!("providers[{i}]"),
                     message,
                 })
@@ -325,7 +331,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or_else(|| Path::new("."));
-    crate::store::create_private_dir(dir)?;
+    crate::files::create_dir(dir)?;
     let mut tmp = tempfile_in(dir)?;
     tmp.1.write_all(bytes)?;
     tmp.1.sync_all()?;
@@ -444,7 +450,7 @@ targets = ["alpha/m1"]
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("config.toml");
         std::fs::write(&path, FILE).unwrap();
-        let file = ConfigFile::new(path.clone());
+        let file = ConfigFile::new(path.clone(), |_| Ok(()));
         let err = file
             .edit(|doc| {
                 doc.update_entry("providers", "alpha", &obj(json!({"base_url": "ftp://x"})))

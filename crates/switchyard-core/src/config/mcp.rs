@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::SecretRef;
 use super::raw::{RawAssistant, RawMcp, RawMcpServer};
-use crate::secrets::SecretRef;
 
 /// How long one tool call may run unless the server's `call_timeout_ms` says otherwise.
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(120);

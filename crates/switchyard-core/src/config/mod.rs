@@ -3,8 +3,15 @@
 //! (`aliases[0].targets[1]: unknown provider "x"`). Secrets are references here, never values.
 
 pub mod edit;
+pub mod keys;
+mod log;
 pub mod mcp;
+pub mod models;
+mod providers;
 pub mod raw;
+mod routing;
+mod secret_ref;
+mod server;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -12,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use crate::catalog::{AuthStyle, ModelListStyle};
-use crate::secrets::SecretRef;
+pub use secret_ref::{SecretBackend, SecretRef, valid_ref_name};
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7137";
 pub const DEFAULT_AZURE_API_VERSION: &str = "2024-10-21";
@@ -31,8 +38,8 @@ pub struct Config {
     pub circuit: CircuitPolicy,
     pub limits: Limits,
     pub access: AccessConfig,
-    pub secrets: crate::secrets::SecretBackend,
-    pub keys: Vec<std::sync::Arc<crate::access::ClientKey>>,
+    pub secrets: SecretBackend,
+    pub keys: Vec<std::sync::Arc<keys::ClientKey>>,
     pub mcp_servers: Vec<mcp::McpServerConfig>,
     pub assistants: Vec<mcp::AssistantConfig>,
     /// `[mcp]`: the built-in MCP server.
@@ -51,16 +58,6 @@ pub struct AccessConfig {
 }
 
 impl Config {
-    /// The store `keychain:` references are read from.
-    pub fn secret_store(&self) -> crate::secrets::SecretStore {
-        match &self.secrets {
-            crate::secrets::SecretBackend::Keychain => crate::secrets::SecretStore::keychain(),
-            crate::secrets::SecretBackend::File(path) => {
-                crate::secrets::SecretStore::file(path.clone())
-            }
-        }
-    }
-
     /// Keys are required: asked for, or implied by a non-loopback bind.
     pub fn keys_required(&self) -> bool {
         self.access.require_key || !self.listen.ip().is_loopback()
@@ -121,25 +118,47 @@ pub struct ProviderConfig {
     pub proxy: ProxySetting,
     pub tls: TlsPolicy,
     /// Configured capabilities per model id.
-    pub capabilities: std::collections::BTreeMap<String, crate::capabilities::Declared>,
+    pub capabilities: std::collections::BTreeMap<String, models::Declared>,
     pub models: Vec<String>,
     pub enabled: bool,
     pub timeouts: Timeouts,
-    pub prices: std::collections::BTreeMap<String, crate::record::Price>,
+    pub prices: std::collections::BTreeMap<String, models::Price>,
+}
+
+/// How the log is written and kept.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogSettings {
+    pub capture_bodies: bool,
+    pub max_body_bytes: usize,
+    pub retention: Duration,
+    pub max_db_bytes: u64,
+    pub queue_capacity: usize,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self {
+            capture_bodies: true,
+            max_body_bytes: 1024 * 1024,
+            retention: Duration::from_secs(30 * 86_400),
+            max_db_bytes: 2 * 1024 * 1024 * 1024,
+            queue_capacity: 8192,
+        }
+    }
 }
 
 /// The request log: on by default, bodies captured, 30 days kept.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogConfig {
     pub enabled: bool,
-    pub settings: crate::store::LogSettings,
+    pub settings: LogSettings,
 }
 
 impl Default for LogConfig {
     fn default() -> Self {
         Self {
             enabled: true,
-            settings: crate::store::LogSettings::default(),
+            settings: LogSettings::default(),
         }
     }
 }
@@ -276,7 +295,7 @@ impl Default for Config {
             circuit: CircuitPolicy::default(),
             limits: Limits::default(),
             access: AccessConfig::default(),
-            secrets: crate::secrets::SecretBackend::Keychain,
+            secrets: SecretBackend::Keychain,
             keys: Vec::new(),
             mcp_servers: Vec::new(),
             assistants: Vec::new(),
@@ -346,7 +365,7 @@ impl Config {
             if config.data_dir.is_relative() {
                 config.data_dir = dir.join(&config.data_dir);
             }
-            if let crate::secrets::SecretBackend::File(file) = &mut config.secrets
+            if let SecretBackend::File(file) = &mut config.secrets
                 && file.is_relative()
             {
                 *file = dir.join(&*file);
@@ -402,573 +421,18 @@ fn validate(raw: raw::RawConfig) -> Result<Config, Vec<ConfigIssue>> {
     let mut issues = Vec::new();
     let mut push = |path: String, message: String| issues.push(ConfigIssue { path, message });
 
-    let listen = match raw
-        .listen
-        .as_deref()
-        .unwrap_or(DEFAULT_LISTEN)
-        .parse::<SocketAddr>()
-    {
-        Ok(addr) => addr,
-        Err(_) => {
-            push(
-                "listen".into(),
-                format!(
-                    "{:?} is not an address like \"127.0.0.1:7137\"",
-                    raw.listen.unwrap_or_default()
-                ),
-            );
-            SocketAddr::from(([127, 0, 0, 1], 7137))
-        }
-    };
-
+    let listen = server::listen(raw.listen, &mut push);
     let timeouts = timeouts_from(&raw.timeouts, Timeouts::default(), "timeouts", &mut push);
-
-    let mut providers: Vec<ProviderConfig> = Vec::with_capacity(raw.providers.len());
-    for (i, p) in raw.providers.into_iter().enumerate() {
-        let at = |field: &str| format!("providers[{i}].{field}");
-        if !valid_name(&p.name) {
-            push(at("name"), format!("{:?} must be {NAME_RULE}", p.name));
-        } else if providers.iter().any(|q| q.name == p.name) {
-            push(at("name"), format!("duplicate provider name {:?}", p.name));
-        }
-        let preset = match p.preset.as_deref() {
-            None => None,
-            Some(id) => {
-                let found = crate::catalog::preset(id);
-                if found.is_none() {
-                    let known: Vec<_> = crate::catalog::presets().iter().map(|p| p.id).collect();
-                    push(
-                        at("preset"),
-                        format!("unknown preset {id:?} (known: {})", known.join(", ")),
-                    );
-                }
-                found
-            }
-        };
-        let kind_name = p
-            .kind
-            .as_deref()
-            .or_else(|| preset.map(|pr| pr.kind.as_str()));
-        let (kind, azure) = match kind_name {
-            Some("openai") => (ProviderKind::OpenAi, false),
-            Some("anthropic") => (ProviderKind::Anthropic, false),
-            Some("azure") => (ProviderKind::OpenAi, true),
-            Some(other) => {
-                push(
-                    at("kind"),
-                    format!(
-                        "unknown kind {other:?} (expected \"openai\", \"anthropic\" or \"azure\")"
-                    ),
-                );
-                (ProviderKind::OpenAi, false)
-            }
-            None => {
-                push(
-                    at("kind"),
-                    "missing: give a kind (\"openai\", \"anthropic\", \"azure\") or a preset"
-                        .into(),
-                );
-                (ProviderKind::OpenAi, false)
-            }
-        };
-        let base_url = match (&p.base_url, preset) {
-            (Some(url), _) => url.trim_end_matches('/').to_owned(),
-            (None, Some(pr)) if !pr.needs_base_url => pr.base_url.to_owned(),
-            (None, Some(pr)) => {
-                push(
-                    at("base_url"),
-                    format!(
-                        "missing: the {} preset needs your own URL, like {}",
-                        pr.id, pr.base_url
-                    ),
-                );
-                String::new()
-            }
-            (None, None) => {
-                push(at("base_url"), "missing".into());
-                String::new()
-            }
-        };
-        let mut base_host = None;
-        if !base_url.is_empty() {
-            match reqwest::Url::parse(&base_url) {
-                Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
-                    base_host = url.host_str().map(str::to_owned);
-                }
-                _ => push(
-                    at("base_url"),
-                    format!("{base_url:?} is not an http(s) URL"),
-                ),
-            }
-        }
-        let auth = match p.auth.as_deref() {
-            Some("bearer") => AuthStyle::Bearer,
-            Some("x-api-key") => AuthStyle::XApiKey,
-            Some("api-key") => AuthStyle::ApiKeyHeader,
-            Some("none") => AuthStyle::None,
-            Some(other) => {
-                push(
-                    at("auth"),
-                    format!(
-                        "unknown auth {other:?} (expected \"bearer\", \"x-api-key\", \"api-key\" or \"none\")"
-                    ),
-                );
-                AuthStyle::Bearer
-            }
-            None => match (preset, kind, azure) {
-                (Some(pr), _, _) if pr.kind.as_str() == kind_name.unwrap_or_default() => pr.auth,
-                (_, _, true) => AuthStyle::ApiKeyHeader,
-                (_, ProviderKind::Anthropic, _) => AuthStyle::XApiKey,
-                _ => AuthStyle::Bearer,
-            },
-        };
-        let azure_api_version = if azure {
-            Some(
-                p.api_version
-                    .clone()
-                    .or_else(|| preset.and_then(|pr| pr.api_version.map(str::to_owned)))
-                    .unwrap_or_else(|| DEFAULT_AZURE_API_VERSION.to_owned()),
-            )
-        } else {
-            if p.api_version.is_some() {
-                push(
-                    at("api_version"),
-                    "only Azure providers take an api_version".into(),
-                );
-            }
-            None
-        };
-        let responses_api = match p.responses_api {
-            Some(true) if kind != ProviderKind::OpenAi || azure => {
-                push(
-                    at("responses_api"),
-                    "only OpenAI-kind providers (not Azure) can pass the Responses API through"
-                        .into(),
-                );
-                false
-            }
-            Some(on) => on,
-            None => preset.is_some_and(|pr| pr.id == "openai"),
-        };
-        let list_style = match (preset, kind, azure) {
-            (Some(pr), _, _) => pr.models,
-            (_, _, true) => ModelListStyle::None,
-            (_, ProviderKind::Anthropic, _) => ModelListStyle::Anthropic,
-            _ => ModelListStyle::OpenAi,
-        };
-        let proxy = match p.proxy.as_deref() {
-            None => ProxySetting::System,
-            Some("direct") => ProxySetting::Direct,
-            Some(url) => match reqwest::Url::parse(url) {
-                Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
-                    ProxySetting::Url(url.to_owned())
-                }
-                _ => {
-                    push(
-                        at("proxy"),
-                        format!("{url:?} is not a proxy URL (http://host:port) or \"direct\""),
-                    );
-                    ProxySetting::System
-                }
-            },
-        };
-        let tls = TlsPolicy {
-            ca_file: p.tls.ca_file.as_deref().map(expand_home),
-            accept_invalid_certs: match &p.tls.accept_invalid_certs_host {
-                None => false,
-                Some(host)
-                    if base_host
-                        .as_deref()
-                        .is_some_and(|h| h.eq_ignore_ascii_case(host)) =>
-                {
-                    true
-                }
-                Some(host) => {
-                    push(
-                        at("tls.accept_invalid_certs_host"),
-                        format!(
-                            "{host:?} is not this provider's host ({}); the exception applies to its own host only",
-                            base_host.as_deref().unwrap_or("none")
-                        ),
-                    );
-                    false
-                }
-            },
-        };
-        let mut capabilities = std::collections::BTreeMap::new();
-        for (model, raw) in &p.capabilities {
-            match crate::capabilities::Declared::from_raw(raw) {
-                Ok(declared) => {
-                    capabilities.insert(model.clone(), declared);
-                }
-                Err(msg) => push(format!("providers[{i}].capabilities.{model}"), msg),
-            }
-        }
-        let api_key = match p.api_key.as_deref().map(SecretRef::parse) {
-            None => None,
-            Some(Ok(r)) => Some(r),
-            Some(Err(msg)) => {
-                push(at("api_key"), msg);
-                None
-            }
-        };
-        for (j, m) in p.models.iter().enumerate() {
-            if m.trim().is_empty() {
-                push(
-                    format!("providers[{i}].models[{j}]"),
-                    "empty model id".into(),
-                );
-            } else if p.models[..j].contains(m) {
-                push(
-                    format!("providers[{i}].models[{j}]"),
-                    format!("duplicate model {m:?}"),
-                );
-            }
-        }
-        let provider_timeouts = timeouts_from(&p.timeouts, timeouts, &at("timeouts"), &mut push);
-        let mut prices = std::collections::BTreeMap::new();
-        for (model, price) in &p.prices {
-            let valid = |v: f64| v.is_finite() && v >= 0.0;
-            if !valid(price.input) || !valid(price.output) || !price.cached_input.is_none_or(valid)
-            {
-                push(
-                    format!("providers[{i}].prices.{model}"),
-                    "prices must be non-negative numbers".into(),
-                );
-            }
-            prices.insert(
-                model.clone(),
-                crate::record::Price {
-                    input: price.input,
-                    output: price.output,
-                    cached: price.cached_input,
-                },
-            );
-        }
-        providers.push(ProviderConfig {
-            name: p.name,
-            preset: preset.map(|pr| pr.id.to_owned()),
-            kind,
-            base_url,
-            api_key,
-            auth,
-            azure_api_version,
-            responses_api,
-            list_style,
-            proxy,
-            tls,
-            capabilities,
-            models: p.models,
-            enabled: p.enabled,
-            timeouts: provider_timeouts,
-            prices,
-        });
-    }
-
-    let mut aliases: Vec<AliasConfig> = Vec::with_capacity(raw.aliases.len());
-    for (i, a) in raw.aliases.into_iter().enumerate() {
-        if !valid_alias_name(&a.name) {
-            push(
-                format!("aliases[{i}].name"),
-                format!(
-                    "{:?} must be 1-128 characters of letters, digits, '-', '_', '.', ':' or '@', not starting with '.'",
-                    a.name
-                ),
-            );
-        } else if aliases.iter().any(|b| b.name == a.name) {
-            push(
-                format!("aliases[{i}].name"),
-                format!("duplicate alias name {:?}", a.name),
-            );
-        } else if providers.iter().any(|p| p.models.contains(&a.name)) {
-            push(
-                format!("aliases[{i}].name"),
-                format!(
-                    "{:?} is also a provider's model id; pick another alias name",
-                    a.name
-                ),
-            );
-        }
-        if a.targets.is_empty() {
-            push(
-                format!("aliases[{i}].targets"),
-                "an alias needs at least one target".into(),
-            );
-        }
-        let mut targets = Vec::with_capacity(a.targets.len());
-        for (j, t) in a.targets.iter().enumerate() {
-            let at = format!("aliases[{i}].targets[{j}]");
-            let Some((provider, model)) = t.split_once('/') else {
-                push(at, format!("{t:?} must be written \"provider/model\""));
-                continue;
-            };
-            match providers.iter().find(|p| p.name == provider) {
-                None => push(at, format!("unknown provider {provider:?}")),
-                Some(p) if !p.models.is_empty() && !p.models.iter().any(|m| m == model) => push(
-                    at,
-                    format!("provider {provider:?} does not list model {model:?}"),
-                ),
-                Some(_) => targets.push(TargetRef {
-                    provider: provider.to_owned(),
-                    model: model.to_owned(),
-                }),
-            }
-        }
-        aliases.push(AliasConfig {
-            name: a.name,
-            targets,
-        });
-    }
-
-    let defaults = RetryPolicy::default();
-    let retry = RetryPolicy {
-        rounds: raw.retry.rounds.unwrap_or(defaults.rounds),
-        backoff: ms_or(raw.retry.backoff_ms, defaults.backoff),
-        max_backoff: ms_or(raw.retry.max_backoff_ms, defaults.max_backoff),
-        max_retry_after: ms_or(raw.retry.max_retry_after_ms, defaults.max_retry_after),
-    };
-    if retry.rounds == 0 || retry.rounds > 10 {
-        push("retry.rounds".into(), "must be between 1 and 10".into());
-    }
-
-    let defaults = CircuitPolicy::default();
-    let circuit = CircuitPolicy {
-        enabled: raw.circuit_breaker.enabled.unwrap_or(defaults.enabled),
-        window: ms_or(raw.circuit_breaker.window_ms, defaults.window),
-        min_requests: raw
-            .circuit_breaker
-            .min_requests
-            .unwrap_or(defaults.min_requests),
-        failure_rate: raw
-            .circuit_breaker
-            .failure_rate
-            .unwrap_or(defaults.failure_rate),
-        cooldown: ms_or(raw.circuit_breaker.cooldown_ms, defaults.cooldown),
-    };
-    if !(circuit.failure_rate > 0.0 && circuit.failure_rate <= 1.0) {
-        push(
-            "circuit_breaker.failure_rate".into(),
-            "must be in (0, 1]".into(),
-        );
-    }
-    if circuit.min_requests == 0 {
-        push(
-            "circuit_breaker.min_requests".into(),
-            "must be at least 1".into(),
-        );
-    }
-
-    let defaults = Limits::default();
-    let limits = Limits {
-        max_body_bytes: raw
-            .limits
-            .max_body_bytes
-            .map_or(defaults.max_body_bytes, |b| {
-                usize::try_from(b).unwrap_or(usize::MAX)
-            }),
-        max_upload_bytes: raw
-            .limits
-            .max_upload_bytes
-            .map_or(defaults.max_upload_bytes, |b| {
-                usize::try_from(b).unwrap_or(usize::MAX)
-            }),
-        shutdown_grace: ms_or(raw.limits.shutdown_grace_ms, defaults.shutdown_grace),
-        max_connections: size_or(raw.limits.max_connections, defaults.max_connections),
-        max_uri_bytes: size_or(raw.limits.max_uri_bytes, defaults.max_uri_bytes),
-        max_header_bytes: size_or(raw.limits.max_header_bytes, defaults.max_header_bytes),
-        header_read_timeout: ms_or(
-            raw.limits.header_read_timeout_ms,
-            defaults.header_read_timeout,
-        ),
-        body_idle_timeout: ms_or(raw.limits.body_idle_timeout_ms, defaults.body_idle_timeout),
-        keep_alive_timeout: ms_or(
-            raw.limits.keep_alive_timeout_ms,
-            defaults.keep_alive_timeout,
-        ),
-    };
-    for (field, value, least) in [
-        ("max_connections", limits.max_connections, 1),
-        ("max_uri_bytes", limits.max_uri_bytes, 256),
-        ("max_header_bytes", limits.max_header_bytes, 1024),
-    ] {
-        if value < least {
-            push(
-                format!("limits.{field}"),
-                format!("must be at least {least}"),
-            );
-        }
-    }
-    for (field, value) in [
-        ("header_read_timeout_ms", limits.header_read_timeout),
-        ("body_idle_timeout_ms", limits.body_idle_timeout),
-        ("keep_alive_timeout_ms", limits.keep_alive_timeout),
-    ] {
-        if value.is_zero() {
-            push(format!("limits.{field}"), "must be greater than 0".into());
-        }
-    }
-    if limits.max_upload_bytes < 1024 {
-        push(
-            "limits.max_upload_bytes".into(),
-            "must be at least 1024".into(),
-        );
-    }
-    if limits.max_body_bytes < 1024 {
-        push(
-            "limits.max_body_bytes".into(),
-            "must be at least 1024".into(),
-        );
-    }
-
-    let log_defaults = crate::store::LogSettings::default();
-    let log = LogConfig {
-        enabled: raw.log.enabled.unwrap_or(true),
-        settings: crate::store::LogSettings {
-            capture_bodies: raw
-                .log
-                .capture_bodies
-                .unwrap_or(log_defaults.capture_bodies),
-            max_body_bytes: raw
-                .log
-                .max_body_bytes
-                .map_or(log_defaults.max_body_bytes, |b| {
-                    usize::try_from(b).unwrap_or(usize::MAX)
-                }),
-            retention: raw.log.retention_days.map_or(log_defaults.retention, |d| {
-                Duration::from_secs(u64::from(d) * 86_400)
-            }),
-            max_db_bytes: raw.log.max_db_mb.map_or(log_defaults.max_db_bytes, |mb| {
-                mb.saturating_mul(1024 * 1024)
-            }),
-            queue_capacity: raw
-                .log
-                .queue_capacity
-                .map_or(log_defaults.queue_capacity, |c| {
-                    usize::try_from(c).unwrap_or(usize::MAX)
-                }),
-        },
-    };
-    if raw.log.retention_days == Some(0) {
-        push("log.retention_days".into(), "must be at least 1".into());
-    }
-    if raw.log.queue_capacity == Some(0) {
-        push("log.queue_capacity".into(), "must be at least 1".into());
-    }
+    let providers = providers::providers(raw.providers, timeouts, &mut push);
+    let aliases = routing::aliases(raw.aliases, &providers, &mut push);
+    let retry = routing::retry(&raw.retry, &mut push);
+    let circuit = routing::circuit(&raw.circuit_breaker, &mut push);
+    let limits = server::limits(&raw.limits, &mut push);
+    let log = log::log(&raw.log, &mut push);
     let data_dir = raw.data_dir.as_deref().map_or_else(data_dir, expand_home);
-
-    let access = AccessConfig {
-        require_key: raw.access.require_key.unwrap_or(false),
-        cors_origins: raw
-            .access
-            .cors_origins
-            .iter()
-            .map(|o| o.trim_end_matches('/').to_owned())
-            .collect(),
-        allowed_hosts: raw
-            .access
-            .allowed_hosts
-            .iter()
-            .map(|h| h.to_ascii_lowercase())
-            .collect(),
-    };
-    for (i, origin) in access.cors_origins.iter().enumerate() {
-        let ok = reqwest::Url::parse(origin).is_ok_and(|u| {
-            matches!(u.scheme(), "http" | "https")
-                && u.host().is_some()
-                && u.path() == "/"
-                && u.query().is_none()
-        }) && origin != "null";
-        if !ok || origin.contains('*') {
-            push(
-                format!("access.cors_origins[{i}]"),
-                format!(
-                    "{origin:?} must be an exact origin like \"https://app.example\" or \"http://localhost:3000\" (no wildcards, no path)"
-                ),
-            );
-        }
-    }
-    for (i, host) in access.allowed_hosts.iter().enumerate() {
-        if host.is_empty() || host.contains(['/', ' ', '*']) {
-            push(
-                format!("access.allowed_hosts[{i}]"),
-                format!("{host:?} must be a host name or IP address"),
-            );
-        }
-    }
-
-    let secrets = match raw.secrets.backend.as_deref() {
-        None | Some("keychain") => {
-            if raw.secrets.file.is_some() {
-                push(
-                    "secrets.file".into(),
-                    "only used with backend = \"file\"".into(),
-                );
-            }
-            crate::secrets::SecretBackend::Keychain
-        }
-        Some("file") => crate::secrets::SecretBackend::File(
-            raw.secrets
-                .file
-                .as_deref()
-                .map_or_else(|| data_dir.join("secrets.toml"), expand_home),
-        ),
-        Some(other) => {
-            push(
-                "secrets.backend".into(),
-                format!("unknown backend {other:?} (expected \"keychain\" or \"file\")"),
-            );
-            crate::secrets::SecretBackend::Keychain
-        }
-    };
-
-    let mut keys: Vec<std::sync::Arc<crate::access::ClientKey>> =
-        Vec::with_capacity(raw.keys.len());
-    for (i, k) in raw.keys.into_iter().enumerate() {
-        let at = |field: &str| format!("keys[{i}].{field}");
-        if !valid_name(&k.name) {
-            push(at("name"), format!("{:?} must be {NAME_RULE}", k.name));
-        } else if keys.iter().any(|o| o.name == k.name) {
-            push(at("name"), format!("duplicate key name {:?}", k.name));
-        }
-        let Some(hash) = crate::access::KeyHash::parse(&k.hash) else {
-            push(
-                at("hash"),
-                "must be \"sha256:\" and 64 hex digits (create keys with `switchyard keys create`)"
-                    .into(),
-            );
-            continue;
-        };
-        let role = match k.role.as_deref() {
-            None => crate::access::Role::User,
-            Some(r) => crate::access::Role::parse(r).unwrap_or_else(|| {
-                push(
-                    at("role"),
-                    format!("unknown role {r:?} (expected \"admin\", \"user\" or \"read-only\")"),
-                );
-                crate::access::Role::User
-            }),
-        };
-        if keys.iter().any(|o| o.hash == hash) {
-            push(at("hash"), "the same key is listed twice".into());
-        }
-        keys.push(std::sync::Arc::new(crate::access::ClientKey {
-            name: k.name,
-            hash,
-            role,
-            models: k.models,
-            prefix: k.prefix,
-            created: k.created,
-        }));
-    }
-    if !listen.ip().is_loopback() && !keys.iter().any(|k| k.role >= crate::access::Role::User) {
-        push(
-            "listen".into(),
-            format!(
-                "{listen} is reachable from other machines: create a client key first (`switchyard keys create NAME`), every request will need one"
-            ),
-        );
-    }
-
+    let access = server::access(&raw.access, &mut push);
+    let secrets = secret_ref::backend(&raw.secrets, &data_dir, &mut push);
+    let keys = keys::keys(raw.keys, listen, &mut push);
     let mcp_servers = mcp::validate_servers(raw.mcp_servers, &mut push);
     let alias_taken = |name: &str| aliases.iter().any(|a| a.name == name);
     let assistants =

@@ -268,7 +268,7 @@ capabilities = { "m" = { input = ["smell"] } }
 
 #[test]
 fn keys_access_and_binds_are_checked() {
-    let hash = crate::access::KeyHash::of("sk-sy-x").to_string();
+    let hash = crate::config::keys::KeyHash::of("sk-sy-x").to_string();
     let found = issues(&format!(
         r#"
 listen = "0.0.0.0:7137"
@@ -310,7 +310,7 @@ role = "god"
         c.keys_required(),
         "beyond loopback every request needs a key"
     );
-    assert_eq!(c.keys[0].role, crate::access::Role::User);
+    assert_eq!(c.keys[0].role, crate::config::keys::Role::User);
 }
 
 #[test]
@@ -318,11 +318,11 @@ fn the_secrets_file_backend_is_chosen_explicitly() {
     let c = Config::from_toml("data_dir = \"/srv/sy\"\n[secrets]\nbackend = \"file\"\n").unwrap();
     assert_eq!(
         c.secrets,
-        crate::secrets::SecretBackend::File(PathBuf::from("/srv/sy/secrets.toml"))
+        super::SecretBackend::File(PathBuf::from("/srv/sy/secrets.toml"))
     );
     assert_eq!(
         Config::from_toml("").unwrap().secrets,
-        crate::secrets::SecretBackend::Keychain
+        super::SecretBackend::Keychain
     );
     assert!(issues("[secrets]\nbackend = \"memory\"\n")[0].starts_with("secrets.backend"));
 }

@@ -55,8 +55,7 @@ use crate::routing::{Breakers, Runtime, Target};
 use crate::secrets::SecretStore;
 use crate::store::{Store, WriterHandle};
 
-/// Lists every target tried and how each ended: `alpha/gpt-4o-mini=503, beta/claude=ok`.
-pub const ATTEMPTS_HEADER: &str = "x-switchyard-attempts";
+pub use crate::error::ATTEMPTS_HEADER;
 /// The `provider/model` that answered.
 pub const TARGET_HEADER: &str = "x-switchyard-target";
 
@@ -433,7 +432,7 @@ impl Gateway {
         } else {
             (None, Recorder::disabled(), None)
         };
-        let file = config_file.map(|p| Arc::new(ConfigFile::new(p)));
+        let file = config_file.map(|p| Arc::new(ConfigFile::new(p, crate::providers::check)));
         // What the file looked like when it was loaded: any later edit is applied.
         let loaded = file.as_ref().and_then(|f| f.stamp());
         // Reading provider keys may block on D-Bus.

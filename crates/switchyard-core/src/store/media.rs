@@ -40,8 +40,8 @@ pub fn extract_images(
             files.len(),
             if ext.is_empty() { "bin" } else { &ext }
         );
-        if super::private::dir(dir)
-            .and_then(|()| super::private::write(&dir.join(&name), &bytes))
+        if crate::files::dir(dir)
+            .and_then(|()| crate::files::write(&dir.join(&name), &bytes))
             .is_ok()
         {
             *s = format!("media:{name}");

@@ -3,7 +3,7 @@
 //! a Postgres one can be added as another [`Backend`] variant without touching callers.
 
 mod media;
-mod private;
+use crate::files as private;
 mod responses;
 mod sessions;
 mod sqlite;
@@ -15,7 +15,6 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-pub use private::create_dir as create_private_dir;
 pub use writer::WriterHandle;
 
 use crate::record::{LogCounters, Recorder};
@@ -34,27 +33,7 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
-/// How the log is written and kept.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LogSettings {
-    pub capture_bodies: bool,
-    pub max_body_bytes: usize,
-    pub retention: Duration,
-    pub max_db_bytes: u64,
-    pub queue_capacity: usize,
-}
-
-impl Default for LogSettings {
-    fn default() -> Self {
-        Self {
-            capture_bodies: true,
-            max_body_bytes: 1024 * 1024,
-            retention: Duration::from_secs(30 * 86_400),
-            max_db_bytes: 2 * 1024 * 1024 * 1024,
-            queue_capacity: 8192,
-        }
-    }
-}
+pub use crate::config::LogSettings;
 
 #[derive(Debug, Clone)]
 enum Backend {

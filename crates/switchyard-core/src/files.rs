@@ -1,5 +1,6 @@
-//! The data folder holds every prompt and answer the gateway logged: only its owner may read
-//! it. Folders are made 0700 and files 0600 whatever the umask, and ones found looser (made by
+//! Private files and folders, for everything written into the data folder (the config file,
+//! the request log, media, the desktop app's logs). The data folder holds every prompt and
+//! answer the gateway logged: only its owner may read it. Folders are made 0700 and files 0600 whatever the umask, and ones found looser (made by
 //! an older version, or by hand) are tightened at start, saying so in the log. No-ops off Unix,
 //! where the user's profile folder already keeps other users out.
 
