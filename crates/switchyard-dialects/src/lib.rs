@@ -40,3 +40,36 @@ pub mod anthropic;
 pub mod messages;
 pub mod openai;
 pub mod responses;
+
+#[cfg(test)]
+mod tests {
+    /// The crate stays free of I/O and HTTP: its dependencies are this list and nothing else.
+    /// A new one needs a reason to be here (and no runtime, HTTP, database or MCP crate has one).
+    #[test]
+    fn depends_on_pure_crates_only() {
+        const ALLOWED: &[&str] = &[
+            "bytes",
+            "fastrand",
+            "serde",
+            "serde_json",
+            "thiserror",
+            "tracing",
+        ];
+        let manifest = include_str!("../Cargo.toml");
+        let mut in_dependencies = false;
+        for line in manifest.lines().map(str::trim) {
+            if line.starts_with('[') {
+                in_dependencies = line.ends_with("dependencies]");
+                continue;
+            }
+            if !in_dependencies || line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let name = line.split(['.', '=', ' ']).next().unwrap_or_default();
+            assert!(
+                ALLOWED.contains(&name),
+                "switchyard-dialects depends on `{name}`, which is not on its list of pure crates"
+            );
+        }
+    }
+}
