@@ -9,6 +9,7 @@ use std::time::Duration;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+pub use switchyard_dialects::error::UpstreamError;
 
 /// Lists every target tried and how each ended: `alpha/gpt-4o-mini=503, beta/claude=ok`.
 pub const ATTEMPTS_HEADER: &str = "x-switchyard-attempts";
@@ -197,93 +198,13 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// What went wrong talking to an upstream, classified for failover.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum UpstreamError {
-    /// Could not connect (refused, DNS, TLS). Nothing reached the upstream.
-    #[error("cannot connect: {0}")]
-    Connect(String),
-    /// The connection broke before a complete answer (reset, EOF, truncated stream).
-    #[error("connection lost: {0}")]
-    Io(String),
-    #[error("no answer within {0:?}")]
-    Timeout(Duration),
-    /// The upstream answered with an error status (or an error event inside a stream).
-    #[error("{status} {message}")]
-    Status {
-        status: u16,
-        kind: String,
-        code: Option<String>,
-        param: Option<String>,
-        message: String,
-        retry_after: Option<Duration>,
-    },
-    /// The upstream answered something we cannot read.
-    #[error("unreadable answer: {0}")]
-    Protocol(String),
-    /// The request cannot be expressed for this upstream (a client error, never retried).
-    #[error("{message}")]
-    Unsupported {
-        message: String,
-        param: Option<String>,
-    },
-    /// This provider is misconfigured (for example its key's environment variable is unset).
-    #[error("{0}")]
-    Config(String),
+/// How an upstream's error looks to the client when it is the final one.
+pub trait ToApiError {
+    fn to_api_error(&self, target: &str) -> ApiError;
 }
 
-impl UpstreamError {
-    /// Worth trying again, on this target later or on the next one now.
-    pub fn retryable(&self) -> bool {
-        match self {
-            Self::Connect(_)
-            | Self::Io(_)
-            | Self::Timeout(_)
-            | Self::Protocol(_)
-            | Self::Config(_) => true,
-            Self::Status { status, .. } => matches!(*status, 408 | 409 | 429) || *status >= 500,
-            Self::Unsupported { .. } => false,
-        }
-    }
-
-    /// Whether this outcome says the upstream is unhealthy (feeds its circuit breaker).
-    pub fn counts_against_upstream(&self) -> bool {
-        match self {
-            Self::Config(_) | Self::Unsupported { .. } => false,
-            Self::Status { status, .. } => *status >= 500 || *status == 429,
-            _ => true,
-        }
-    }
-
-    pub fn retry_after(&self) -> Option<Duration> {
-        match self {
-            Self::Status { retry_after, .. } => *retry_after,
-            _ => None,
-        }
-    }
-
-    /// A short machine-readable reason for the attempt trail.
-    pub fn outcome(&self) -> String {
-        match self {
-            Self::Connect(_) => "connect_error".into(),
-            Self::Io(_) => "connection_lost".into(),
-            Self::Timeout(_) => "timeout".into(),
-            Self::Status { status, .. } => status.to_string(),
-            Self::Protocol(_) => "bad_response".into(),
-            Self::Unsupported { .. } => "unsupported".into(),
-            Self::Config(_) => "misconfigured".into(),
-        }
-    }
-
-    pub fn status_code(&self) -> Option<u16> {
-        match self {
-            Self::Status { status, .. } => Some(*status),
-            _ => None,
-        }
-    }
-
-    /// How this error looks to the client when it is the final one.
-    pub fn to_api_error(&self, target: &str) -> ApiError {
+impl ToApiError for UpstreamError {
+    fn to_api_error(&self, target: &str) -> ApiError {
         match self {
             Self::Status {
                 status,

@@ -1,9 +1,9 @@
-//! Switchyard's gateway core: configuration, wire types, the HTTP server, upstream providers and
-//! routing. It knows nothing of Tauri or of command lines; the CLI and the desktop shell embed it
-//! through [`server::Gateway`].
+//! Switchyard's gateway core: configuration, the HTTP server, upstream providers and routing.
+//! The wire types and the translations between dialects are in `switchyard_dialects`. It knows
+//! nothing of Tauri or of command lines; the CLI and the desktop shell embed it through
+//! [`server::Gateway`].
 
 pub mod access;
-pub mod api;
 pub mod capabilities;
 pub mod catalog;
 pub mod config;

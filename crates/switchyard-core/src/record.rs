@@ -12,8 +12,8 @@ use bytes::Bytes;
 use serde::Serialize;
 use tokio::sync::mpsc;
 
-use crate::api::openai::Usage;
 use crate::error::Attempt;
+pub use switchyard_dialects::tokens::TokenCounts;
 
 /// One finished request, as stored.
 #[derive(Debug, Clone, Serialize)]
@@ -66,33 +66,6 @@ impl Outcome {
             Self::Ok => "ok",
             Self::Error => "error",
             Self::ClientClosed => "client_closed",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct TokenCounts {
-    pub prompt: u64,
-    pub completion: u64,
-    pub cached: u64,
-    pub reasoning: u64,
-}
-
-impl From<&Usage> for TokenCounts {
-    fn from(u: &Usage) -> Self {
-        Self {
-            prompt: u.prompt_tokens,
-            completion: u.completion_tokens,
-            cached: u
-                .prompt_tokens_details
-                .as_ref()
-                .and_then(|d| d.cached_tokens)
-                .unwrap_or(0),
-            reasoning: u
-                .completion_tokens_details
-                .as_ref()
-                .and_then(|d| d.reasoning_tokens)
-                .unwrap_or(0),
         }
     }
 }

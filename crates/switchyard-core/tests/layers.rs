@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 /// Lowest first.
 const LAYERS: &[(&str, &[&str])] = &[
-    ("wire types, errors and files", &["api", "error", "files"]),
+    ("errors and files", &["error", "files"]),
     ("config", &["config", "catalog"]),
     (
         "providers, store, mcp, secrets",

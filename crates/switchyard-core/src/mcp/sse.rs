@@ -8,7 +8,7 @@ use rmcp::model::{ClientJsonRpcMessage, ServerJsonRpcMessage};
 use rmcp::transport::Transport;
 use tokio::sync::mpsc;
 
-use crate::providers::sse::SseDecoder;
+use switchyard_dialects::sse::SseDecoder;
 
 /// One event may be large (a tool result with an image), but not unbounded.
 const MAX_EVENT: usize = 16 * 1024 * 1024;
@@ -60,7 +60,7 @@ impl SseTransport {
         let endpoint = loop {
             if let Some(pos) = events
                 .iter()
-                .position(|e: &crate::providers::sse::SseEvent| e.event == "endpoint")
+                .position(|e: &switchyard_dialects::sse::SseEvent| e.event == "endpoint")
             {
                 let ev = events.remove(pos);
                 pending.extend(events.drain(..));
@@ -83,7 +83,7 @@ impl SseTransport {
         }
         let (tx, incoming) = mpsc::channel(64);
         let reader = tokio::spawn(async move {
-            let mut events: Vec<crate::providers::sse::SseEvent> = pending.into_iter().collect();
+            let mut events: Vec<switchyard_dialects::sse::SseEvent> = pending.into_iter().collect();
             loop {
                 for ev in events.drain(..) {
                     if ev.event != "message" && !ev.event.is_empty() {

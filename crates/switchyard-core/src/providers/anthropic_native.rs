@@ -10,10 +10,11 @@ use bytes::Bytes;
 use futures_util::{Stream, StreamExt as _};
 use reqwest::header::{HeaderMap, HeaderValue};
 
-use super::sse::{SseDecoder, SseEvent};
 use super::{MAX_UPSTREAM_EVENT, Provider, from_reqwest, read_body};
 use crate::config::ProviderKind;
 use crate::error::UpstreamError;
+use switchyard_dialects::chat_to_anthropic::stream_error;
+use switchyard_dialects::sse::{SseDecoder, SseEvent, event_type};
 
 /// The client headers that travel to an Anthropic upstream unchanged.
 #[derive(Debug, Clone, Default)]
@@ -173,49 +174,10 @@ pub(crate) async fn peek(
     }
 }
 
-/// The event's name, or the `type` of its data when the upstream sent no `event:` line.
-pub fn event_type(event: &SseEvent) -> String {
-    if !event.event.is_empty() {
-        return event.event.clone();
-    }
-    serde_json::from_str::<serde_json::Value>(&event.data)
-        .ok()
-        .and_then(|v| v["type"].as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
-/// An `event: error` payload as an upstream error with the status Anthropic uses for its type.
-pub fn stream_error(data: &str) -> UpstreamError {
-    let body: Option<crate::api::anthropic::ErrorBody> = serde_json::from_str(data).ok();
-    let (kind, message) = body.map_or_else(
-        || ("api_error".to_owned(), data.chars().take(300).collect()),
-        |b| (b.error.kind, b.error.message),
-    );
-    let status = match kind.as_str() {
-        "invalid_request_error" => 400,
-        "authentication_error" => 401,
-        "billing_error" => 402,
-        "permission_error" => 403,
-        "not_found_error" => 404,
-        "request_too_large" => 413,
-        "rate_limit_error" => 429,
-        "timeout_error" => 504,
-        "overloaded_error" => 529,
-        _ => 500,
-    };
-    UpstreamError::Status {
-        status,
-        kind: super::anthropic::openai_error_type(&kind, status),
-        code: Some(kind),
-        param: None,
-        message,
-        retry_after: None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ToApiError as _;
 
     #[test]
     fn stream_errors_keep_their_type_and_get_its_status() {

@@ -4,13 +4,11 @@
 
 pub mod anthropic;
 pub mod anthropic_native;
-pub mod chunks;
 pub mod media;
 pub mod openai;
 pub mod passthrough;
 pub mod responses;
 pub mod scrub;
-pub mod sse;
 
 use std::pin::Pin;
 use std::time::{Duration, SystemTime};
@@ -18,16 +16,17 @@ use std::time::{Duration, SystemTime};
 use futures_util::Stream;
 use reqwest::header::{HeaderMap, HeaderValue};
 
-use crate::api::openai::{
+use std::borrow::Cow;
+use switchyard_dialects::openai::{
     ChatChunk, ChatRequest, ChatResponse, EmbeddingsRequest, EmbeddingsResponse,
 };
-use std::borrow::Cow;
 
 use reqwest::header::HeaderName;
 
 use crate::config::{AuthStyle, ProviderConfig, ProviderKind, ProxySetting, Timeouts};
 use crate::error::UpstreamError;
 use crate::secrets::{SecretError, SecretRef, SecretStore, Sensitive};
+use switchyard_dialects::error::default_error_type;
 
 /// A stream of well-formed chat chunks (see [`chunks`]); the last one may be a usage chunk.
 pub type ChunkStream = Pin<Box<dyn Stream<Item = Result<ChatChunk, UpstreamError>> + Send>>;
@@ -376,14 +375,14 @@ pub(crate) fn parse_error_body(
     status: u16,
     dialect: ProviderKind,
 ) -> (String, Option<String>, Option<String>, String) {
-    if let Ok(b) = serde_json::from_slice::<crate::api::anthropic::ErrorBody>(body)
+    if let Ok(b) = serde_json::from_slice::<switchyard_dialects::anthropic::ErrorBody>(body)
         && b.kind == "error"
         && !b.error.message.is_empty()
     {
-        let kind = anthropic::openai_error_type(&b.error.kind, status);
+        let kind = switchyard_dialects::chat_to_anthropic::openai_error_type(&b.error.kind, status);
         return (kind, Some(b.error.kind), None, b.error.message);
     }
-    if let Ok(b) = serde_json::from_slice::<crate::api::openai::ErrorBody>(body) {
+    if let Ok(b) = serde_json::from_slice::<switchyard_dialects::openai::ErrorBody>(body) {
         let kind = b
             .error
             .kind
@@ -402,16 +401,6 @@ pub(crate) fn parse_error_body(
         format!("the {who} answered HTTP {status}: {excerpt}")
     };
     (default_error_type(status).to_owned(), None, None, message)
-}
-
-pub(crate) fn default_error_type(status: u16) -> &'static str {
-    match status {
-        400 | 404 | 409 | 413 | 422 => "invalid_request_error",
-        401 => "authentication_error",
-        403 => "permission_error",
-        429 => "rate_limit_error",
-        _ => "server_error",
-    }
 }
 
 /// `retry-after-ms`, then `retry-after` as seconds or an HTTP date.

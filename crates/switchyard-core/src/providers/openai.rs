@@ -6,15 +6,15 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use futures_util::StreamExt as _;
 use reqwest::header::HeaderMap;
 
-use super::chunks::ChunkNormalizer;
-use super::sse::SseDecoder;
 use super::{ChunkStream, Endpoint, MAX_UPSTREAM_EVENT, Provider, from_reqwest, read_body};
-use crate::api::openai::{
+use crate::config::ProviderKind;
+use crate::error::UpstreamError;
+use switchyard_dialects::chunks::ChunkNormalizer;
+use switchyard_dialects::openai::{
     ChatChunk, ChatRequest, ChatResponse, EmbeddingVector, EmbeddingsRequest, EmbeddingsResponse,
     EncodingFormat, ErrorBody, StreamOptions,
 };
-use crate::config::ProviderKind;
-use crate::error::UpstreamError;
+use switchyard_dialects::sse::SseDecoder;
 
 pub(super) fn headers(p: &Provider) -> Result<HeaderMap, UpstreamError> {
     let mut h = HeaderMap::new();
@@ -77,7 +77,9 @@ pub fn parse_chat_response(body: &[u8]) -> Result<ChatResponse, UpstreamError> {
             );
         }
     }
-    response.usage = response.usage.map(crate::api::openai::Usage::complete);
+    response.usage = response
+        .usage
+        .map(switchyard_dialects::openai::Usage::complete);
     Ok(response)
 }
 

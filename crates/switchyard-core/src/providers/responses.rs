@@ -7,7 +7,10 @@
 use bytes::Bytes;
 use reqwest::header::HeaderMap;
 
-use super::anthropic_native::{NativeStream, event_type, peek};
+use switchyard_dialects::responses_to_chat::stream_error;
+use switchyard_dialects::sse::event_type;
+
+use super::anthropic_native::{NativeStream, peek};
 use super::{Provider, read_body};
 use crate::config::ProviderKind;
 use crate::error::UpstreamError;
@@ -41,43 +44,4 @@ pub async fn open_stream(p: &Provider, body: Vec<u8>) -> Result<NativeStream, Up
         }
     })
     .await
-}
-
-/// An `error` or `response.failed` event as an upstream error, with the status its code implies.
-pub fn stream_error(data: &str) -> UpstreamError {
-    let value: serde_json::Value = serde_json::from_str(data).unwrap_or_default();
-    let error = if value["response"]["error"].is_object() {
-        &value["response"]["error"]
-    } else if value["error"].is_object() {
-        &value["error"]
-    } else {
-        &value
-    };
-    let code = error["code"]
-        .as_str()
-        .or_else(|| error["type"].as_str())
-        .unwrap_or("server_error")
-        .to_owned();
-    let message = error["message"]
-        .as_str()
-        .map_or_else(|| data.chars().take(300).collect(), str::to_owned);
-    let status = match code.as_str() {
-        "context_length_exceeded" | "invalid_request_error" | "invalid_prompt" => 400,
-        "insufficient_quota" | "rate_limit_exceeded" => 429,
-        "server_is_overloaded" | "slow_down" => 503,
-        _ => 500,
-    };
-    UpstreamError::Status {
-        status,
-        kind: match status {
-            400 => "invalid_request_error",
-            429 => "rate_limit_error",
-            _ => "server_error",
-        }
-        .to_owned(),
-        code: Some(code),
-        param: None,
-        message,
-        retry_after: None,
-    }
 }

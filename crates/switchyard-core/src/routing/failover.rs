@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 
 use super::{Route, Target};
 use crate::config::RetryPolicy;
+use crate::error::ToApiError as _;
 use crate::error::{ApiError, Attempt, UpstreamError};
 
 /// The value of the first successful attempt, which target gave it, and the trail.

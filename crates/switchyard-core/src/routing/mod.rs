@@ -8,12 +8,12 @@ pub mod failover;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::api::openai::{ModelCard, ModelList};
 use crate::config::{Config, ProviderConfig};
 use crate::discovery::DiscoveredModel;
 use crate::providers::Provider;
 use crate::secrets::SecretStore;
 use circuit::Breaker;
+use switchyard_dialects::openai::{ModelCard, ModelList};
 
 /// Model lists read from the upstreams, by provider name. Kept across config generations.
 pub type Discovered = HashMap<String, Arc<Vec<DiscoveredModel>>>;
@@ -109,7 +109,7 @@ impl Runtime {
         let enabled = |name: &str| config.provider(name).is_some_and(|p| p.enabled);
         let mut bare: HashMap<String, Vec<Target>> = HashMap::new();
         let mut cards = Vec::new();
-        let created = crate::providers::chunks::unix_now();
+        let created = switchyard_dialects::chunks::unix_now();
         for p in providers.iter().filter(|p| enabled(&p.name)) {
             let Some(pc) = config.provider(&p.name) else {
                 continue;
@@ -255,7 +255,7 @@ impl Runtime {
             Some(card) => card.clone(),
             None => {
                 let provider = self.config.provider(&target.provider.name)?;
-                let created = crate::providers::chunks::unix_now();
+                let created = switchyard_dialects::chunks::unix_now();
                 model_card(&target.label, provider, &target.model, None, created)
             }
         };

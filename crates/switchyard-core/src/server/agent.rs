@@ -22,16 +22,17 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
 use super::{AppState, json_response, note_target};
-use crate::api::openai::{
+use crate::config::mcp::DEFAULT_MAX_ITERATIONS;
+use crate::error::ToApiError as _;
+use crate::error::{ApiError, UpstreamError};
+use crate::mcp::ToolInfo;
+use crate::record::{Draft, TokenCounts};
+use crate::routing::failover;
+use switchyard_dialects::chunks::{Assembler, ChunkFactory};
+use switchyard_dialects::openai::{
     ChatChunk, ChatMessage, ChatRequest, ChatResponse, Content, FunctionDef, Role, Tool, ToolCall,
     Usage,
 };
-use crate::config::mcp::DEFAULT_MAX_ITERATIONS;
-use crate::error::{ApiError, UpstreamError};
-use crate::mcp::ToolInfo;
-use crate::providers::chunks::{Assembler, ChunkFactory};
-use crate::record::{Draft, TokenCounts};
-use crate::routing::failover;
 
 /// Comment frames keep the connection alive while tools run.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -166,7 +167,7 @@ impl Drop for Waiting<'_> {
 
 impl Approvals {
     fn wait(&self) -> Waiting<'_> {
-        let id = format!("apr_{}", crate::providers::chunks::fastrand_id());
+        let id = format!("apr_{}", switchyard_dialects::chunks::fastrand_id());
         let (tx, rx) = oneshot::channel();
         self.0
             .lock()
@@ -225,8 +226,8 @@ pub async fn run(
     let wants_usage = req.wants_usage_chunk();
     let requested = req.model.clone();
     let factory = ChunkFactory::new(
-        format!("chatcmpl-{}", crate::providers::chunks::fastrand_id()),
-        crate::providers::chunks::unix_now(),
+        format!("chatcmpl-{}", switchyard_dialects::chunks::fastrand_id()),
+        switchyard_dialects::chunks::unix_now(),
         requested.clone(),
     );
     let setup = prepare(state, req, &plan).await?;
@@ -506,7 +507,7 @@ fn agent_loop(
             let last = round == plan.max_iterations;
             let mut up = req.clone();
             up.stream = Some(true);
-            up.stream_options = Some(crate::api::openai::StreamOptions { include_usage: Some(true), extra: serde_json::Map::new() });
+            up.stream_options = Some(switchyard_dialects::openai::StreamOptions { include_usage: Some(true), extra: serde_json::Map::new() });
             let mut offered: Vec<Tool> = client_defs.clone().unwrap_or_default();
             if !last {
                 offered.extend(mcp_tools.iter().map(openai_tool));

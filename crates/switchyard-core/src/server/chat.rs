@@ -9,12 +9,14 @@ use axum::response::Response;
 use futures_util::StreamExt as _;
 
 use super::{AppState, fail, json_response, note_target, success_headers};
-use crate::api::openai::{ChatChunk, ChatRequest, Usage};
+use crate::error::ToApiError as _;
 use crate::error::{ApiError, UpstreamError};
 use crate::providers::ChunkStream;
-use crate::providers::chunks::{Assembler, ChunkFactory, is_meaningful};
 use crate::record::{Draft, TokenCounts};
 use crate::routing::failover;
+use switchyard_dialects::chunks::{Assembler, ChunkFactory, is_meaningful};
+use switchyard_dialects::openai::{ChatChunk, ChatRequest, Usage};
+use switchyard_dialects::tokens::estimate_chars;
 
 /// Comment frames keep idle connections (and impatient proxies) alive during long silences.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -259,7 +261,7 @@ fn sse_body(
                             // The upstream reported no usage: estimate it rather than leave clients without one.
                             let usage = Usage {
                                 prompt_tokens: prompt_estimate,
-                                completion_tokens: completion_chars.div_ceil(4),
+                                completion_tokens: estimate_chars(completion_chars),
                                 ..Usage::default()
                             };
                             let chunk = f.usage(usage);
@@ -331,5 +333,5 @@ fn estimate_prompt_tokens(req: &ChatRequest) -> u64 {
         .iter()
         .map(|m| m.content.as_ref().map_or(0, |c| c.text().len()) + 4)
         .sum();
-    (chars as u64).div_ceil(4)
+    estimate_chars(chars as u64)
 }

@@ -18,14 +18,16 @@ use super::auth::Caller;
 use super::doors::{check, relay, required_model, route};
 use super::messages::stream::{Waited, next_within, timeout_error};
 use super::{AppState, JsonBody, fail, note_target, success_headers};
-use crate::api::openai::Usage;
+use crate::error::ToApiError as _;
 use crate::error::{ApiError, UpstreamError};
 use crate::providers::anthropic_native::NativeStream;
 use crate::providers::openai::stream_error;
 use crate::providers::passthrough::Door;
-use crate::providers::sse::SseEvent;
 use crate::record::{Draft, TokenCounts};
 use crate::routing::failover;
+use switchyard_dialects::openai::Usage;
+use switchyard_dialects::sse::SseEvent;
+use switchyard_dialects::tokens::{estimate_chars, estimate_text};
 
 pub async fn completions(
     State(state): State<Arc<AppState>>,
@@ -285,7 +287,7 @@ impl CompletionLog {
             return;
         }
         let chars: usize = self.choices.iter().map(|c| c.text.len()).sum();
-        let completion = (chars as u64).div_ceil(4);
+        let completion = estimate_chars(chars as u64);
         let usage = json!({
             "prompt_tokens": self.prompt_estimate,
             "completion_tokens": completion,
@@ -345,7 +347,7 @@ fn frame(chunk: &Value, out: &mut Vec<u8>) {
 /// no usage.
 fn estimate_prompt_tokens(prompt: &Value) -> u64 {
     let count = |p: &Value| match p {
-        Value::String(s) => (s.len() as u64).div_ceil(4),
+        Value::String(s) => estimate_text(s),
         Value::Array(ids) => ids.len() as u64,
         _ => 1,
     };

@@ -8,10 +8,10 @@ use axum::extract::State;
 use axum::response::Response;
 
 use super::{AppState, JsonBody, fail, json_response, note_target, success_headers};
-use crate::api::openai::{EmbeddingInput, EmbeddingsRequest};
 use crate::error::ApiError;
 use crate::record::{Draft, TokenCounts};
 use crate::routing::failover;
+use switchyard_dialects::openai::{EmbeddingInput, EmbeddingsRequest};
 
 pub async fn embeddings(
     State(state): State<Arc<AppState>>,

@@ -8,8 +8,21 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
 
+use switchyard_dialects::error::InvalidRequest;
+
 use crate::error::ApiError;
 use crate::record::Draft;
+
+/// A request a translation cannot express: a 400 `invalid_request_error` naming its `param`.
+impl From<InvalidRequest> for ApiError {
+    fn from(e: InvalidRequest) -> Self {
+        let error = Self::invalid_request(e.message);
+        match e.param {
+            Some(param) => error.with_param(param),
+            None => error,
+        }
+    }
+}
 
 /// A JSON request body of type `T`.
 #[derive(Debug)]
@@ -184,7 +197,19 @@ fn missing_field(message: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::openai::ChatRequest;
+    use switchyard_dialects::messages::CreateMessage;
+    use switchyard_dialects::openai::ChatRequest;
+
+    /// Moved from the wire types' tests (`messages.rs`), which cannot see the server.
+    #[test]
+    fn message_content_errors_keep_their_path() {
+        let e = parse_json::<CreateMessage>(
+            br#"{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"a"},{"type":"image","source":{"type":"base64"}}]}]}"#,
+        )
+        .unwrap_err();
+        let param = e.inner().param.clone().unwrap_or_default();
+        assert!(param.starts_with("messages[0].content[1]"), "{param}");
+    }
 
     #[test]
     fn wrong_types_name_their_param() {

@@ -16,11 +16,11 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::auth::Caller;
-use crate::api::openai::ChatRequest;
 use crate::error::ApiError;
 use crate::mcp::serve::{Backend, BoxFuture, Endpoint, EndpointSettings, ToolReply, ToolSpec};
 use crate::record::Draft;
 use crate::routing::failover;
+use switchyard_dialects::openai::ChatRequest;
 
 /// The `/mcp` route: rmcp's streamable HTTP service with our tools behind it, its refusals in
 /// our error shape.

@@ -15,6 +15,7 @@ use percent_encoding::percent_decode_str;
 
 use super::AppState;
 use crate::error::ApiError;
+use crate::error::ToApiError as _;
 use crate::record::Draft;
 
 /// Headers that describe one hop, or carry the client's credentials: never forwarded.

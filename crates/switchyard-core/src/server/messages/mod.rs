@@ -2,18 +2,13 @@
 //! `POST /v1/messages` and `POST /v1/messages/count_tokens` in front of any upstream, through
 //! the same routing, failover, auth and request log as `/v1/chat/completions`. An
 //! Anthropic-kind target gets the client's request natively (only `model` renamed); an
-//! OpenAI-kind one gets it translated (`translate`), and its answer or stream comes back as
-//! Anthropic events (`events`, `stream`). Errors on this door are in Anthropic's shape
-//! ([`anthropic_errors`]). No wire types here (`api::messages`), no upstream I/O beyond calling
-//! providers.
+//! OpenAI-kind one gets it translated (`switchyard_dialects::anthropic_to_chat`), and its
+//! answer or stream comes back as Anthropic events (that crate's `events`, relayed by `stream`).
+//! Errors on this door are in Anthropic's shape ([`anthropic_errors`]). No wire types or
+//! translation here, no upstream I/O beyond calling providers.
 
-mod events;
 pub mod models;
 pub(crate) mod stream;
-mod translate;
-
-pub(crate) use events::frame;
-pub(crate) use translate::{chat_message, text_part};
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -27,14 +22,16 @@ use serde_json::{Map, Value, json};
 
 use super::auth::Caller;
 use super::{AppState, JsonBody, fail, json_response, note_target, parse_json, success_headers};
-use crate::api::messages::{CreateMessage, TokenCount};
-use crate::api::openai::{ChatChunk, ChatRequest, ChatResponse};
 use crate::config::ProviderKind;
+use crate::error::ToApiError as _;
 use crate::error::{ApiError, UpstreamError};
 use crate::providers::ChunkStream;
 use crate::providers::anthropic_native::{self as native, ClientHeaders, NativeStream};
 use crate::record::{Draft, TokenCounts};
 use crate::routing::{Route, Runtime, Target, failover};
+use switchyard_dialects::anthropic_to_chat::{self as translate, events};
+use switchyard_dialects::messages::{CreateMessage, TokenCount};
+use switchyard_dialects::openai::{ChatChunk, ChatRequest, ChatResponse};
 
 type RawBody = Box<serde_json::value::RawValue>;
 
@@ -235,7 +232,8 @@ async fn create(
         } else {
             None
         },
-        chat: kinds(ProviderKind::OpenAi).then(|| translate::to_chat_request(&req)),
+        chat: kinds(ProviderKind::OpenAi)
+            .then(|| translate::to_chat_request(&req).map_err(ApiError::from)),
         headers: ClientHeaders::from_request(headers),
         stream: req.is_stream(),
     };

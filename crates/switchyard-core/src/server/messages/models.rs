@@ -7,10 +7,10 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse as _, Response};
 use serde_json::{Value, json};
 
-use crate::api::openai::ModelCard;
 use crate::error::ApiError;
 use crate::routing::Runtime;
 use crate::server::auth::Caller;
+use switchyard_dialects::openai::ModelCard;
 
 /// Anthropic's SDKs and Claude Code send `anthropic-version` on every request.
 pub fn is_anthropic_client(headers: &HeaderMap) -> bool {

@@ -10,13 +10,15 @@ use axum::body::Bytes;
 use futures_util::{Stream, StreamExt as _};
 use serde_json::Value;
 
-use super::events::{EventTranslator, MessageFold, frame};
-use crate::api::openai::ChatChunk;
+use crate::error::ToApiError as _;
 use crate::error::{ApiError, UpstreamError};
 use crate::providers::ChunkStream;
-use crate::providers::anthropic_native::{NativeStream, event_type};
-use crate::providers::sse::SseEvent;
+use crate::providers::anthropic_native::NativeStream;
 use crate::record::Draft;
+use switchyard_dialects::anthropic_to_chat::events::{EventTranslator, MessageFold, frame};
+use switchyard_dialects::openai::ChatChunk;
+use switchyard_dialects::sse::SseEvent;
+use switchyard_dialects::sse::event_type;
 
 /// Silences longer than this get a `ping` event.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);

@@ -2,14 +2,12 @@
 //! `POST /v1/responses` in front of any upstream, through the same routing, failover, auth and
 //! request log as `/v1/chat/completions`. A provider that serves the Responses API itself
 //! (`responses_api`) gets the client's body natively (only `model` renamed); any other gets it
-//! translated to chat (`translate`), and its answer or stream comes back as a Response or as
-//! Responses events (`events`, `stream`). Responses are kept in the store for
+//! translated to chat (`switchyard_dialects::responses_to_chat`), and its answer or stream
+//! comes back as a Response or as Responses events (that crate's `events`, relayed by `stream`). Responses are kept in the store for
 //! `previous_response_id` and `GET /v1/responses/{id}`. A Responses-shaped body sent to
 //! `/v1/chat/completions` is understood too ([`ChatBody`]).
 
-mod events;
 mod stream;
-pub mod translate;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -23,15 +21,17 @@ use serde_json::{Map, Value, json};
 use super::auth::Caller;
 use super::messages::translated_for;
 use super::{AppState, JsonBody, fail, json_response, note_target, parse_json, success_headers};
-use crate::api::openai::{ChatChunk, ChatRequest, ChatResponse};
-use crate::api::responses::CreateResponse;
 use crate::error::{ApiError, UpstreamError};
 use crate::providers::ChunkStream;
 use crate::providers::anthropic_native::NativeStream;
-use crate::record::{Draft, TokenCounts};
+use crate::record::Draft;
 use crate::routing::{Runtime, Target, failover};
 use crate::store::{Store, StoredResponse};
-use translate::{Echo, ToolKinds};
+use switchyard_dialects::openai::{ChatChunk, ChatRequest, ChatResponse};
+use switchyard_dialects::responses::CreateResponse;
+use switchyard_dialects::responses_to_chat::{
+    self as translate, Echo, ToolKinds, events, token_counts,
+};
 
 type RawBody = Box<serde_json::value::RawValue>;
 
@@ -138,20 +138,6 @@ async fn keep_in(store: Option<&Store>, conversation: &Conversation, response: &
     if let Err(e) = store.put_response(&kept).await {
         tracing::warn!(error = %e, "a response could not be kept for previous_response_id");
     }
-}
-
-/// Token counts from a Responses `usage` object.
-fn token_counts(usage: &Value) -> Option<TokenCounts> {
-    Some(TokenCounts {
-        prompt: usage["input_tokens"].as_u64()?,
-        completion: usage["output_tokens"].as_u64().unwrap_or(0),
-        cached: usage["input_tokens_details"]["cached_tokens"]
-            .as_u64()
-            .unwrap_or(0),
-        reasoning: usage["output_tokens_details"]["reasoning_tokens"]
-            .as_u64()
-            .unwrap_or(0),
-    })
 }
 
 /// What the request continues and adds, for keeping it afterwards.
@@ -300,7 +286,8 @@ async fn serve(
                 StatusCode::BAD_REQUEST,
                 "previous_response_id",
             )),
-            None => translate::to_chat_request(&req, &conversation.history, &items),
+            None => translate::to_chat_request(&req, &conversation.history, &items)
+                .map_err(ApiError::from),
         }
     });
     let kinds = match &translated {

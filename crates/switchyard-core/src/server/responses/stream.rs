@@ -11,17 +11,20 @@ use axum::body::Bytes;
 use futures_util::Stream;
 use serde_json::{Value, json};
 
-use super::events::EventTranslator;
-use super::{Conversation, keep_in, token_counts};
-use crate::api::openai::ChatChunk;
+use super::{Conversation, keep_in};
+use crate::error::ToApiError as _;
 use crate::error::{ApiError, UpstreamError};
 use crate::providers::ChunkStream;
-use crate::providers::anthropic_native::{NativeStream, event_type};
-use crate::providers::sse::SseEvent;
+use crate::providers::anthropic_native::NativeStream;
 use crate::record::Draft;
-use crate::server::messages::frame;
 use crate::server::messages::stream::{Boundary, Waited, next_within, timeout_error};
 use crate::store::Store;
+use switchyard_dialects::anthropic_to_chat::events::frame;
+use switchyard_dialects::openai::ChatChunk;
+use switchyard_dialects::responses_to_chat::events::{EventTranslator, StreamFailure};
+use switchyard_dialects::responses_to_chat::token_counts;
+use switchyard_dialects::sse::SseEvent;
+use switchyard_dialects::sse::event_type;
 
 const KEEP_ALIVE: &[u8] = b": keep-alive\n\n";
 
@@ -63,7 +66,7 @@ pub fn translated(
                 }
                 Waited::Item(Some(Err(e))) => {
                     let e = e.to_api_error("upstream");
-                    let response = translator.fail(&e, &mut events);
+                    let response = translator.fail(&failure(&e), &mut events);
                     log.failed(&e, response);
                     yield Ok(render(&mut events));
                     break;
@@ -78,7 +81,7 @@ pub fn translated(
                 Waited::KeepAlive => yield Ok(Bytes::from_static(KEEP_ALIVE)),
                 Waited::TimedOut(waited) => {
                     let e = timeout_error(idle, waited);
-                    let response = translator.fail(&e, &mut events);
+                    let response = translator.fail(&failure(&e), &mut events);
                     log.failed(&e, response);
                     yield Ok(render(&mut events));
                     break;
@@ -271,5 +274,16 @@ impl ResponseLog {
         }
         self.draft.fail_in_body(e.message().to_owned());
         self.write(response);
+    }
+}
+
+/// The error that ends a failed stream, as the Responses `error` event carries it: the error's
+/// code, or its type when it has none.
+fn failure(e: &ApiError) -> StreamFailure<'_> {
+    let inner = e.inner();
+    StreamFailure {
+        code: inner.code.as_deref().unwrap_or(&inner.kind),
+        message: &inner.message,
+        param: inner.param.as_deref(),
     }
 }

@@ -1,5 +1,5 @@
 use super::*;
-use crate::api::openai::ChatRequest;
+use crate::openai::ChatRequest;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures");
 

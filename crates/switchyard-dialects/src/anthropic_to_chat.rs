@@ -1,33 +1,34 @@
-//! Pure translation between the Anthropic Messages API (what `/v1/messages` clients send and
-//! expect) and the chat shapes every provider speaks: request → [`ChatRequest`], per-target
-//! adjustments, [`ChatResponse`] → Message, usage both ways, stop sequences and token
-//! estimates. The inverse of `providers::anthropic`. No I/O.
+//! An Anthropic Messages client (`/v1/messages`) served by an OpenAI-compatible chat upstream:
+//! request → [`ChatRequest`], per-target adjustments, [`ChatResponse`] → Message, usage both
+//! ways, stop sequences and token estimates; chat chunks → Anthropic stream events are in
+//! [`events`]. The inverse of [`crate::chat_to_anthropic`]. No I/O.
 
 use serde_json::{Map, Value, json};
 
-use crate::api::messages::{
+pub mod events;
+
+use crate::error::InvalidRequest;
+use crate::messages::{
     Block, CreateMessage, DocumentSource, ImageSource, Role, TextOr, ToolChoice as InChoice,
 };
-use crate::api::openai::{
+use crate::openai::{
     ChatMessage, ChatRequest, ChatResponse, Content, ContentPart, FunctionCall, FunctionDef,
     ImageUrl, NamedFunction, NamedToolChoice, Role as ChatRole, StreamOptions, Tool, ToolCall,
     ToolChoice, Usage,
 };
-use crate::error::ApiError;
-use crate::record::TokenCounts;
+use crate::tokens::{TokenCounts, estimate_chars};
 
 /// What an image or a PDF is counted as by the estimate: about what Anthropic charges for an
 /// image of a megapixel, or a page or two.
 const TOKENS_PER_ATTACHMENT: u64 = 1600;
 
-fn invalid(param: impl Into<String>, message: &str) -> ApiError {
-    let param = param.into();
-    ApiError::invalid_request(format!("{param}: {message}")).with_param(param)
+fn invalid(param: impl Into<String>, message: &str) -> InvalidRequest {
+    InvalidRequest::at(param, message)
 }
 
 /// The checks Anthropic makes before anything else; returns the model asked for.
 /// `count_only`: a `count_tokens` body, which has no `max_tokens`.
-pub fn validate(req: &CreateMessage, count_only: bool) -> Result<&str, ApiError> {
+pub fn validate(req: &CreateMessage, count_only: bool) -> Result<&str, InvalidRequest> {
     let model = req.model.as_deref().map(str::trim).unwrap_or_default();
     if model.is_empty() {
         return Err(invalid(
@@ -89,7 +90,7 @@ fn document_part(
     source: &DocumentSource,
     title: Option<&str>,
     at: &str,
-) -> Result<ContentPart, ApiError> {
+) -> Result<ContentPart, InvalidRequest> {
     match source {
         DocumentSource::Base64 { media_type, data } => {
             let mut extra = Map::new();
@@ -155,7 +156,7 @@ fn is_billing_header(text: &str) -> bool {
 /// Thinking blocks of earlier assistant
 /// turns are left out (their signatures mean nothing to other models); `cache_control` is
 /// accepted and ignored.
-pub fn to_chat_request(req: &CreateMessage) -> Result<ChatRequest, ApiError> {
+pub fn to_chat_request(req: &CreateMessage) -> Result<ChatRequest, InvalidRequest> {
     let mut messages = Vec::new();
     if let Some(system) = &req.system {
         let text = match system {
@@ -208,9 +209,8 @@ pub fn to_chat_request(req: &CreateMessage) -> Result<ChatRequest, ApiError> {
         max_completion_tokens: None,
         temperature: req.temperature,
         top_p: req.top_p,
-        stop: (!stops.is_empty()).then(|| {
-            crate::api::openai::Stop::Many(stops.into_iter().take(UPSTREAM_STOPS).collect())
-        }),
+        stop: (!stops.is_empty())
+            .then(|| crate::openai::Stop::Many(stops.into_iter().take(UPSTREAM_STOPS).collect())),
         n: None,
         user: req
             .metadata
@@ -226,7 +226,7 @@ pub fn to_chat_request(req: &CreateMessage) -> Result<ChatRequest, ApiError> {
 pub const UPSTREAM_STOPS: usize = 4;
 
 /// `output_config.format` (or the beta's `output_format`) as chat's `response_format`.
-fn response_format(req: &CreateMessage) -> Result<Option<Value>, ApiError> {
+fn response_format(req: &CreateMessage) -> Result<Option<Value>, InvalidRequest> {
     let (format, param) = match (
         req.output_config.as_ref().and_then(|c| c.format.as_ref()),
         &req.output_format,
@@ -261,7 +261,7 @@ fn system_turn(
     content: &TextOr<Block>,
     i: usize,
     out: &mut Vec<ChatMessage>,
-) -> Result<(), ApiError> {
+) -> Result<(), InvalidRequest> {
     if let TextOr::Blocks(blocks) = content
         && let Some(j) = blocks.iter().position(|b| !matches!(b, Block::Text { .. }))
     {
@@ -284,7 +284,7 @@ fn user_turn(
     content: &TextOr<Block>,
     i: usize,
     out: &mut Vec<ChatMessage>,
-) -> Result<(), ApiError> {
+) -> Result<(), InvalidRequest> {
     let blocks = match content {
         TextOr::Text(text) => {
             out.push(chat_message(
@@ -373,7 +373,7 @@ fn assistant_turn(
     content: &TextOr<Block>,
     i: usize,
     out: &mut Vec<ChatMessage>,
-) -> Result<(), ApiError> {
+) -> Result<(), InvalidRequest> {
     let blocks = match content {
         TextOr::Text(text) => {
             out.push(chat_message(
@@ -426,7 +426,7 @@ fn assistant_turn(
     Ok(())
 }
 
-fn tools(req: &CreateMessage) -> Result<Vec<Tool>, ApiError> {
+fn tools(req: &CreateMessage) -> Result<Vec<Tool>, InvalidRequest> {
     let mut out = Vec::new();
     for (i, t) in req.tools.iter().flatten().enumerate() {
         let client_tool = matches!(t.kind.as_deref(), None | Some("custom" | "function"));
@@ -535,7 +535,7 @@ pub fn for_target(req: &ChatRequest, capabilities: Option<&Value>) -> ChatReques
 pub fn message_id(chat_id: &str) -> String {
     let rest = chat_id.strip_prefix("chatcmpl-").unwrap_or(chat_id);
     if rest.is_empty() {
-        format!("msg_{}", crate::providers::chunks::fastrand_id())
+        format!("msg_{}", crate::chunks::fastrand_id())
     } else if rest.starts_with("msg_") {
         rest.to_owned()
     } else {
@@ -582,7 +582,7 @@ pub fn usage_json(u: &Usage) -> Value {
 pub fn estimated_usage(input_tokens: u64, output_chars: u64) -> Value {
     json!({
         "input_tokens": input_tokens,
-        "output_tokens": output_chars.div_ceil(4),
+        "output_tokens": estimate_chars(output_chars),
         "cache_creation_input_tokens": 0,
         "cache_read_input_tokens": 0,
     })
@@ -751,13 +751,13 @@ pub fn estimate_input_tokens(req: &CreateMessage) -> u64 {
             + t.description.as_ref().map_or(0, String::len)
             + t.input_schema.as_ref().map_or(0, |s| s.to_string().len());
     }
-    (chars as u64).div_ceil(4) + attachments * TOKENS_PER_ATTACHMENT
+    estimate_chars(chars as u64) + attachments * TOKENS_PER_ATTACHMENT
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::openai::{Choice, PromptTokensDetails, ResponseMessage};
+    use crate::openai::{Choice, PromptTokensDetails, ResponseMessage};
 
     fn request(json: Value) -> CreateMessage {
         serde_json::from_value(json).unwrap()
@@ -766,15 +766,15 @@ mod tests {
     #[test]
     fn validation_names_the_missing_field() {
         let e = validate(&request(json!({"messages": []})), false).unwrap_err();
-        assert_eq!(e.inner().param.as_deref(), Some("model"));
+        assert_eq!(e.param.as_deref(), Some("model"));
         let e = validate(
             &request(json!({"model": "m", "messages": [{"role": "user", "content": "x"}]})),
             false,
         )
         .unwrap_err();
-        assert_eq!(e.inner().param.as_deref(), Some("max_tokens"));
+        assert_eq!(e.param.as_deref(), Some("max_tokens"));
         let e = validate(&request(json!({"model": "m", "max_tokens": 9})), false).unwrap_err();
-        assert_eq!(e.inner().param.as_deref(), Some("messages"));
+        assert_eq!(e.param.as_deref(), Some("messages"));
         assert!(
             validate(
                 &request(json!({"model": "m", "messages": [{"role": "user", "content": "x"}]})),
@@ -815,10 +815,7 @@ mod tests {
             ]}]
         }));
         let e = to_chat_request(&image).unwrap_err();
-        assert_eq!(
-            e.inner().param.as_deref(),
-            Some("messages[0].content[0].type")
-        );
+        assert_eq!(e.param.as_deref(), Some("messages[0].content[0].type"));
     }
 
     #[test]
@@ -930,10 +927,7 @@ mod tests {
             "output_config": {"format": {"type": "json_schema"}}
         }));
         let e = to_chat_request(&bad).unwrap_err();
-        assert_eq!(
-            e.inner().param.as_deref(),
-            Some("output_config.format.schema")
-        );
+        assert_eq!(e.param.as_deref(), Some("output_config.format.schema"));
     }
 
     #[test]
@@ -989,7 +983,7 @@ mod tests {
             "tools": [{"type": "web_search_20250305", "name": "web_search"}]
         }));
         let e = to_chat_request(&req).unwrap_err();
-        assert_eq!(e.inner().param.as_deref(), Some("tools[0].type"));
+        assert_eq!(e.param.as_deref(), Some("tools[0].type"));
     }
 
     #[test]

@@ -1,17 +1,15 @@
 //! Anthropic stream events, both ways and without I/O: [`EventTranslator`] turns the internal
 //! chat chunks (what `Provider::chat_stream` yields) into the exact event sequence of
-//! `shared/reference/clients.md` §3c, the inverse of `providers::anthropic::StreamTranslator`;
+//! `shared/reference/clients.md` §3c, the inverse of [`crate::chat_to_anthropic::StreamTranslator`];
 //! [`MessageFold`] folds any Anthropic event sequence (ours or a native upstream's) back into
 //! the Message a client would hold, for the request log.
 
-use axum::body::Bytes;
+use bytes::Bytes;
 use serde_json::{Value, json};
 
-use super::translate::{
-    earliest_stop, estimated_usage, message_id, stop_reason, token_counts, usage_json,
-};
-use crate::api::openai::{ChatChunk, ThinkingBlock, ToolCallDelta, Usage};
-use crate::record::TokenCounts;
+use super::{earliest_stop, estimated_usage, message_id, stop_reason, token_counts, usage_json};
+use crate::openai::{ChatChunk, ThinkingBlock, ToolCallDelta, Usage};
+use crate::tokens::TokenCounts;
 
 /// An event as SSE: `event:` equal to its `type`, as the Anthropic SDKs dispatch on it.
 pub fn frame(event: &Value) -> Bytes {
@@ -465,7 +463,7 @@ impl MessageFold {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::chunks::ChunkFactory;
+    use crate::chunks::ChunkFactory;
 
     fn run(chunks: &[ChatChunk], stops: &[&str]) -> Vec<Value> {
         let mut t = EventTranslator::new(

@@ -1,21 +1,29 @@
-//! Pure translation between OpenAI's Responses API (what `/v1/responses` clients send and
-//! expect) and the chat shapes every provider speaks: input items → chat messages, Responses
-//! tools → functions, a [`ChatResponse`] → output items and the Response object, usage both
-//! ways. No I/O.
+//! A Responses client (`/v1/responses`) served by an OpenAI-compatible chat upstream: here the
+//! request side (input items → chat messages, Responses tools → functions, `text.format` →
+//! `response_format`); the answer side ([`answer`]: a chat answer → output items and the
+//! Response object, usage both ways, a native Responses upstream's error events) and the stream
+//! side ([`events`]: chat chunks → Responses events) are its submodules. No I/O.
 
 use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value, json};
 
-use crate::api::openai::{
-    ChatMessage, ChatRequest, ChatResponse, Content, ContentPart, FunctionCall, FunctionDef,
-    ImageUrl, NamedFunction, NamedToolChoice, ResponseMessage, Role, StreamOptions, Tool, ToolCall,
-    ToolChoice, Usage,
+pub mod answer;
+pub mod events;
+
+pub use answer::{
+    Echo, call_item, chars, ending, estimated_usage, message_item, output_items, reasoning_item,
+    stream_error, to_response, token_counts, usage_json,
 };
-use crate::api::responses::{CreateResponse, Input};
-use crate::error::ApiError;
-use crate::providers::chunks::fastrand_id;
-use crate::server::messages::{chat_message, text_part};
+
+use crate::anthropic_to_chat::{chat_message, text_part};
+use crate::chunks::fastrand_id;
+use crate::error::InvalidRequest;
+use crate::openai::{
+    ChatMessage, ChatRequest, Content, ContentPart, FunctionCall, FunctionDef, ImageUrl,
+    NamedFunction, NamedToolChoice, Role, StreamOptions, Tool, ToolCall, ToolChoice,
+};
+use crate::responses::{CreateResponse, Input};
 
 /// The function a `local_shell` tool becomes for a chat model.
 pub const LOCAL_SHELL: &str = "local_shell";
@@ -39,9 +47,8 @@ const HOSTED_HISTORY: &[&str] = &[
     "tool_search_output",
 ];
 
-fn invalid(param: impl Into<String>, message: &str) -> ApiError {
-    let param = param.into();
-    ApiError::invalid_request(format!("{param}: {message}")).with_param(param)
+fn invalid(param: impl Into<String>, message: &str) -> InvalidRequest {
+    InvalidRequest::at(param, message)
 }
 
 /// A new id with an OpenAI-style prefix (`resp`, `msg`, `fc`…).
@@ -50,7 +57,7 @@ pub fn new_id(prefix: &str) -> String {
 }
 
 /// The checks OpenAI makes first; returns the model asked for.
-pub fn validate(req: &CreateResponse) -> Result<&str, ApiError> {
+pub fn validate(req: &CreateResponse) -> Result<&str, InvalidRequest> {
     let model = req.model.as_deref().map(str::trim).unwrap_or_default();
     if model.is_empty() {
         return Err(invalid(
@@ -117,7 +124,7 @@ pub fn to_chat_request(
     req: &CreateResponse,
     history: &[Value],
     items: &[Value],
-) -> Result<(ChatRequest, ToolKinds), ApiError> {
+) -> Result<(ChatRequest, ToolKinds), InvalidRequest> {
     let mut messages = Vec::new();
     if let Some(instructions) = &req.instructions {
         let text = match instructions {
@@ -199,7 +206,7 @@ fn content_text(content: &Value) -> String {
 }
 
 /// Content parts as chat content: plain text when there is only text.
-fn content(value: &Value, at: &str) -> Result<Option<Content>, ApiError> {
+fn content(value: &Value, at: &str) -> Result<Option<Content>, InvalidRequest> {
     let parts = match value {
         Value::Null => return Ok(None),
         Value::String(s) => return Ok(Some(Content::Text(s.clone()))),
@@ -276,7 +283,7 @@ fn content(value: &Value, at: &str) -> Result<Option<Content>, ApiError> {
     Ok(Some(Content::Parts(out)))
 }
 
-fn required_str<'a>(item: &'a Value, field: &str, at: &str) -> Result<&'a str, ApiError> {
+fn required_str<'a>(item: &'a Value, field: &str, at: &str) -> Result<&'a str, InvalidRequest> {
     item[field]
         .as_str()
         .filter(|s| !s.is_empty())
@@ -296,7 +303,11 @@ fn push_call(messages: &mut Vec<ChatMessage>, call: ToolCall) {
     messages.push(turn);
 }
 
-fn push_item(item: &Value, at: &str, messages: &mut Vec<ChatMessage>) -> Result<(), ApiError> {
+fn push_item(
+    item: &Value,
+    at: &str,
+    messages: &mut Vec<ChatMessage>,
+) -> Result<(), InvalidRequest> {
     if !item.is_object() {
         return Err(invalid(at, "each input item must be an object"));
     }
@@ -410,7 +421,7 @@ fn call(id: &str, name: &str, arguments: String) -> ToolCall {
 /// of the exec action; the members of a `namespace` become functions named
 /// `namespace__member`. Hosted tools (web search, file search, tool search…) run only at
 /// OpenAI, so they are left out.
-fn tools(list: &[Value]) -> Result<(Vec<Tool>, ToolKinds), ApiError> {
+fn tools(list: &[Value]) -> Result<(Vec<Tool>, ToolKinds), InvalidRequest> {
     let mut out = Vec::new();
     let mut kinds = ToolKinds::default();
     for (i, tool) in list.iter().enumerate() {
@@ -466,7 +477,7 @@ fn function_def(
     at: &str,
     name: &str,
     kinds: &mut ToolKinds,
-) -> Result<Option<FunctionDef>, ApiError> {
+) -> Result<Option<FunctionDef>, InvalidRequest> {
     let function = match tool["type"].as_str().unwrap_or("function") {
         "function" if tool["function"].is_object() => {
             serde_json::from_value::<FunctionDef>(tool["function"].clone())
@@ -558,7 +569,7 @@ fn tool_choice(choice: Option<&Value>) -> Option<ToolChoice> {
 }
 
 /// `text.format` as chat's `response_format`.
-fn response_format(text: Option<&Value>) -> Result<Option<Value>, ApiError> {
+fn response_format(text: Option<&Value>) -> Result<Option<Value>, InvalidRequest> {
     let Some(format) = text.map(|t| &t["format"]).filter(|f| f.is_object()) else {
         return Ok(None);
     };
@@ -586,263 +597,6 @@ fn response_format(text: Option<&Value>) -> Result<Option<Value>, ApiError> {
             &format!("unknown format {other:?} (expected text, json_object or json_schema)"),
         )),
     }
-}
-
-// ---- output ----
-
-/// A finished message item.
-pub fn message_item(id: &str, text: &str) -> Value {
-    json!({
-        "type": "message",
-        "id": id,
-        "status": "completed",
-        "role": "assistant",
-        "content": [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}],
-    })
-}
-
-/// A finished reasoning item with its summary.
-pub fn reasoning_item(id: &str, text: &str) -> Value {
-    json!({
-        "type": "reasoning",
-        "id": id,
-        "summary": [{"type": "summary_text", "text": text}],
-    })
-}
-
-/// A finished tool call as the item its tool's kind calls for.
-pub fn call_item(kinds: &ToolKinds, call_id: &str, flat: &str, arguments: &str) -> Value {
-    let (namespace, name) = kinds.split(flat);
-    let mut item = plain_call_item(kinds, call_id, flat, name, arguments);
-    if let Some(namespace) = namespace {
-        item["namespace"] = json!(namespace);
-    }
-    item
-}
-
-fn plain_call_item(
-    kinds: &ToolKinds,
-    call_id: &str,
-    flat: &str,
-    name: &str,
-    arguments: &str,
-) -> Value {
-    if kinds.custom.contains(flat) {
-        let input = serde_json::from_str::<Value>(arguments)
-            .ok()
-            .and_then(|v| v["input"].as_str().map(str::to_owned))
-            .unwrap_or_else(|| arguments.to_owned());
-        return json!({
-            "type": "custom_tool_call",
-            "id": new_id("ctc"),
-            "call_id": call_id,
-            "name": name,
-            "input": input,
-            "status": "completed",
-        });
-    }
-    if kinds.local_shell && flat == LOCAL_SHELL {
-        let mut action = serde_json::from_str::<Value>(arguments).unwrap_or_else(|_| json!({}));
-        if let Some(a) = action.as_object_mut() {
-            a.insert("type".into(), json!("exec"));
-        }
-        return json!({
-            "type": "local_shell_call",
-            "id": new_id("lsh"),
-            "call_id": call_id,
-            "action": action,
-            "status": "completed",
-        });
-    }
-    json!({
-        "type": "function_call",
-        "id": new_id("fc"),
-        "call_id": call_id,
-        "name": name,
-        "arguments": arguments,
-        "status": "completed",
-    })
-}
-
-/// The output items of a chat answer: reasoning, then the message, then tool calls.
-pub fn output_items(message: &ResponseMessage, kinds: &ToolKinds) -> Vec<Value> {
-    let mut out = Vec::new();
-    if let Some(r) = message
-        .reasoning_content
-        .as_deref()
-        .filter(|r| !r.is_empty())
-    {
-        out.push(reasoning_item(&new_id("rs"), r));
-    }
-    if let Some(text) = message.content.as_deref().filter(|t| !t.is_empty()) {
-        out.push(message_item(&new_id("msg"), text));
-    }
-    for c in message.tool_calls.iter().flatten() {
-        out.push(call_item(
-            kinds,
-            &c.id,
-            &c.function.name,
-            &c.function.arguments,
-        ));
-    }
-    out
-}
-
-/// Chat usage in the Responses shape.
-pub fn usage_json(u: &Usage) -> Value {
-    let cached = u
-        .prompt_tokens_details
-        .as_ref()
-        .and_then(|d| d.cached_tokens)
-        .unwrap_or(0);
-    let reasoning = u
-        .completion_tokens_details
-        .as_ref()
-        .and_then(|d| d.reasoning_tokens)
-        .unwrap_or(0);
-    json!({
-        "input_tokens": u.prompt_tokens,
-        "input_tokens_details": {"cached_tokens": cached},
-        "output_tokens": u.completion_tokens,
-        "output_tokens_details": {"reasoning_tokens": reasoning},
-        "total_tokens": if u.total_tokens > 0 { u.total_tokens } else { u.prompt_tokens + u.completion_tokens },
-    })
-}
-
-/// The Responses usage of an upstream that reported none: about four characters a token.
-pub fn estimated_usage(input_chars: usize, output_chars: usize) -> Usage {
-    let tokens = |chars: usize| u64::try_from(chars.div_ceil(4)).unwrap_or(u64::MAX);
-    Usage {
-        prompt_tokens: tokens(input_chars),
-        completion_tokens: tokens(output_chars),
-        total_tokens: tokens(input_chars) + tokens(output_chars),
-        prompt_tokens_details: None,
-        completion_tokens_details: None,
-    }
-}
-
-/// How the Response ends, from the chat `finish_reason`: `(status, incomplete_details)`.
-pub fn ending(finish_reason: Option<&str>) -> (&'static str, Value) {
-    match finish_reason {
-        Some("length") => ("incomplete", json!({"reason": "max_output_tokens"})),
-        Some("content_filter") => ("incomplete", json!({"reason": "content_filter"})),
-        _ => ("completed", Value::Null),
-    }
-}
-
-/// The parts of a Response object that come from the request, echoed as OpenAI does.
-#[derive(Debug, Clone)]
-pub struct Echo {
-    pub id: String,
-    pub created_at: u64,
-    pub model: String,
-    fields: Map<String, Value>,
-}
-
-impl Echo {
-    pub fn new(req: &CreateResponse, model: &str) -> Self {
-        let or = |v: Option<Value>, default: Value| v.filter(|v| !v.is_null()).unwrap_or(default);
-        let mut fields = Map::new();
-        fields.insert(
-            "instructions".into(),
-            or(req.instructions.clone(), Value::Null),
-        );
-        fields.insert("max_output_tokens".into(), json!(req.max_output_tokens));
-        fields.insert("metadata".into(), or(req.metadata.clone(), json!({})));
-        fields.insert(
-            "parallel_tool_calls".into(),
-            json!(req.parallel_tool_calls.unwrap_or(true)),
-        );
-        fields.insert(
-            "previous_response_id".into(),
-            json!(req.previous_response_id),
-        );
-        fields.insert(
-            "reasoning".into(),
-            or(
-                req.reasoning.clone(),
-                json!({"effort": null, "summary": null}),
-            ),
-        );
-        fields.insert("store".into(), json!(req.keeps()));
-        fields.insert("temperature".into(), json!(req.temperature.unwrap_or(1.0)));
-        fields.insert(
-            "text".into(),
-            or(req.text.clone(), json!({"format": {"type": "text"}})),
-        );
-        fields.insert(
-            "tool_choice".into(),
-            or(req.tool_choice.clone(), json!("auto")),
-        );
-        fields.insert("tools".into(), json!(req.tools.clone().unwrap_or_default()));
-        fields.insert("top_p".into(), json!(req.top_p.unwrap_or(1.0)));
-        fields.insert("truncation".into(), json!("disabled"));
-        fields.insert("user".into(), or(req.user.clone(), Value::Null));
-        Self {
-            id: new_id("resp"),
-            created_at: crate::providers::chunks::unix_now(),
-            model: model.to_owned(),
-            fields,
-        }
-    }
-
-    /// The Response object in a given state.
-    pub fn response(
-        &self,
-        status: &str,
-        output: &[Value],
-        usage: Option<Value>,
-        error: Value,
-        incomplete: Value,
-    ) -> Value {
-        let mut r = Map::new();
-        r.insert("id".into(), json!(self.id));
-        r.insert("object".into(), json!("response"));
-        r.insert("created_at".into(), json!(self.created_at));
-        r.insert("status".into(), json!(status));
-        r.insert("error".into(), error);
-        r.insert("incomplete_details".into(), incomplete);
-        r.insert("model".into(), json!(self.model));
-        r.insert("output".into(), Value::Array(output.to_vec()));
-        r.insert("usage".into(), usage.unwrap_or(Value::Null));
-        r.extend(self.fields.clone());
-        Value::Object(r)
-    }
-}
-
-/// A whole chat answer as a Response object.
-pub fn to_response(
-    answer: &ChatResponse,
-    echo: &mut Echo,
-    kinds: &ToolKinds,
-    input_chars: usize,
-) -> Value {
-    let choice = answer.choices.first();
-    let output = choice
-        .map(|c| output_items(&c.message, kinds))
-        .unwrap_or_default();
-    let usage = answer.usage.clone().unwrap_or_else(|| {
-        let chars = choice
-            .and_then(|c| c.message.content.as_deref())
-            .map_or(0, str::len);
-        estimated_usage(input_chars, chars)
-    });
-    if !answer.model.is_empty() {
-        echo.model.clone_from(&answer.model);
-    }
-    let (status, incomplete) = ending(choice.and_then(|c| c.finish_reason.as_deref()));
-    echo.response(
-        status,
-        &output,
-        Some(usage_json(&usage)),
-        Value::Null,
-        incomplete,
-    )
-}
-
-/// How many characters a conversation holds, for estimates.
-pub fn chars(items: &[Value]) -> usize {
-    items.iter().map(|i| i.to_string().len()).sum()
 }
 
 #[cfg(test)]
@@ -989,10 +743,10 @@ mod tests {
             json!({"model": "m", "input": [{"role": "user", "content": "hi"}, {"type": "function_call", "name": "f"}]}),
         );
         let err = to_chat_request(&req, &[], &input_items(&req)).unwrap_err();
-        assert_eq!(err.inner().param.as_deref(), Some("input[1].call_id"));
+        assert_eq!(err.param.as_deref(), Some("input[1].call_id"));
         let req = request(json!({"model": "m", "input": [{"type": "mystery"}]}));
         let err = to_chat_request(&req, &[], &input_items(&req)).unwrap_err();
-        assert_eq!(err.inner().param.as_deref(), Some("input[0].type"));
+        assert_eq!(err.param.as_deref(), Some("input[0].type"));
     }
 
     #[test]

@@ -5,12 +5,20 @@
 
 use serde_json::{Value, json};
 
-use super::translate::{
+use super::{
     Echo, ToolKinds, call_item, ending, estimated_usage, message_item, new_id, reasoning_item,
     usage_json,
 };
-use crate::api::openai::{ChatChunk, ToolCallDelta, Usage};
-use crate::error::ApiError;
+use crate::openai::{ChatChunk, ToolCallDelta, Usage};
+
+/// The error that ends a failed stream, as the `error` event carries it: the error's `code`
+/// (its `type` when it has none), message and `param`.
+#[derive(Debug, Clone, Copy)]
+pub struct StreamFailure<'a> {
+    pub code: &'a str,
+    pub message: &'a str,
+    pub param: Option<&'a str>,
+}
 
 #[derive(Debug)]
 enum Open {
@@ -317,21 +325,20 @@ impl EventTranslator {
     /// far. Returns the final Response. The `error` event is flat (`code`, `message`, `param`),
     /// the SDKs' typed shape: a nested `error` object makes the OpenAI SDKs abort the stream
     /// before `response.failed`.
-    pub fn fail(&mut self, e: &ApiError, out: &mut Vec<Value>) -> Option<Value> {
+    pub fn fail(&mut self, e: &StreamFailure<'_>, out: &mut Vec<Value>) -> Option<Value> {
         if self.ended {
             return None;
         }
         self.start(out);
         self.ended = true;
-        let inner = e.inner();
-        let code = inner.code.clone().unwrap_or_else(|| inner.kind.clone());
+        let code = e.code;
         self.emit(
             out,
             json!({
                 "type": "error",
                 "code": code,
-                "message": inner.message,
-                "param": inner.param,
+                "message": e.message,
+                "param": e.param,
             }),
         );
         let done: Vec<Value> = self
@@ -345,7 +352,7 @@ impl EventTranslator {
             "failed",
             &done,
             usage,
-            json!({"code": code, "message": inner.message}),
+            json!({"code": code, "message": e.message}),
             Value::Null,
         );
         self.emit(
@@ -359,7 +366,7 @@ impl EventTranslator {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::responses::CreateResponse;
+    use crate::responses::CreateResponse;
 
     fn chunk(json: Value) -> ChatChunk {
         serde_json::from_value(json).unwrap()
@@ -451,11 +458,11 @@ mod tests {
             &chunk(json!({"id": "c", "choices": [{"index": 0, "delta": {"content": "partial"}}]})),
             &mut out,
         );
-        let e = ApiError::new(
-            axum::http::StatusCode::BAD_GATEWAY,
-            "server_error",
-            "upstream cut",
-        );
+        let e = StreamFailure {
+            code: "server_error",
+            message: "upstream cut",
+            param: None,
+        };
         let response = t.fail(&e, &mut out).unwrap();
         let last: Vec<&str> = out[out.len() - 2..]
             .iter()

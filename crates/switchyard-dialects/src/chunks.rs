@@ -3,10 +3,10 @@
 //! one kind of content per chunk, tool-call deltas in OpenAI's exact shape, a finish chunk with
 //! an empty delta, usage in a final chunk with `choices: []`.
 
-use crate::api::openai::{
+use crate::error::UpstreamError;
+use crate::openai::{
     ChatChunk, ChunkChoice, Delta, FunctionDelta, ThinkingBlock, ToolCallDelta, Usage,
 };
-use crate::error::UpstreamError;
 
 /// Makes chunks that share one id, creation time and model.
 #[derive(Debug, Clone)]
@@ -375,8 +375,8 @@ impl Assembler {
     }
 
     /// The assembled answer in the non-streamed response shape.
-    pub fn finish(self) -> crate::api::openai::ChatResponse {
-        use crate::api::openai::{ChatResponse, Choice, FunctionCall, ResponseMessage, ToolCall};
+    pub fn finish(self) -> crate::openai::ChatResponse {
+        use crate::openai::{ChatResponse, Choice, FunctionCall, ResponseMessage, ToolCall};
         let tool_calls: Vec<ToolCall> = self
             .tools
             .into_iter()

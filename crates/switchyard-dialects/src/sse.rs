@@ -136,6 +136,17 @@ impl SseDecoder {
     }
 }
 
+/// The event's name, or the `type` of its data when the upstream sent no `event:` line.
+pub fn event_type(event: &SseEvent) -> String {
+    if !event.event.is_empty() {
+        return event.event.clone();
+    }
+    serde_json::from_str::<serde_json::Value>(&event.data)
+        .ok()
+        .and_then(|v| v["type"].as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
