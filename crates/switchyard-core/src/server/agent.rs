@@ -524,7 +524,7 @@ fn agent_loop(
             // As for chat: a target that fails before its first token is failed over.
             let attempt = failover::execute(&route, &retry, deadline, |t| async move {
                 let stream = t.provider.chat_stream(up_ref, &t.model).await?;
-                super::chat::first_meaningful(stream).await
+                super::relay::first_meaningful(stream).await
             }).await;
             let ok = match attempt {
                 Ok(ok) => ok,

@@ -2,24 +2,19 @@
 //! as an SSE stream that is committed only once the upstream has said something meaningful.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::response::Response;
-use futures_util::StreamExt as _;
 
+use super::relay::{self, Flow, Frames};
 use super::{AppState, fail, json_response, note_target, success_headers};
-use crate::error::ToApiError as _;
-use crate::error::{ApiError, UpstreamError};
-use crate::providers::ChunkStream;
+use crate::error::ApiError;
 use crate::record::{Draft, TokenCounts};
 use crate::routing::failover;
-use switchyard_dialects::chunks::{Assembler, ChunkFactory, is_meaningful};
+use switchyard_dialects::chunks::{Assembler, ChunkFactory};
 use switchyard_dialects::openai::{ChatChunk, ChatRequest, Usage};
 use switchyard_dialects::tokens::estimate_chars;
-
-/// Comment frames keep idle connections (and impatient proxies) alive during long silences.
-const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 pub async fn chat_completions(
     axum::extract::State(state): axum::extract::State<Arc<AppState>>,
@@ -107,7 +102,7 @@ pub async fn chat(state: &AppState, req: ChatRequest, draft: &Draft) -> Result<R
 
     let ok = failover::execute(&route, &retry, deadline, |t| async move {
         let stream = t.provider.chat_stream(req, &t.model).await?;
-        first_meaningful(stream).await
+        relay::first_meaningful(stream).await
     })
     .await?;
     let (head, rest) = ok.value;
@@ -115,165 +110,112 @@ pub async fn chat(state: &AppState, req: ChatRequest, draft: &Draft) -> Result<R
     let ttft = draft.elapsed_ms();
     draft.update(|d| d.ttft_ms = ttft);
     let idle = ok.target.provider.timeouts.idle;
-    let body = sse_body(
+    let frames = ChatFrames {
         head,
-        rest,
-        StreamLog::new(
+        log: StreamLog::new(
             draft.clone(),
             req.wants_usage_chunk(),
             estimate_prompt_tokens(req),
         ),
-        idle,
-        deadline,
-    );
+        factory: None,
+        usage_sent: false,
+        completion_chars: 0,
+    };
+    let body = relay::relay(frames, rest, idle, deadline);
     let mut response = super::sse_response(body);
     success_headers(response.headers_mut(), ok.target, &ok.attempts);
     Ok(response)
 }
 
-/// Reads the stream up to its first meaningful chunk. Until then nothing has been sent to the
-/// client, so any failure can still fail over.
-pub(super) async fn first_meaningful(
-    mut stream: ChunkStream,
-) -> Result<(Vec<ChatChunk>, ChunkStream), UpstreamError> {
-    let mut head = Vec::new();
-    loop {
-        match stream.next().await {
-            Some(Ok(chunk)) => {
-                let done = is_meaningful(&chunk);
-                head.push(chunk);
-                if done {
-                    return Ok((head, stream));
-                }
-            }
-            Some(Err(e)) => return Err(e),
-            None => {
-                return Err(UpstreamError::Io(
-                    "the stream ended before any content".into(),
-                ));
-            }
-        }
-    }
-}
-
-fn frame(chunk: &ChatChunk) -> Bytes {
-    let mut out = Vec::with_capacity(256);
-    out.extend_from_slice(b"data: ");
-    if serde_json::to_writer(&mut out, chunk).is_err() {
-        return Bytes::new();
-    }
-    out.extend_from_slice(b"\n\n");
-    Bytes::from(out)
-}
-
-fn error_frame(e: &UpstreamError, target_hint: &str) -> Bytes {
-    let api = e.to_api_error(target_hint);
-    let inner = api.inner();
-    let body = serde_json::json!({
-        "error": {
-            "message": inner.message,
-            "type": inner.kind,
-            "param": null,
-            "code": inner.code,
-        }
-    });
-    Bytes::from(format!("data: {body}\n\n"))
-}
-
-/// The committed stream: the buffered head, then the rest with idle and total deadlines,
-/// keep-alive comments, the usage chunk when asked for, and `[DONE]` only after a clean end.
-fn sse_body(
+/// The chat door's side of the relay: chunks as `data:` frames, the usage chunk when asked for
+/// (estimated when the upstream reported none), and `[DONE]` only after a clean end.
+struct ChatFrames {
     head: Vec<ChatChunk>,
-    mut rest: ChunkStream,
-    mut log: StreamLog,
-    idle: Duration,
-    deadline: Instant,
-) -> impl futures_util::Stream<Item = Result<Bytes, std::convert::Infallible>> + Send {
-    async_stream::stream! {
-        let wants_usage = log.wants_usage;
-        let prompt_estimate = log.prompt_estimate;
-        let mut factory: Option<ChunkFactory> = None;
-        let mut usage_sent = false;
-        let mut completion_chars: u64 = 0;
-        let mut pending = head.into_iter();
-        let mut flushed = false;
-        let mut idle_until = tokio::time::Instant::now() + idle;
-        let deadline = tokio::time::Instant::from_std(deadline);
-        loop {
-            let next = match pending.next() {
-                Some(chunk) => Some(Ok(chunk)),
-                None => {
-                    if !flushed {
-                        // Let the server flush the first token now, even if the upstream has
-                        // already sent more: a burst must not hold back the first token.
-                        flushed = true;
-                        tokio::task::yield_now().await;
-                    }
-                    let wake = idle_until.min(deadline).min(tokio::time::Instant::now() + KEEP_ALIVE);
-                    match tokio::time::timeout_at(wake, rest.next()).await {
-                        Ok(next) => {
-                            idle_until = tokio::time::Instant::now() + idle;
-                            next
-                        }
-                        Err(_) => {
-                            let now = tokio::time::Instant::now();
-                            if now >= deadline || now >= idle_until {
-                                let waited = if now >= deadline { "the total time limit" } else { "the idle limit between chunks" };
-                                let e = UpstreamError::Timeout(idle);
-                                let hint = format!("upstream went quiet past {waited}");
-                                log.failed(&e.to_api_error(&hint));
-                                yield Ok(error_frame(&e, &hint));
-                                break;
-                            }
-                            yield Ok(Bytes::from_static(b": keep-alive\n\n"));
-                            continue;
-                        }
-                    }
-                }
-            };
-            match next {
-                Some(Ok(chunk)) => {
-                    log.assembler.push(&chunk);
-                    if factory.is_none() {
-                        factory = Some(ChunkFactory::new(chunk.id.clone(), chunk.created, chunk.model.clone()));
-                    }
-                    if chunk.choices.is_empty() {
-                        if chunk.usage.is_some() && wants_usage && !usage_sent {
-                            usage_sent = true;
-                            yield Ok(frame(&chunk));
-                        }
-                        continue;
-                    }
-                    for c in &chunk.choices {
-                        completion_chars += c.delta.content.as_ref().map_or(0, |s| s.len() as u64)
-                            + c.delta.reasoning_content.as_ref().map_or(0, |s| s.len() as u64);
-                    }
-                    yield Ok(frame(&chunk));
-                }
-                Some(Err(e)) => {
-                    log.failed(&e.to_api_error("upstream"));
-                    yield Ok(error_frame(&e, "upstream"));
-                    break;
-                }
-                None => {
-                    if wants_usage && !usage_sent
-                        && let Some(f) = &factory {
-                            // The upstream reported no usage: estimate it rather than leave clients without one.
-                            let usage = Usage {
-                                prompt_tokens: prompt_estimate,
-                                completion_tokens: estimate_chars(completion_chars),
-                                ..Usage::default()
-                            };
-                            let chunk = f.usage(usage);
-                            log.assembler.push(&chunk);
-                            yield Ok(frame(&chunk));
-                        }
-                    log.finish();
-                    yield Ok(Bytes::from_static(b"data: [DONE]\n\n"));
-                    break;
-                }
-            }
+    log: StreamLog,
+    factory: Option<ChunkFactory>,
+    usage_sent: bool,
+    completion_chars: u64,
+}
+
+impl ChatFrames {
+    fn push(&mut self, chunk: ChatChunk, out: &mut Frames) {
+        self.log.assembler.push(&chunk);
+        if self.factory.is_none() {
+            self.factory = Some(ChunkFactory::new(
+                chunk.id.clone(),
+                chunk.created,
+                chunk.model.clone(),
+            ));
         }
+        if chunk.choices.is_empty() {
+            if chunk.usage.is_some() && self.log.wants_usage && !self.usage_sent {
+                self.usage_sent = true;
+                relay::data_frame(&chunk, out);
+            }
+            return;
+        }
+        for c in &chunk.choices {
+            self.completion_chars += c.delta.content.as_ref().map_or(0, |s| s.len() as u64)
+                + c.delta
+                    .reasoning_content
+                    .as_ref()
+                    .map_or(0, |s| s.len() as u64);
+        }
+        relay::data_frame(&chunk, out);
+    }
+}
+
+impl relay::Door for ChatFrames {
+    type Item = ChatChunk;
+
+    fn head(&mut self, out: &mut Frames) -> Result<Flow, ApiError> {
+        for chunk in std::mem::take(&mut self.head) {
+            self.push(chunk, out);
+        }
+        Ok(Flow::More)
+    }
+
+    fn item(&mut self, chunk: ChatChunk, out: &mut Frames) -> Result<Flow, ApiError> {
+        self.push(chunk, out);
+        Ok(Flow::More)
+    }
+
+    fn keep_alive(&mut self, out: &mut Frames) {
+        out.extend(relay::COMMENT);
+    }
+
+    fn end(&mut self, out: &mut Frames) -> Result<(), ApiError> {
+        if self.log.wants_usage
+            && !self.usage_sent
+            && let Some(f) = &self.factory
+        {
+            // The upstream reported no usage: estimate it rather than leave clients without one.
+            let usage = Usage {
+                prompt_tokens: self.log.prompt_estimate,
+                completion_tokens: estimate_chars(self.completion_chars),
+                ..Usage::default()
+            };
+            let chunk = f.usage(usage);
+            self.log.assembler.push(&chunk);
+            relay::data_frame(&chunk, out);
+        }
+        self.log.finish();
+        out.extend(b"data: [DONE]\n\n");
+        Ok(())
+    }
+
+    fn fail(&mut self, e: &ApiError, out: &mut Frames) {
+        self.log.failed(e);
+        let inner = e.inner();
+        let body = serde_json::json!({
+            "error": {
+                "message": inner.message,
+                "type": inner.kind,
+                "param": null,
+                "code": inner.code,
+            }
+        });
+        relay::data_frame(&body, out);
     }
 }
 

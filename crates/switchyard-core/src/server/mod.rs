@@ -21,6 +21,7 @@ mod middleware;
 mod models;
 mod proxy;
 mod recording;
+mod relay;
 mod responses;
 mod routes;
 mod sessions;

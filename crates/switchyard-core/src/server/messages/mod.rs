@@ -149,7 +149,7 @@ impl Prepared<'_> {
             (ProviderKind::OpenAi, true) => {
                 let chat = self.chat_for(t)?;
                 let stream = t.provider.chat_stream(&chat, &t.model).await?;
-                let (head, rest) = super::chat::first_meaningful(stream).await?;
+                let (head, rest) = super::relay::first_meaningful(stream).await?;
                 Ok(Answer::ChatStream(head, rest))
             }
         }
