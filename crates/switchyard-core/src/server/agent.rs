@@ -21,6 +21,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
+use super::relay::{self, Flow, Frames};
 use super::{AppState, json_response, note_target};
 use crate::config::mcp::DEFAULT_MAX_ITERATIONS;
 use crate::error::ToApiError as _;
@@ -34,8 +35,6 @@ use switchyard_dialects::openai::{
     Usage,
 };
 
-/// Comment frames keep the connection alive while tools run.
-const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// What the log and the stream events keep of one tool result.
 const MAX_RESULT_LOGGED: usize = 16 * 1024;
 /// How long a call waits for the user's approval before it counts as declined.
@@ -204,7 +203,6 @@ enum Event {
     Reasoning(String),
     /// A `switchyard` event object (tool call, result, approval request, notice).
     Note(Value),
-    KeepAlive,
     Done(Box<Finished>),
     Failed(ApiError),
 }
@@ -248,91 +246,128 @@ pub async fn run(
         return Err(ApiError::internal("the tool loop ended without an answer"));
     }
     // Nothing is sent until the loop has something to say: an early failure is a plain error.
-    let first = loop {
-        match events.next().await {
-            Some(Event::Failed(e)) => return Err(e),
-            Some(Event::KeepAlive) => {}
-            Some(ev) => break ev,
-            None => return Err(ApiError::internal("the tool loop ended without an answer")),
-        }
+    let first = match events.next().await {
+        Some(Event::Failed(e)) => return Err(e),
+        Some(ev) => ev,
+        None => return Err(ApiError::internal("the tool loop ended without an answer")),
     };
     let ttft = draft.elapsed_ms();
     draft.update(|d| d.ttft_ms = ttft);
-    let draft_for_body = draft.clone();
-    let body = async_stream::stream! {
-        let mut log = Assembler::default();
-        yield Ok::<_, std::convert::Infallible>(frame(&factory.role(0), &mut log));
-        let mut pending = Some(first);
-        loop {
-            let ev = match pending.take() {
-                Some(ev) => ev,
-                None => match events.next().await {
-                    Some(ev) => ev,
-                    None => break,
-                },
-            };
-            match ev {
-                Event::Content(t) => yield Ok(frame(&factory.content(0, t), &mut log)),
-                Event::Reasoning(t) => yield Ok(frame(&factory.reasoning(0, t), &mut log)),
-                Event::Note(v) => yield Ok(note_frame(&factory, v)),
-                Event::KeepAlive => yield Ok(Bytes::from_static(b": keep-alive\n\n")),
-                Event::Failed(e) => {
-                    draft_for_body.fail_in_body(e.message().to_owned());
-                    yield Ok(error_frame(&e));
-                    break;
-                }
-                Event::Done(done) => {
-                    for (i, call) in done.client_calls.iter().enumerate() {
-                        let i = u32::try_from(i).unwrap_or(u32::MAX);
-                        yield Ok(frame(&factory.tool_start(0, i, call.id.clone(), call.function.name.clone()), &mut log));
-                        yield Ok(frame(&factory.tool_args(0, i, call.function.arguments.clone()), &mut log));
-                    }
-                    let reason = done.response.choices.first().and_then(|c| c.finish_reason.clone()).unwrap_or_else(|| "stop".into());
-                    yield Ok(frame(&factory.finish(0, reason), &mut log));
-                    if wants_usage && let Some(u) = done.response.usage.clone() {
-                        yield Ok(frame(&factory.usage(u), &mut log));
-                    }
-                    let body = serde_json::to_vec(&log.finish()).ok().map(Bytes::from);
-                    draft_for_body.update(|d| d.response_body = body);
-                    yield Ok(Bytes::from_static(b"data: [DONE]\n\n"));
-                    break;
-                }
-            }
-        }
+    let frames = AgentFrames {
+        first: Some(first),
+        factory,
+        log: Assembler::default(),
+        draft: draft.clone(),
+        wants_usage,
     };
+    // The loop sets no deadline of its own on the body: its rounds and tool calls have theirs.
+    let body = relay::relay(
+        frames,
+        events.map(Ok),
+        relay::UNLIMITED,
+        Instant::now() + relay::UNLIMITED,
+    );
     Ok(super::sse_response(body))
 }
 
-fn frame(chunk: &ChatChunk, log: &mut Assembler) -> Bytes {
-    log.push(chunk);
-    let mut out = Vec::with_capacity(256);
-    out.extend_from_slice(b"data: ");
-    if serde_json::to_writer(&mut out, chunk).is_err() {
-        return Bytes::new();
+/// The agent door's side of the relay: the loop's events as chat chunks, its notes as chunks
+/// with no choices, and the client's tool calls, the finish and `[DONE]` when it is done.
+struct AgentFrames {
+    /// The loop's first event, read before the answer was committed.
+    first: Option<Event>,
+    factory: ChunkFactory,
+    log: Assembler,
+    draft: Draft,
+    wants_usage: bool,
+}
+
+impl AgentFrames {
+    fn frame(&mut self, chunk: &ChatChunk, out: &mut Frames) {
+        self.log.push(chunk);
+        relay::data_frame(chunk, out);
     }
-    out.extend_from_slice(b"\n\n");
-    Bytes::from(out)
+
+    fn event(&mut self, ev: Event, out: &mut Frames) -> Result<Flow, ApiError> {
+        match ev {
+            Event::Content(t) => self.frame(&self.factory.content(0, t), out),
+            Event::Reasoning(t) => self.frame(&self.factory.reasoning(0, t), out),
+            Event::Note(v) => relay::data_frame(&note_chunk(&self.factory, v), out),
+            Event::Failed(e) => return Err(e),
+            Event::Done(done) => {
+                for (i, call) in done.client_calls.iter().enumerate() {
+                    let i = u32::try_from(i).unwrap_or(u32::MAX);
+                    let start =
+                        self.factory
+                            .tool_start(0, i, call.id.clone(), call.function.name.clone());
+                    self.frame(&start, out);
+                    let args = self
+                        .factory
+                        .tool_args(0, i, call.function.arguments.clone());
+                    self.frame(&args, out);
+                }
+                let reason = done
+                    .response
+                    .choices
+                    .first()
+                    .and_then(|c| c.finish_reason.clone())
+                    .unwrap_or_else(|| "stop".into());
+                self.frame(&self.factory.finish(0, reason), out);
+                if self.wants_usage
+                    && let Some(u) = done.response.usage.clone()
+                {
+                    self.frame(&self.factory.usage(u), out);
+                }
+                let body = serde_json::to_vec(&std::mem::take(&mut self.log).finish())
+                    .ok()
+                    .map(Bytes::from);
+                self.draft.update(|d| d.response_body = body);
+                out.extend(b"data: [DONE]\n\n");
+                return Ok(Flow::Ended);
+            }
+        }
+        Ok(Flow::More)
+    }
+}
+
+impl relay::Door for AgentFrames {
+    type Item = Event;
+
+    fn head(&mut self, out: &mut Frames) -> Result<Flow, ApiError> {
+        self.frame(&self.factory.role(0), out);
+        match self.first.take() {
+            Some(ev) => self.event(ev, out),
+            None => Ok(Flow::More),
+        }
+    }
+
+    fn item(&mut self, ev: Event, out: &mut Frames) -> Result<Flow, ApiError> {
+        self.event(ev, out)
+    }
+
+    fn keep_alive(&mut self, out: &mut Frames) {
+        out.extend(relay::COMMENT);
+    }
+
+    fn end(&mut self, _out: &mut Frames) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    fn fail(&mut self, e: &ApiError, out: &mut Frames) {
+        self.draft.fail_in_body(e.message().to_owned());
+        relay::openai_error_frame(e, out);
+    }
 }
 
 /// A loop event as a chunk with no choices, which clients skip like the usage chunk.
-fn note_frame(factory: &ChunkFactory, note: Value) -> Bytes {
-    let chunk = json!({
+fn note_chunk(factory: &ChunkFactory, note: Value) -> Value {
+    json!({
         "id": factory.id,
         "object": "chat.completion.chunk",
         "created": factory.created,
         "model": factory.model,
         "choices": [],
         "switchyard": note,
-    });
-    Bytes::from(format!("data: {chunk}\n\n"))
-}
-
-fn error_frame(e: &ApiError) -> Bytes {
-    let inner = e.inner();
-    let body = json!({
-        "error": {"message": inner.message, "type": inner.kind, "param": null, "code": inner.code}
-    });
-    Bytes::from(format!("data: {body}\n\n"))
+    })
 }
 
 /// Everything the loop needs, settled before anything is sent.
@@ -692,17 +727,11 @@ fn agent_loop(
                     (call.id.clone(), text, is_error, step)
                 });
             }
-            while !running.is_empty() {
-                tokio::select! {
-                    done = running.next() => {
-                        if let Some((id, text, is_error, step)) = done {
-                            push_step(&draft, step.clone());
-                            yield Event::Note(step);
-                            results.insert(id, (text, is_error));
-                        }
-                    }
-                    () = tokio::time::sleep(KEEP_ALIVE) => yield Event::KeepAlive,
-                }
+            // The relay keeps the connection alive while they run.
+            while let Some((id, text, is_error, step)) = running.next().await {
+                push_step(&draft, step.clone());
+                yield Event::Note(step);
+                results.insert(id, (text, is_error));
             }
             drop(running);
             for call in &ours {

@@ -206,16 +206,7 @@ impl relay::Door for ChatFrames {
 
     fn fail(&mut self, e: &ApiError, out: &mut Frames) {
         self.log.failed(e);
-        let inner = e.inner();
-        let body = serde_json::json!({
-            "error": {
-                "message": inner.message,
-                "type": inner.kind,
-                "param": null,
-                "code": inner.code,
-            }
-        });
-        relay::data_frame(&body, out);
+        relay::openai_error_frame(e, out);
     }
 }
 

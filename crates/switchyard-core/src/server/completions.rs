@@ -11,12 +11,13 @@ use std::time::{Duration, Instant};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::Response;
+use bytes::BufMut;
 use futures_util::Stream;
 use serde_json::{Value, json};
 
 use super::auth::Caller;
 use super::doors::{check, relay, required_model, route};
-use super::messages::stream::{Waited, next_within, timeout_error};
+use super::relay::{self, Flow, Frames};
 use super::{AppState, JsonBody, fail, note_target, success_headers};
 use crate::error::ToApiError as _;
 use crate::error::{ApiError, UpstreamError};
@@ -26,7 +27,7 @@ use crate::providers::passthrough::Door;
 use crate::record::{Draft, TokenCounts};
 use crate::routing::failover;
 use switchyard_dialects::openai::Usage;
-use switchyard_dialects::sse::SseEvent;
+use switchyard_dialects::sse::{SseDecoder, SseEvent};
 use switchyard_dialects::tokens::{estimate_chars, estimate_text};
 
 pub async fn completions(
@@ -111,66 +112,86 @@ async fn serve_stream(
     Ok(response)
 }
 
-fn error_frame(e: &ApiError) -> Bytes {
-    Bytes::from(format!("data: {}\n\n", e.openai_json()))
-}
-
-/// The committed stream: the chunks decoded while peeking, then the rest within the idle and
-/// total deadlines, with keep-alive comments through long silences.
+/// The committed stream: the chunks decoded while peeking, then the rest as the relay reads it.
 fn relay_stream(
     stream: NativeStream,
-    mut log: CompletionLog,
+    log: CompletionLog,
     idle: Duration,
     deadline: Instant,
 ) -> impl Stream<Item = Result<Bytes, Infallible>> + Send {
-    async_stream::stream! {
-        let NativeStream { mut events, mut decoder, mut rest, .. } = stream;
-        let mut out = Vec::new();
-        let mut failure = log.relay(&mut events, &mut out).err();
-        if !out.is_empty() {
-            yield Ok(Bytes::from(std::mem::take(&mut out)));
+    let NativeStream {
+        events,
+        decoder,
+        rest,
+        ..
+    } = stream;
+    let door = Completions {
+        events,
+        decoder,
+        log,
+    };
+    relay::relay(door, rest, idle, deadline)
+}
+
+/// The completions door's side of the relay: the upstream's chunks as it names its model, its
+/// usage chunk only when asked for (estimated when it sent none), `[DONE]` after a clean end.
+struct Completions {
+    events: Vec<SseEvent>,
+    decoder: SseDecoder,
+    log: CompletionLog,
+}
+
+impl Completions {
+    fn flow(&self) -> Flow {
+        if self.log.done {
+            Flow::Ended
+        } else {
+            Flow::More
         }
-        // The first text goes out now, even if the upstream has already sent more.
-        tokio::task::yield_now().await;
-        let mut idle_until = tokio::time::Instant::now() + idle;
-        let deadline = tokio::time::Instant::from_std(deadline);
-        while failure.is_none() && !log.done {
-            match next_within(&mut rest, &mut idle_until, idle, deadline).await {
-                Waited::Item(Some(Ok(piece))) => {
-                    failure = match decoder.feed(&piece, &mut events) {
-                        Ok(()) => log.relay(&mut events, &mut out).err(),
-                        Err(e) => Some(UpstreamError::Protocol(e.to_string()).to_api_error("upstream")),
-                    };
-                }
-                Waited::Item(Some(Err(e))) => {
-                    failure = Some(e.to_api_error("upstream"));
-                }
-                Waited::Item(None) => {
-                    failure = match decoder.finish(&mut events) {
-                        Ok(()) => log.relay(&mut events, &mut out).err(),
-                        Err(e) => Some(UpstreamError::Protocol(e.to_string()).to_api_error("upstream")),
-                    };
-                    log.done = true;
-                }
-                Waited::KeepAlive => out.extend_from_slice(b": keep-alive\n\n"),
-                Waited::TimedOut(waited) => failure = Some(timeout_error(idle, waited)),
-            }
-            if !out.is_empty() {
-                yield Ok(Bytes::from(std::mem::take(&mut out)));
-            }
+    }
+}
+
+fn unreadable(e: &impl std::fmt::Display) -> ApiError {
+    UpstreamError::Protocol(e.to_string()).to_api_error("upstream")
+}
+
+impl relay::Door for Completions {
+    type Item = Bytes;
+
+    fn head(&mut self, out: &mut Frames) -> Result<Flow, ApiError> {
+        self.log.relay(&mut self.events, out.buf())?;
+        Ok(self.flow())
+    }
+
+    fn item(&mut self, piece: Bytes, out: &mut Frames) -> Result<Flow, ApiError> {
+        self.decoder
+            .feed(&piece, &mut self.events)
+            .map_err(|e| unreadable(&e))?;
+        self.log.relay(&mut self.events, out.buf())?;
+        Ok(self.flow())
+    }
+
+    fn keep_alive(&mut self, out: &mut Frames) {
+        out.extend(relay::COMMENT);
+    }
+
+    fn end(&mut self, out: &mut Frames) -> Result<(), ApiError> {
+        if !self.log.done {
+            self.decoder
+                .finish(&mut self.events)
+                .map_err(|e| unreadable(&e))?;
+            self.log.relay(&mut self.events, out.buf())?;
+            self.log.done = true;
         }
-        match failure {
-            Some(e) => {
-                log.failed(&e);
-                yield Ok(error_frame(&e));
-            }
-            None => {
-                log.estimate_usage(&mut out);
-                log.finish();
-                out.extend_from_slice(b"data: [DONE]\n\n");
-                yield Ok(Bytes::from(out));
-            }
-        }
+        self.log.estimate_usage(out.buf());
+        self.log.finish();
+        out.extend(b"data: [DONE]\n\n");
+        Ok(())
+    }
+
+    fn fail(&mut self, e: &ApiError, out: &mut Frames) {
+        self.log.failed(e);
+        relay::data_frame(&e.openai_json(), out);
     }
 }
 
@@ -217,7 +238,7 @@ impl CompletionLog {
 
     /// Renders these upstream events for the client; an error event or an unreadable one
     /// ends the stream.
-    fn relay(&mut self, events: &mut Vec<SseEvent>, out: &mut Vec<u8>) -> Result<(), ApiError> {
+    fn relay(&mut self, events: &mut Vec<SseEvent>, out: &mut impl BufMut) -> Result<(), ApiError> {
         for event in events.drain(..) {
             let data = event.data.trim();
             if self.done {
@@ -282,7 +303,7 @@ impl CompletionLog {
 
     /// A usage chunk of the gateway's estimate, when the client asked for usage and the
     /// upstream reported none.
-    fn estimate_usage(&mut self, out: &mut Vec<u8>) {
+    fn estimate_usage(&mut self, out: &mut impl BufMut) {
         if !self.wants_usage || self.usage.is_some() || self.id.is_null() {
             return;
         }
@@ -336,10 +357,10 @@ impl Drop for CompletionLog {
     }
 }
 
-fn frame(chunk: &Value, out: &mut Vec<u8>) {
-    out.extend_from_slice(b"data: ");
-    if serde_json::to_writer(&mut *out, chunk).is_ok() {
-        out.extend_from_slice(b"\n\n");
+fn frame(chunk: &Value, out: &mut impl BufMut) {
+    out.put_slice(b"data: ");
+    if serde_json::to_writer((&mut *out).writer(), chunk).is_ok() {
+        out.put_slice(b"\n\n");
     }
 }
 

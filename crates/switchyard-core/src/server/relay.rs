@@ -19,14 +19,20 @@ use futures_util::{Stream, StreamExt as _};
 use crate::error::ToApiError as _;
 use crate::error::{ApiError, UpstreamError};
 use crate::providers::ChunkStream;
+use crate::providers::anthropic_native::{ByteStream, NativeStream};
 use switchyard_dialects::chunks::is_meaningful;
 use switchyard_dialects::openai::ChatChunk;
+use switchyard_dialects::sse::{SseDecoder, SseEvent};
 
 /// Silences longer than this get the door's keep-alive.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 /// The OpenAI-style keep-alive, an SSE comment.
 pub(crate) const COMMENT: &[u8] = b": keep-alive\n\n";
+
+/// As the idle limit and the time to the total deadline: no limit (a door whose items keep
+/// their own deadlines, such as the tool loop).
+pub(crate) const UNLIMITED: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
 /// Whether the stream goes on after an item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +64,15 @@ impl Frames {
         self.buf().extend_from_slice(bytes);
     }
 
+    /// An upstream piece, passed on unchanged.
+    pub(crate) fn pass(&mut self, piece: Bytes) {
+        if self.buf.is_empty() && self.whole.is_none() {
+            self.whole = Some(piece);
+        } else {
+            self.extend(&piece);
+        }
+    }
+
     fn take(&mut self) -> Option<Bytes> {
         if let Some(whole) = self.whole.take() {
             if self.buf.is_empty() {
@@ -66,6 +81,81 @@ impl Frames {
             self.buf.extend_from_slice(&whole);
         }
         (!self.buf.is_empty()).then(|| self.buf.split().freeze())
+    }
+}
+
+/// Whether the bytes passed on so far end an SSE event, so that one of ours may follow: a
+/// native stream's keep-alives and error frames go only between its events.
+#[derive(Debug, Default)]
+struct Boundary(Vec<u8>);
+
+impl Boundary {
+    fn after(&mut self, piece: &[u8]) {
+        self.0
+            .extend_from_slice(&piece[piece.len().saturating_sub(4)..]);
+        let excess = self.0.len().saturating_sub(4);
+        self.0.drain(..excess);
+    }
+
+    fn at_end(&self) -> bool {
+        let t = &self.0;
+        t.is_empty() || t.ends_with(b"\n\n") || t.ends_with(b"\r\n\r\n") || t.ends_with(b"\r\r")
+    }
+}
+
+/// A native upstream's stream (one in the client's own dialect): its bytes are passed on
+/// unchanged and decoded on the side into `events`, for the door's log to read.
+pub(crate) struct Passthrough {
+    head: Vec<Bytes>,
+    pub(crate) events: Vec<SseEvent>,
+    decoder: SseDecoder,
+    boundary: Boundary,
+}
+
+impl Passthrough {
+    /// The pass-through and the rest of the upstream's bytes; `events` starts with those
+    /// decoded while the stream was peeked.
+    pub(crate) fn new(stream: NativeStream) -> (Self, ByteStream) {
+        let NativeStream {
+            head,
+            events,
+            decoder,
+            rest,
+        } = stream;
+        let pass = Self {
+            head,
+            events,
+            decoder,
+            boundary: Boundary::default(),
+        };
+        (pass, rest)
+    }
+
+    /// Passes on what was read while peeking.
+    pub(crate) fn head(&mut self, out: &mut Frames) {
+        for piece in std::mem::take(&mut self.head) {
+            self.boundary.after(&piece);
+            out.pass(piece);
+        }
+    }
+
+    /// Decodes a piece into `events` and passes it on.
+    pub(crate) fn piece(&mut self, piece: Bytes, out: &mut Frames) {
+        if self.decoder.feed(&piece, &mut self.events).is_err() {
+            tracing::debug!("an upstream event could not be decoded for the log");
+        }
+        self.boundary.after(&piece);
+        out.pass(piece);
+    }
+
+    /// Decodes what the upstream left unterminated at its end.
+    pub(crate) fn finish(&mut self) {
+        let _ = self.decoder.finish(&mut self.events);
+    }
+
+    /// Whether an event of ours may go now: only between the upstream's events.
+    pub(crate) fn between_events(&self) -> bool {
+        self.boundary.at_end()
     }
 }
 
@@ -214,6 +304,20 @@ pub(crate) fn data_frame(value: &impl serde::Serialize, out: &mut Frames) {
     buf.extend_from_slice(b"\n\n");
 }
 
+/// An error as the OpenAI dialect frames it in a stream.
+pub(crate) fn openai_error_frame(e: &ApiError, out: &mut Frames) {
+    let inner = e.inner();
+    let body = serde_json::json!({
+        "error": {
+            "message": inner.message,
+            "type": inner.kind,
+            "param": null,
+            "code": inner.code,
+        }
+    });
+    data_frame(&body, out);
+}
+
 /// Reads a chat-chunk stream up to its first meaningful chunk (content, reasoning, a tool call
 /// or a finish). Until then nothing has been sent to the client, so any failure can still fail
 /// over: a stream attempt succeeds only with this.
@@ -237,5 +341,24 @@ pub(crate) async fn first_meaningful(
                 ));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn boundaries_follow_event_ends_across_pieces() {
+        let mut b = Boundary(Vec::new());
+        assert!(b.at_end());
+        b.after(b"event: ping\ndata: {}\n");
+        assert!(!b.at_end());
+        b.after(b"\n");
+        assert!(b.at_end());
+        b.after(b"data: {\"type\":\"mess");
+        assert!(!b.at_end());
+        b.after(b"age_stop\"}\r\n\r\n");
+        assert!(b.at_end());
     }
 }

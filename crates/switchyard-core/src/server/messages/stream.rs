@@ -1,13 +1,13 @@
 //! The committed SSE bodies of `/v1/messages`: translated (chat chunks → Anthropic events) and
-//! native (an Anthropic upstream's bytes, unchanged). Both keep the idle and total deadlines,
-//! send `ping` events through long silences, end a failure with `event: error`, and leave the
-//! reassembled Message in the request log however they end.
+//! native (an Anthropic upstream's bytes, unchanged), as [`relay::Door`]s: `server::relay`
+//! keeps the deadlines, and these send `ping` events through long silences, end a failure with
+//! `event: error`, and leave the reassembled Message in the request log however they end.
 
 use std::convert::Infallible;
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use futures_util::{Stream, StreamExt as _};
+use futures_util::Stream;
 use serde_json::Value;
 
 use crate::error::ToApiError as _;
@@ -15,13 +15,13 @@ use crate::error::{ApiError, UpstreamError};
 use crate::providers::ChunkStream;
 use crate::providers::anthropic_native::NativeStream;
 use crate::record::Draft;
+use crate::server::relay::{self, Flow, Frames, Passthrough};
 use switchyard_dialects::anthropic_to_chat::events::{EventTranslator, MessageFold, frame};
 use switchyard_dialects::openai::ChatChunk;
 use switchyard_dialects::sse::SseEvent;
 use switchyard_dialects::sse::event_type;
 
-/// Silences longer than this get a `ping` event.
-const KEEP_ALIVE: Duration = Duration::from_secs(15);
+/// Anthropic's keep-alive: a `ping` event.
 const PING: &[u8] = b"event: ping\ndata: {\"type\": \"ping\"}\n\n";
 
 /// `event: error` with the Anthropic error body; the stream ends after it.
@@ -29,132 +29,74 @@ pub fn error_frame(e: &ApiError) -> Bytes {
     frame(&e.anthropic_json())
 }
 
-pub(crate) enum Waited<T> {
-    Item(Option<T>),
-    KeepAlive,
-    TimedOut(&'static str),
-}
-
-/// The next item, a keep-alive turn, or the end of the idle or total time.
-pub(crate) async fn next_within<S: Stream + Unpin>(
-    stream: &mut S,
-    idle_until: &mut tokio::time::Instant,
-    idle: Duration,
-    deadline: tokio::time::Instant,
-) -> Waited<S::Item> {
-    let wake = (*idle_until)
-        .min(deadline)
-        .min(tokio::time::Instant::now() + KEEP_ALIVE);
-    match tokio::time::timeout_at(wake, stream.next()).await {
-        Ok(next) => {
-            *idle_until = tokio::time::Instant::now() + idle;
-            Waited::Item(next)
-        }
-        Err(_) => {
-            let now = tokio::time::Instant::now();
-            if now >= deadline {
-                Waited::TimedOut("the total time limit")
-            } else if now >= *idle_until {
-                Waited::TimedOut("the idle limit between chunks")
-            } else {
-                Waited::KeepAlive
-            }
-        }
-    }
-}
-
-pub(crate) fn timeout_error(idle: Duration, waited: &str) -> ApiError {
-    UpstreamError::Timeout(idle).to_api_error(&format!("upstream went quiet past {waited}"))
-}
-
 /// A stream translated from chat chunks. Once a stop sequence matches, the message ends and the
 /// upstream is dropped (which cancels it).
 pub fn translated(
     head: Vec<ChatChunk>,
-    mut rest: ChunkStream,
-    mut translator: EventTranslator,
-    mut log: MessageLog,
+    rest: ChunkStream,
+    translator: EventTranslator,
+    log: MessageLog,
     idle: Duration,
     deadline: Instant,
 ) -> impl Stream<Item = Result<Bytes, Infallible>> + Send {
-    async_stream::stream! {
-        let mut pending = head.into_iter();
-        let mut flushed = false;
-        let mut idle_until = tokio::time::Instant::now() + idle;
-        let deadline = tokio::time::Instant::from_std(deadline);
-        let mut events = Vec::new();
-        loop {
-            let next = match pending.next() {
-                Some(chunk) => Some(Ok(chunk)),
-                None => {
-                    if !flushed {
-                        // The first events go out now, even if the upstream sent more at once.
-                        flushed = true;
-                        tokio::task::yield_now().await;
-                    }
-                    match next_within(&mut rest, &mut idle_until, idle, deadline).await {
-                        Waited::Item(next) => next,
-                        Waited::KeepAlive => {
-                            yield Ok(Bytes::from_static(PING));
-                            continue;
-                        }
-                        Waited::TimedOut(waited) => {
-                            let e = timeout_error(idle, waited);
-                            log.failed(&e);
-                            yield Ok(error_frame(&e));
-                            break;
-                        }
-                    }
-                }
-            };
-            match next {
-                Some(Ok(chunk)) => {
-                    translator.push(&chunk, &mut events);
-                    let done = translator.is_done();
-                    if done {
-                        translator.finish(&mut events);
-                    }
-                    let bytes = log.render(&mut events);
-                    if !bytes.is_empty() {
-                        yield Ok(bytes);
-                    }
-                    if done {
-                        log.finish();
-                        break;
-                    }
-                }
-                Some(Err(e)) => {
-                    let e = e.to_api_error("upstream");
-                    log.failed(&e);
-                    yield Ok(error_frame(&e));
-                    break;
-                }
-                None => {
-                    translator.finish(&mut events);
-                    yield Ok(log.render(&mut events));
-                    log.finish();
-                    break;
-                }
-            }
+    let door = Translated {
+        head,
+        translator,
+        log,
+        events: Vec::new(),
+    };
+    relay::relay(door, rest, idle, deadline)
+}
+
+/// The translated stream's side of the relay.
+struct Translated {
+    head: Vec<ChatChunk>,
+    translator: EventTranslator,
+    log: MessageLog,
+    events: Vec<Value>,
+}
+
+impl Translated {
+    fn push(&mut self, chunk: &ChatChunk, out: &mut Frames) -> Flow {
+        self.translator.push(chunk, &mut self.events);
+        if self.translator.is_done() {
+            return Flow::Ended;
         }
+        self.log.render(&mut self.events, out);
+        Flow::More
     }
 }
 
-/// Whether the bytes sent so far end an SSE event, so that one of ours may follow.
-#[derive(Debug)]
-pub(crate) struct Boundary(pub(crate) Vec<u8>);
+impl relay::Door for Translated {
+    type Item = ChatChunk;
 
-impl Boundary {
-    pub(crate) fn after(&mut self, piece: &[u8]) {
-        self.0
-            .extend_from_slice(&piece[piece.len().saturating_sub(4)..]);
-        let excess = self.0.len().saturating_sub(4);
-        self.0.drain(..excess);
+    fn head(&mut self, out: &mut Frames) -> Result<Flow, ApiError> {
+        for chunk in std::mem::take(&mut self.head) {
+            if self.push(&chunk, out) == Flow::Ended {
+                return Ok(Flow::Ended);
+            }
+        }
+        Ok(Flow::More)
     }
 
-    pub(crate) fn at_end(&self) -> bool {
-        let t = &self.0;
-        t.is_empty() || t.ends_with(b"\n\n") || t.ends_with(b"\r\n\r\n") || t.ends_with(b"\r\r")
+    fn item(&mut self, chunk: ChatChunk, out: &mut Frames) -> Result<Flow, ApiError> {
+        Ok(self.push(&chunk, out))
+    }
+
+    fn keep_alive(&mut self, out: &mut Frames) {
+        out.extend(PING);
+    }
+
+    fn end(&mut self, out: &mut Frames) -> Result<(), ApiError> {
+        self.translator.finish(&mut self.events);
+        self.log.render(&mut self.events, out);
+        self.log.finish();
+        Ok(())
+    }
+
+    fn fail(&mut self, e: &ApiError, out: &mut Frames) {
+        self.log.failed(e);
+        out.extend(&error_frame(e));
     }
 }
 
@@ -162,68 +104,58 @@ impl Boundary {
 /// log. Pings and error events of ours are only inserted between its events.
 pub fn native(
     stream: NativeStream,
-    mut log: MessageLog,
+    log: MessageLog,
     idle: Duration,
     deadline: Instant,
 ) -> impl Stream<Item = Result<Bytes, Infallible>> + Send {
-    async_stream::stream! {
-        let NativeStream { head, mut events, mut decoder, mut rest } = stream;
-        log.native(&mut events);
-        let mut boundary = Boundary(Vec::new());
-        for piece in head {
-            boundary.after(&piece);
-            yield Ok(piece);
+    let (pass, rest) = Passthrough::new(stream);
+    relay::relay(Native { pass, log }, rest, idle, deadline)
+}
+
+/// The native stream's side of the relay.
+struct Native {
+    pass: Passthrough,
+    log: MessageLog,
+}
+
+impl relay::Door for Native {
+    type Item = Bytes;
+
+    fn head(&mut self, out: &mut Frames) -> Result<Flow, ApiError> {
+        self.log.native(&mut self.pass.events);
+        self.pass.head(out);
+        Ok(Flow::More)
+    }
+
+    fn item(&mut self, piece: Bytes, out: &mut Frames) -> Result<Flow, ApiError> {
+        self.pass.piece(piece, out);
+        self.log.native(&mut self.pass.events);
+        Ok(Flow::More)
+    }
+
+    fn keep_alive(&mut self, out: &mut Frames) {
+        if self.pass.between_events() {
+            out.extend(PING);
         }
-        tokio::task::yield_now().await;
-        let mut idle_until = tokio::time::Instant::now() + idle;
-        let deadline = tokio::time::Instant::from_std(deadline);
-        loop {
-            match next_within(&mut rest, &mut idle_until, idle, deadline).await {
-                Waited::Item(Some(Ok(piece))) => {
-                    if decoder.feed(&piece, &mut events).is_err() {
-                        tracing::debug!("an upstream event could not be decoded for the log");
-                    }
-                    log.native(&mut events);
-                    boundary.after(&piece);
-                    yield Ok(piece);
-                }
-                Waited::Item(Some(Err(e))) => {
-                    let e = e.to_api_error("upstream");
-                    log.failed(&e);
-                    if boundary.at_end() {
-                        yield Ok(error_frame(&e));
-                    }
-                    break;
-                }
-                Waited::Item(None) => {
-                    let _ = decoder.finish(&mut events);
-                    log.native(&mut events);
-                    if log.fold.stopped() || log.failed {
-                        log.finish();
-                    } else {
-                        let e = UpstreamError::Io("the Anthropic stream ended before message_stop".into())
-                            .to_api_error("upstream");
-                        log.failed(&e);
-                        if boundary.at_end() {
-                            yield Ok(error_frame(&e));
-                        }
-                    }
-                    break;
-                }
-                Waited::KeepAlive => {
-                    if boundary.at_end() {
-                        yield Ok(Bytes::from_static(PING));
-                    }
-                }
-                Waited::TimedOut(waited) => {
-                    let e = timeout_error(idle, waited);
-                    log.failed(&e);
-                    if boundary.at_end() {
-                        yield Ok(error_frame(&e));
-                    }
-                    break;
-                }
-            }
+    }
+
+    fn end(&mut self, _out: &mut Frames) -> Result<(), ApiError> {
+        self.pass.finish();
+        self.log.native(&mut self.pass.events);
+        if self.log.fold.stopped() || self.log.failed {
+            self.log.finish();
+            return Ok(());
+        }
+        Err(
+            UpstreamError::Io("the Anthropic stream ended before message_stop".into())
+                .to_api_error("upstream"),
+        )
+    }
+
+    fn fail(&mut self, e: &ApiError, out: &mut Frames) {
+        self.log.failed(e);
+        if self.pass.between_events() {
+            out.extend(&error_frame(e));
         }
     }
 }
@@ -249,13 +181,11 @@ impl MessageLog {
     }
 
     /// Folds our events and renders them as SSE.
-    fn render(&mut self, events: &mut Vec<Value>) -> Bytes {
-        let mut out = Vec::new();
+    fn render(&mut self, events: &mut Vec<Value>, out: &mut Frames) {
         for event in events.drain(..) {
             self.fold.push(&event);
-            out.extend_from_slice(&frame(&event));
+            out.extend(&frame(&event));
         }
-        Bytes::from(out)
     }
 
     /// Folds an upstream's decoded events; an `error` event among them marks the request failed.
@@ -304,24 +234,5 @@ impl MessageLog {
 impl Drop for MessageLog {
     fn drop(&mut self) {
         self.finish();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn boundaries_follow_event_ends_across_pieces() {
-        let mut b = Boundary(Vec::new());
-        assert!(b.at_end());
-        b.after(b"event: ping\ndata: {}\n");
-        assert!(!b.at_end());
-        b.after(b"\n");
-        assert!(b.at_end());
-        b.after(b"data: {\"type\":\"mess");
-        assert!(!b.at_end());
-        b.after(b"age_stop\"}\r\n\r\n");
-        assert!(b.at_end());
     }
 }

@@ -1,10 +1,12 @@
 //! The committed SSE bodies of `/v1/responses`: translated (chat chunks → Responses events) and
-//! native (a Responses upstream's bytes, unchanged). Both keep the idle and total deadlines,
-//! send SSE comments through long silences, end a failure with `error` then `response.failed`
+//! native (a Responses upstream's bytes, unchanged), as [`relay::Door`]s: `server::relay`
+//! keeps the deadlines, and these send SSE comments through long silences, end a failure with
+//! `error` then `response.failed`
 //! (Codex reads only the latter), and leave the final Response in the request log and the
 //! store.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
@@ -17,7 +19,7 @@ use crate::error::{ApiError, UpstreamError};
 use crate::providers::ChunkStream;
 use crate::providers::anthropic_native::NativeStream;
 use crate::record::Draft;
-use crate::server::messages::stream::{Boundary, Waited, next_within, timeout_error};
+use crate::server::relay::{self, Flow, Frames, Passthrough};
 use crate::store::Store;
 use switchyard_dialects::anthropic_to_chat::events::frame;
 use switchyard_dialects::openai::ChatChunk;
@@ -26,68 +28,76 @@ use switchyard_dialects::responses_to_chat::token_counts;
 use switchyard_dialects::sse::SseEvent;
 use switchyard_dialects::sse::event_type;
 
-const KEEP_ALIVE: &[u8] = b": keep-alive\n\n";
-
-fn render(events: &mut Vec<Value>) -> Bytes {
-    let mut out = Vec::new();
+fn render(events: &mut Vec<Value>, out: &mut Frames) {
     for event in events.drain(..) {
-        out.extend_from_slice(&frame(&event));
+        out.extend(&frame(&event));
     }
-    Bytes::from(out)
 }
 
 /// A stream translated from chat chunks.
 pub fn translated(
     head: Vec<ChatChunk>,
-    mut rest: ChunkStream,
-    mut translator: EventTranslator,
-    mut log: ResponseLog,
+    rest: ChunkStream,
+    translator: EventTranslator,
+    log: ResponseLog,
     idle: Duration,
     deadline: Instant,
 ) -> impl Stream<Item = Result<Bytes, Infallible>> + Send {
-    async_stream::stream! {
-        let mut events = Vec::new();
-        translator.start(&mut events);
-        for chunk in &head {
-            translator.push(chunk, &mut events);
+    let door = Translated {
+        head,
+        translator,
+        log,
+        events: Vec::new(),
+    };
+    relay::relay(door, rest, idle, deadline)
+}
+
+/// The translated stream's side of the relay.
+struct Translated {
+    head: Vec<ChatChunk>,
+    translator: EventTranslator,
+    log: ResponseLog,
+    events: Vec<Value>,
+}
+
+impl relay::Door for Translated {
+    type Item = ChatChunk;
+
+    fn head(&mut self, out: &mut Frames) -> Result<Flow, ApiError> {
+        self.translator.start(&mut self.events);
+        for chunk in &self.head {
+            self.translator.push(chunk, &mut self.events);
         }
-        yield Ok(render(&mut events));
-        // The first events go out now, even if the upstream sent more at once.
-        tokio::task::yield_now().await;
-        let mut idle_until = tokio::time::Instant::now() + idle;
-        let deadline = tokio::time::Instant::from_std(deadline);
-        loop {
-            match next_within(&mut rest, &mut idle_until, idle, deadline).await {
-                Waited::Item(Some(Ok(chunk))) => {
-                    translator.push(&chunk, &mut events);
-                    if !events.is_empty() {
-                        yield Ok(render(&mut events));
-                    }
-                }
-                Waited::Item(Some(Err(e))) => {
-                    let e = e.to_api_error("upstream");
-                    let response = translator.fail(&failure(&e), &mut events);
-                    log.failed(&e, response);
-                    yield Ok(render(&mut events));
-                    break;
-                }
-                Waited::Item(None) => {
-                    let response = translator.finish(&mut events);
-                    log.finished(response);
-                    log.keep().await;
-                    yield Ok(render(&mut events));
-                    break;
-                }
-                Waited::KeepAlive => yield Ok(Bytes::from_static(KEEP_ALIVE)),
-                Waited::TimedOut(waited) => {
-                    let e = timeout_error(idle, waited);
-                    let response = translator.fail(&failure(&e), &mut events);
-                    log.failed(&e, response);
-                    yield Ok(render(&mut events));
-                    break;
-                }
-            }
-        }
+        self.head.clear();
+        render(&mut self.events, out);
+        Ok(Flow::More)
+    }
+
+    fn item(&mut self, chunk: ChatChunk, out: &mut Frames) -> Result<Flow, ApiError> {
+        self.translator.push(&chunk, &mut self.events);
+        render(&mut self.events, out);
+        Ok(Flow::More)
+    }
+
+    fn keep_alive(&mut self, out: &mut Frames) {
+        out.extend(relay::COMMENT);
+    }
+
+    fn end(&mut self, out: &mut Frames) -> Result<(), ApiError> {
+        let response = self.translator.finish(&mut self.events);
+        self.log.finished(response);
+        render(&mut self.events, out);
+        Ok(())
+    }
+
+    fn fail(&mut self, e: &ApiError, out: &mut Frames) {
+        let response = self.translator.fail(&failure(e), &mut self.events);
+        self.log.failed(e, response);
+        render(&mut self.events, out);
+    }
+
+    fn settle(&mut self) -> impl Future<Output = ()> + Send {
+        self.log.keep()
     }
 }
 
@@ -131,7 +141,7 @@ impl Seen {
     }
 
     /// Our own `error` and `response.failed`, numbered after the upstream's events.
-    fn failure(&self, e: &ApiError) -> Bytes {
+    fn failure(&self, e: &ApiError, out: &mut Frames) {
         let next = self.sequence.map_or(0, |n| n + 1);
         let inner = e.inner();
         let code = inner.code.clone().unwrap_or_else(|| inner.kind.clone());
@@ -142,7 +152,7 @@ impl Seen {
             json!({"type": "error", "sequence_number": next, "code": code, "message": inner.message, "param": inner.param}),
             json!({"type": "response.failed", "sequence_number": next + 1, "response": response}),
         ];
-        render(&mut events)
+        render(&mut events, out);
     }
 }
 
@@ -150,62 +160,68 @@ impl Seen {
 /// log. Keep-alives and failure events of ours go only between its events.
 pub fn native(
     stream: NativeStream,
-    mut log: ResponseLog,
+    log: ResponseLog,
     idle: Duration,
     deadline: Instant,
 ) -> impl Stream<Item = Result<Bytes, Infallible>> + Send {
-    async_stream::stream! {
-        let NativeStream { head, mut events, mut decoder, mut rest } = stream;
-        let mut seen = Seen::default();
-        seen.read(&mut events, &mut log);
-        log.keep().await;
-        let mut boundary = Boundary(Vec::new());
-        for piece in head {
-            boundary.after(&piece);
-            yield Ok(piece);
+    let (pass, rest) = Passthrough::new(stream);
+    let door = Native {
+        pass,
+        log,
+        seen: Seen::default(),
+    };
+    relay::relay(door, rest, idle, deadline)
+}
+
+/// The native stream's side of the relay.
+struct Native {
+    pass: Passthrough,
+    log: ResponseLog,
+    seen: Seen,
+}
+
+impl relay::Door for Native {
+    type Item = Bytes;
+
+    fn head(&mut self, out: &mut Frames) -> Result<Flow, ApiError> {
+        self.seen.read(&mut self.pass.events, &mut self.log);
+        self.pass.head(out);
+        Ok(Flow::More)
+    }
+
+    fn item(&mut self, piece: Bytes, out: &mut Frames) -> Result<Flow, ApiError> {
+        self.pass.piece(piece, out);
+        self.seen.read(&mut self.pass.events, &mut self.log);
+        Ok(Flow::More)
+    }
+
+    fn keep_alive(&mut self, out: &mut Frames) {
+        if self.pass.between_events() {
+            out.extend(relay::COMMENT);
         }
-        tokio::task::yield_now().await;
-        let mut idle_until = tokio::time::Instant::now() + idle;
-        let deadline = tokio::time::Instant::from_std(deadline);
-        loop {
-            let failure = match next_within(&mut rest, &mut idle_until, idle, deadline).await {
-                Waited::Item(Some(Ok(piece))) => {
-                    if decoder.feed(&piece, &mut events).is_err() {
-                        tracing::debug!("an upstream event could not be decoded for the log");
-                    }
-                    seen.read(&mut events, &mut log);
-                    log.keep().await;
-                    boundary.after(&piece);
-                    yield Ok(piece);
-                    continue;
-                }
-                Waited::KeepAlive => {
-                    if boundary.at_end() {
-                        yield Ok(Bytes::from_static(KEEP_ALIVE));
-                    }
-                    continue;
-                }
-                Waited::Item(Some(Err(e))) => {
-                    e.to_api_error("upstream")
-                }
-                Waited::Item(None) => {
-                    let _ = decoder.finish(&mut events);
-                    seen.read(&mut events, &mut log);
-                    log.keep().await;
-                    if seen.ended {
-                        break;
-                    }
-                    UpstreamError::Io("the Responses stream ended before response.completed".into())
-                        .to_api_error("upstream")
-                }
-                Waited::TimedOut(waited) => timeout_error(idle, waited),
-            };
-            log.failed(&failure, None);
-            if boundary.at_end() && !seen.ended {
-                yield Ok(seen.failure(&failure));
-            }
-            break;
+    }
+
+    fn end(&mut self, _out: &mut Frames) -> Result<(), ApiError> {
+        self.pass.finish();
+        self.seen.read(&mut self.pass.events, &mut self.log);
+        if self.seen.ended {
+            return Ok(());
         }
+        Err(
+            UpstreamError::Io("the Responses stream ended before response.completed".into())
+                .to_api_error("upstream"),
+        )
+    }
+
+    fn fail(&mut self, e: &ApiError, out: &mut Frames) {
+        self.log.failed(e, None);
+        if self.pass.between_events() && !self.seen.ended {
+            self.seen.failure(e, out);
+        }
+    }
+
+    fn settle(&mut self) -> impl Future<Output = ()> + Send {
+        self.log.keep()
     }
 }
 
