@@ -15,20 +15,19 @@ use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::http::StatusCode;
-use axum::response::Response;
 use futures_util::stream::{FuturesUnordered, StreamExt as _};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
+use super::chat::ChatAnswer;
 use super::relay::{self, Flow, Frames};
-use super::{AppState, json_response, note_target};
+use super::{AppState, note_target};
 use crate::config::mcp::DEFAULT_MAX_ITERATIONS;
 use crate::error::ToApiError as _;
 use crate::error::{ApiError, UpstreamError};
 use crate::mcp::ToolInfo;
 use crate::record::{Draft, TokenCounts};
-use crate::routing::failover;
 use switchyard_dialects::chunks::{Assembler, ChunkFactory};
 use switchyard_dialects::openai::{
     ChatChunk, ChatMessage, ChatRequest, ChatResponse, Content, FunctionDef, Role, Tool, ToolCall,
@@ -219,7 +218,7 @@ pub async fn run(
     req: ChatRequest,
     plan: AgentPlan,
     draft: &Draft,
-) -> Result<Response, ApiError> {
+) -> Result<ChatAnswer, ApiError> {
     let stream = req.is_stream();
     let wants_usage = req.wants_usage_chunk();
     let requested = req.model.clone();
@@ -229,7 +228,7 @@ pub async fn run(
         requested.clone(),
     );
     let setup = prepare(state, req, &plan).await?;
-    let mut events = Box::pin(agent_loop(state.clone(), setup, plan, draft.clone()));
+    let mut events: Events = Box::pin(agent_loop(state.clone(), setup, plan, draft.clone()));
     if !stream {
         while let Some(ev) = events.next().await {
             match ev {
@@ -237,7 +236,10 @@ pub async fn run(
                     let mut response = done.response;
                     response.id.clone_from(&factory.id);
                     response.model.clone_from(&requested);
-                    return json_response(draft, &response);
+                    return Ok(ChatAnswer::Whole {
+                        response,
+                        served: None,
+                    });
                 }
                 Event::Failed(e) => return Err(e),
                 _ => {}
@@ -260,14 +262,31 @@ pub async fn run(
         draft: draft.clone(),
         wants_usage,
     };
-    // The loop sets no deadline of its own on the body: its rounds and tool calls have theirs.
-    let body = relay::relay(
-        frames,
-        events.map(Ok),
-        relay::UNLIMITED,
-        Instant::now() + relay::UNLIMITED,
-    );
-    Ok(super::sse_response(body))
+    Ok(ChatAnswer::Loop(LoopStream { frames, events }))
+}
+
+/// The tool loop's stream to a streaming client, from its first event on.
+pub struct LoopStream {
+    frames: AgentFrames,
+    events: Events,
+}
+
+/// The loop's events, boxed once per request.
+type Events = std::pin::Pin<Box<dyn futures_util::Stream<Item = Event> + Send>>;
+
+impl LoopStream {
+    /// The loop's events as SSE frames. The loop sets no deadline of its own on the body: its
+    /// rounds and tool calls have theirs.
+    pub(super) fn into_sse(
+        self,
+    ) -> impl futures_util::Stream<Item = Result<Bytes, std::convert::Infallible>> + Send {
+        relay::relay(
+            self.frames,
+            self.events.map(Ok::<_, UpstreamError>),
+            relay::UNLIMITED,
+            Instant::now() + relay::UNLIMITED,
+        )
+    }
 }
 
 /// The agent door's side of the relay: the loop's events as chat chunks, its notes as chunks
@@ -557,10 +576,7 @@ fn agent_loop(
             let started = Instant::now();
             let up_ref = &up;
             // As for chat: a target that fails before its first token is failed over.
-            let attempt = failover::execute(&route, &retry, deadline, |t| async move {
-                let stream = t.provider.chat_stream(up_ref, &t.model).await?;
-                super::relay::first_meaningful(stream).await
-            }).await;
+            let attempt = super::chat::open_stream(&route, &retry, deadline, up_ref).await;
             let ok = match attempt {
                 Ok(ok) => ok,
                 Err(e) => { yield Event::Failed(e); return; }

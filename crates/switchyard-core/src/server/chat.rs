@@ -2,18 +2,21 @@
 //! as an SSE stream that is committed only once the upstream has said something meaningful.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::response::Response;
 
 use super::relay::{self, Flow, Frames};
-use super::{AppState, fail, json_response, note_target, success_headers};
+use super::{AppState, Served, fail, json_response, note_target};
+use crate::config::RetryPolicy;
 use crate::error::ApiError;
+use crate::providers::ChunkStream;
 use crate::record::{Draft, TokenCounts};
-use crate::routing::failover;
+use crate::routing::Route;
+use crate::routing::failover::{self, Success};
 use switchyard_dialects::chunks::{Assembler, ChunkFactory};
-use switchyard_dialects::openai::{ChatChunk, ChatRequest, Usage};
+use switchyard_dialects::openai::{ChatChunk, ChatRequest, ChatResponse, Usage};
 use switchyard_dialects::tokens::estimate_chars;
 
 pub async fn chat_completions(
@@ -37,10 +40,10 @@ pub async fn chat_completions(
             if let Err(e) = validate(&req) {
                 return fail(&draft, e);
             }
-            return match super::agent::run(&state, req, plan, &draft).await {
-                Ok(response) => response,
-                Err(e) => fail(&draft, e),
-            };
+            let answer = super::agent::run(&state, req, plan, &draft).await;
+            return answer
+                .and_then(|a| a.render(&draft))
+                .unwrap_or_else(|e| fail(&draft, e));
         }
         Ok(None) => {}
         Err(e) => {
@@ -48,10 +51,10 @@ pub async fn chat_completions(
             return fail(&draft, e);
         }
     }
-    match chat(&state, req, &draft).await {
-        Ok(response) => response,
-        Err(e) => fail(&draft, e),
-    }
+    let answer = chat(&state, req, &draft).await;
+    answer
+        .and_then(|a| a.render(&draft))
+        .unwrap_or_else(|e| fail(&draft, e))
 }
 
 fn validate(req: &ChatRequest) -> Result<(), ApiError> {
@@ -74,8 +77,75 @@ fn validate(req: &ChatRequest) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// What a chat request is answered with, before anything is put on the wire: the HTTP handler
+/// renders it ([`ChatAnswer::render`]); the `/mcp` tools read the whole answer as it is.
+pub enum ChatAnswer {
+    /// A whole completion; `served` names the target (the tool loop's answer names none).
+    Whole {
+        response: ChatResponse,
+        served: Option<Served>,
+    },
+    /// A stream, committed once its first meaningful chunk came.
+    Stream { stream: ChatStream, served: Served },
+    /// The tool loop's stream to a streaming client.
+    Loop(super::agent::LoopStream),
+}
+
+impl ChatAnswer {
+    /// The answer as HTTP: JSON, or SSE through the relay. Writes the body to the request log.
+    pub fn render(self, draft: &Draft) -> Result<Response, ApiError> {
+        match self {
+            Self::Whole { response, served } => {
+                let mut answer = json_response(draft, &response)?;
+                if let Some(served) = served {
+                    served.headers(answer.headers_mut());
+                }
+                Ok(answer)
+            }
+            Self::Stream { stream, served } => {
+                let mut answer = super::sse_response(stream.into_sse(draft));
+                served.headers(answer.headers_mut());
+                Ok(answer)
+            }
+            Self::Loop(stream) => Ok(super::sse_response(stream.into_sse())),
+        }
+    }
+}
+
+/// A committed chat stream: the chunks read while peeking, the rest, and what its relay needs.
+pub struct ChatStream {
+    head: Vec<ChatChunk>,
+    rest: ChunkStream,
+    idle: Duration,
+    deadline: Instant,
+    wants_usage: bool,
+    prompt_estimate: u64,
+}
+
+impl ChatStream {
+    /// The stream as SSE frames; its answer goes to the request log however it ends.
+    fn into_sse(
+        self,
+        draft: &Draft,
+    ) -> impl futures_util::Stream<Item = Result<Bytes, std::convert::Infallible>> + Send + use<>
+    {
+        let frames = ChatFrames {
+            head: self.head,
+            log: StreamLog::new(draft.clone(), self.wants_usage, self.prompt_estimate),
+            factory: None,
+            usage_sent: false,
+            completion_chars: 0,
+        };
+        relay::relay(frames, self.rest, self.idle, self.deadline)
+    }
+}
+
 /// Serves one chat completion; shared by the HTTP handler and in-process callers.
-pub async fn chat(state: &AppState, req: ChatRequest, draft: &Draft) -> Result<Response, ApiError> {
+pub async fn chat(
+    state: &AppState,
+    req: ChatRequest,
+    draft: &Draft,
+) -> Result<ChatAnswer, ApiError> {
     draft.update(|d| {
         d.requested_model = Some(req.model.clone());
         d.stream = req.is_stream();
@@ -95,36 +165,44 @@ pub async fn chat(state: &AppState, req: ChatRequest, draft: &Draft) -> Result<R
         note_target(draft, &runtime, ok.target, &ok.attempts);
         let tokens = ok.value.usage.as_ref().map(TokenCounts::from);
         draft.update(|d| d.tokens = tokens);
-        let mut response = json_response(draft, &ok.value)?;
-        success_headers(response.headers_mut(), ok.target, &ok.attempts);
-        return Ok(response);
+        return Ok(ChatAnswer::Whole {
+            served: Some(Served::new(ok.target, ok.attempts)),
+            response: ok.value,
+        });
     }
 
-    let ok = failover::execute(&route, &retry, deadline, |t| async move {
-        let stream = t.provider.chat_stream(req, &t.model).await?;
-        relay::first_meaningful(stream).await
-    })
-    .await?;
-    let (head, rest) = ok.value;
+    let ok = open_stream(&route, &retry, deadline, req).await?;
     note_target(draft, &runtime, ok.target, &ok.attempts);
     let ttft = draft.elapsed_ms();
     draft.update(|d| d.ttft_ms = ttft);
-    let idle = ok.target.provider.timeouts.idle;
-    let frames = ChatFrames {
+    let (head, rest) = ok.value;
+    let stream = ChatStream {
         head,
-        log: StreamLog::new(
-            draft.clone(),
-            req.wants_usage_chunk(),
-            estimate_prompt_tokens(req),
-        ),
-        factory: None,
-        usage_sent: false,
-        completion_chars: 0,
+        rest,
+        idle: ok.target.provider.timeouts.idle,
+        deadline,
+        wants_usage: req.wants_usage_chunk(),
+        prompt_estimate: estimate_prompt_tokens(req),
     };
-    let body = relay::relay(frames, rest, idle, deadline);
-    let mut response = super::sse_response(body);
-    success_headers(response.headers_mut(), ok.target, &ok.attempts);
-    Ok(response)
+    Ok(ChatAnswer::Stream {
+        stream,
+        served: Served::new(ok.target, ok.attempts),
+    })
+}
+
+/// Opens a chat stream on the first target that produces a meaningful chunk, failing over
+/// until one does; shared by the chat door and each round of the tool loop.
+pub(super) async fn open_stream<'r>(
+    route: &'r Route,
+    retry: &RetryPolicy,
+    deadline: Instant,
+    req: &ChatRequest,
+) -> Result<Success<'r, (Vec<ChatChunk>, ChunkStream)>, ApiError> {
+    failover::execute(route, retry, deadline, |t| async move {
+        let stream = t.provider.chat_stream(req, &t.model).await?;
+        relay::first_meaningful(stream).await
+    })
+    .await
 }
 
 /// The chat door's side of the relay: chunks as `data:` frames, the usage chunk when asked for

@@ -7,11 +7,11 @@ use std::time::Instant;
 use axum::extract::State;
 use axum::response::Response;
 
-use super::{AppState, JsonBody, fail, json_response, note_target, success_headers};
+use super::{AppState, JsonBody, Served, fail, json_response, note_target};
 use crate::error::ApiError;
 use crate::record::{Draft, TokenCounts};
 use crate::routing::failover;
-use switchyard_dialects::openai::{EmbeddingInput, EmbeddingsRequest};
+use switchyard_dialects::openai::{EmbeddingInput, EmbeddingsRequest, EmbeddingsResponse};
 
 pub async fn embeddings(
     State(state): State<Arc<AppState>>,
@@ -25,17 +25,34 @@ pub async fn embeddings(
         draft.update(|d| d.requested_model = Some(req.model.clone()));
         return fail(&draft, e);
     }
-    match embed(&state, req, &draft).await {
-        Ok(response) => response,
-        Err(e) => fail(&draft, e),
+    let answer = embed(&state, req, &draft).await;
+    answer
+        .and_then(|a| a.render(&draft))
+        .unwrap_or_else(|e| fail(&draft, e))
+}
+
+/// The embeddings, and which target made them.
+#[derive(Debug)]
+pub struct Embedded {
+    pub response: EmbeddingsResponse,
+    pub served: Served,
+}
+
+impl Embedded {
+    /// The answer as HTTP JSON; writes the body to the request log.
+    pub fn render(self, draft: &Draft) -> Result<Response, ApiError> {
+        let mut answer = json_response(draft, &self.response)?;
+        self.served.headers(answer.headers_mut());
+        Ok(answer)
     }
 }
 
+/// Serves one embeddings request; shared by the HTTP handler and in-process callers.
 pub async fn embed(
     state: &AppState,
     req: EmbeddingsRequest,
     draft: &Draft,
-) -> Result<Response, ApiError> {
+) -> Result<Embedded, ApiError> {
     draft.update(|d| d.requested_model = Some(req.model.clone()));
     let empty = match &req.input {
         EmbeddingInput::Text(s) => s.is_empty(),
@@ -71,7 +88,8 @@ pub async fn embed(
             });
         });
     }
-    let mut response = json_response(draft, &ok.value)?;
-    success_headers(response.headers_mut(), ok.target, &ok.attempts);
-    Ok(response)
+    Ok(Embedded {
+        served: Served::new(ok.target, ok.attempts),
+        response: ok.value,
+    })
 }

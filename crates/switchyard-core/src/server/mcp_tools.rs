@@ -16,11 +16,12 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::auth::Caller;
+use super::chat::ChatAnswer;
 use crate::error::ApiError;
 use crate::mcp::serve::{Backend, BoxFuture, Endpoint, EndpointSettings, ToolReply, ToolSpec};
 use crate::record::Draft;
 use crate::routing::failover;
-use switchyard_dialects::openai::ChatRequest;
+use switchyard_dialects::openai::{ChatRequest, ChatResponse};
 
 /// The `/mcp` route: rmcp's streamable HTTP service with our tools behind it, its refusals in
 /// our error shape.
@@ -346,27 +347,36 @@ fn pick_model(
     Ok(model)
 }
 
-async fn chat_once(state: &Arc<AppState>, body: Value, draft: &Draft) -> Result<Value, ApiError> {
+/// One whole chat completion through the chat door's business function (or an assistant's
+/// tool loop), its JSON kept in the request log as the HTTP door keeps it.
+async fn chat_once(
+    state: &Arc<AppState>,
+    body: Value,
+    draft: &Draft,
+) -> Result<ChatResponse, ApiError> {
     let mut req: ChatRequest = serde_json::from_value(body)
         .map_err(|e| ApiError::invalid_request(format!("not a chat request: {e}")))?;
     // An assistant runs its whole tool loop, as it would for any client.
-    let response = match super::agent::plan(state, &mut req)? {
+    let answer = match super::agent::plan(state, &mut req)? {
         Some(plan) => super::agent::run(state, req, plan, draft).await,
         None => super::chat::chat(state, req, draft).await,
     }?;
-    let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024 * 1024)
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::internal(format!("the answer is not JSON: {e}")))
+    let ChatAnswer::Whole { response, .. } = answer else {
+        return Err(ApiError::internal(
+            "the answer is not JSON: a stream came back",
+        ));
+    };
+    let body = serde_json::to_vec(&response).map_err(|e| ApiError::internal(e.to_string()))?;
+    draft.update(|d| d.response_body = Some(body.into()));
+    Ok(response)
 }
 
-fn answer_text(answer: &Value) -> String {
+fn answer_text(answer: &ChatResponse) -> String {
     answer
-        .pointer("/choices/0/message/content")
-        .and_then(Value::as_str)
+        .choices
+        .first()
+        .and_then(|c| c.message.content.clone())
         .unwrap_or_default()
-        .to_owned()
 }
 
 async fn chat(
@@ -402,10 +412,10 @@ async fn chat(
     Ok(ToolReply {
         text: answer_text(&answer),
         structured: Some(json!({
-            "model": answer.get("model"),
+            "model": answer.model,
             "content": answer_text(&answer),
-            "finish_reason": answer.pointer("/choices/0/finish_reason"),
-            "usage": answer.get("usage"),
+            "finish_reason": answer.choices.first().map(|c| &c.finish_reason),
+            "usage": answer.usage,
         })),
         ..ToolReply::default()
     })
@@ -611,7 +621,7 @@ async fn understand_image(
         "width": info.width,
         "height": info.height,
         "mime_type": info.mime,
-        "model": answer.get("model"),
+        "model": answer.model,
     });
     Ok(ToolReply {
         text: description,

@@ -310,11 +310,35 @@ fn sse_response(
     response
 }
 
+/// Which target answered and what was tried first, for a typed answer's response headers.
+#[derive(Debug)]
+pub struct Served {
+    label: String,
+    attempts: Vec<Attempt>,
+}
+
+impl Served {
+    fn new(target: &Target, attempts: Vec<Attempt>) -> Self {
+        Self {
+            label: target.label.clone(),
+            attempts,
+        }
+    }
+
+    fn headers(&self, headers: &mut HeaderMap) {
+        served_headers(headers, &self.label, &self.attempts);
+    }
+}
+
 fn success_headers(headers: &mut HeaderMap, target: &Target, attempts: &[Attempt]) {
+    served_headers(headers, &target.label, attempts);
+}
+
+fn served_headers(headers: &mut HeaderMap, label: &str, attempts: &[Attempt]) {
     if let Some(v) = attempts_header(attempts) {
         headers.insert(ATTEMPTS_HEADER, v);
     }
-    if let Ok(v) = HeaderValue::from_str(&target.label) {
+    if let Ok(v) = HeaderValue::from_str(label) {
         headers.insert(TARGET_HEADER, v);
     }
 }
