@@ -9,6 +9,7 @@ mod audio;
 pub mod auth;
 mod chat;
 mod completions;
+mod dialect_door;
 mod doors;
 mod edge;
 mod embeddings;

@@ -10,56 +10,67 @@
 pub mod models;
 pub(crate) mod stream;
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
+use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse as _, Response};
+use axum::response::Response;
 use serde_json::{Map, Value, json};
 
 use super::auth::Caller;
+use super::dialect_door::{Answer, Native, Prepared, native_json};
 use super::{AppState, JsonBody, fail, json_response, note_target, parse_json, success_headers};
 use crate::config::ProviderKind;
 use crate::error::ToApiError as _;
 use crate::error::{ApiError, UpstreamError};
-use crate::providers::ChunkStream;
+use crate::providers::Provider;
 use crate::providers::anthropic_native::{self as native, ClientHeaders, NativeStream};
 use crate::record::{Draft, TokenCounts};
 use crate::routing::{Route, Runtime, Target, failover};
 use switchyard_dialects::anthropic_to_chat::{self as translate, events};
 use switchyard_dialects::messages::{CreateMessage, TokenCount};
-use switchyard_dialects::openai::{ChatChunk, ChatRequest, ChatResponse};
 
 type RawBody = Box<serde_json::value::RawValue>;
 
 /// `POST /v1/messages` (Claude Code adds `?beta=true`; the query is not needed).
-pub async fn messages(
-    State(state): State<Arc<AppState>>,
-    caller: Option<axum::Extension<Caller>>,
-    draft: Draft,
-    headers: HeaderMap,
-    JsonBody(body): JsonBody<RawBody>,
-) -> Response {
-    match create(&state, caller.as_deref(), &headers, &body, &draft).await {
-        Ok(response) => response,
-        Err(e) => failed(&draft, e),
-    }
+pub async fn messages(State(state): State<Arc<AppState>>, call: Call) -> Response {
+    let answer = create(&state, &call).await;
+    answer.unwrap_or_else(|e| failed(&call.draft, e))
 }
 
 /// `POST /v1/messages/count_tokens`.
-pub async fn count_tokens(
-    State(state): State<Arc<AppState>>,
-    caller: Option<axum::Extension<Caller>>,
+pub async fn count_tokens(State(state): State<Arc<AppState>>, call: Call) -> Response {
+    let answer = count(&state, &call).await;
+    answer.unwrap_or_else(|e| failed(&call.draft, e))
+}
+
+/// What both handlers take from a request: the caller's key, the request's draft, its
+/// headers (some are passed on to Anthropic upstreams) and its body, checked as JSON.
+pub struct Call {
+    caller: Option<Caller>,
     draft: Draft,
     headers: HeaderMap,
-    JsonBody(body): JsonBody<RawBody>,
-) -> Response {
-    match count(&state, caller.as_deref(), &headers, &body, &draft).await {
-        Ok(response) => response,
-        Err(e) => failed(&draft, e),
+    body: RawBody,
+}
+
+impl<S: Send + Sync> FromRequest<S> for Call {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let caller = req.extensions().get::<Caller>().cloned();
+        let draft = req.extensions().get::<Draft>().cloned().unwrap_or_default();
+        let headers = req.headers().clone();
+        let JsonBody(body) = JsonBody::<RawBody>::from_request(req, state).await?;
+        Ok(Self {
+            caller,
+            draft,
+            headers,
+            body,
+        })
     }
 }
 
@@ -98,88 +109,28 @@ pub async fn anthropic_errors(req: Request, next: Next) -> Response {
     Response::from_parts(parts, Body::from(body))
 }
 
-/// What one attempt against one target produced.
-enum Answer {
-    /// A translated answer from an OpenAI-compatible upstream.
-    Chat(ChatResponse),
-    /// An Anthropic upstream's answer body, unchanged.
-    Native(Bytes),
-    ChatStream(Vec<ChatChunk>, ChunkStream),
-    NativeStream(NativeStream),
-}
+/// Anthropic-kind targets take `/v1/messages` natively, with the client's headers.
+struct Anthropic(ClientHeaders);
 
-/// The request as each kind of target takes it.
-struct Prepared<'a> {
-    runtime: &'a Runtime,
-    /// The client's body, for native pass-through (model renamed per target).
-    native: Option<Map<String, Value>>,
-    /// The translated request, for OpenAI-compatible targets.
-    chat: Option<Result<ChatRequest, ApiError>>,
-    headers: ClientHeaders,
-    stream: bool,
-}
-
-impl Prepared<'_> {
-    fn native_body(&self, model: &str) -> Result<Vec<u8>, UpstreamError> {
-        let mut body = self.native.clone().unwrap_or_default();
-        body.insert("model".into(), Value::String(model.to_owned()));
-        serde_json::to_vec(&body).map_err(|e| UpstreamError::Protocol(e.to_string()))
+impl Native for Anthropic {
+    fn serves(&self, target: &Target) -> bool {
+        target.provider.kind == ProviderKind::Anthropic
     }
 
-    fn chat_for(&self, target: &Target) -> Result<ChatRequest, UpstreamError> {
-        translated_for(self.runtime, self.chat.as_ref(), target)
+    fn whole(
+        &self,
+        provider: &Provider,
+        body: Vec<u8>,
+    ) -> impl Future<Output = Result<Bytes, UpstreamError>> + Send {
+        native::messages(provider, body, &self.0)
     }
 
-    async fn call(&self, t: &Target) -> Result<Answer, UpstreamError> {
-        match (t.provider.kind, self.stream) {
-            (ProviderKind::Anthropic, false) => {
-                native::messages(&t.provider, self.native_body(&t.model)?, &self.headers)
-                    .await
-                    .map(Answer::Native)
-            }
-            (ProviderKind::Anthropic, true) => {
-                native::open_stream(&t.provider, self.native_body(&t.model)?, &self.headers)
-                    .await
-                    .map(Answer::NativeStream)
-            }
-            (ProviderKind::OpenAi, false) => {
-                let chat = self.chat_for(t)?;
-                t.provider.chat(&chat, &t.model).await.map(Answer::Chat)
-            }
-            (ProviderKind::OpenAi, true) => {
-                let chat = self.chat_for(t)?;
-                let stream = t.provider.chat_stream(&chat, &t.model).await?;
-                let (head, rest) = super::relay::first_meaningful(stream).await?;
-                Ok(Answer::ChatStream(head, rest))
-            }
-        }
-    }
-}
-
-/// A translated chat request as one target should get it, given its model card (see
-/// [`translate::for_target`]); a translation that failed fails the attempt with its reason.
-pub(crate) fn translated_for(
-    runtime: &Runtime,
-    chat: Option<&Result<ChatRequest, ApiError>>,
-    target: &Target,
-) -> Result<ChatRequest, UpstreamError> {
-    match chat {
-        Some(Ok(chat)) => {
-            let caps = runtime
-                .models
-                .data
-                .iter()
-                .find(|c| c.id == target.label)
-                .and_then(|c| c.capabilities.as_ref());
-            Ok(translate::for_target(chat, caps))
-        }
-        Some(Err(e)) => Err(UpstreamError::Unsupported {
-            message: e.message().to_owned(),
-            param: e.inner().param.clone(),
-        }),
-        None => Err(UpstreamError::Config(
-            "the request was not translated for this target".into(),
-        )),
+    fn stream(
+        &self,
+        provider: &Provider,
+        body: Vec<u8>,
+    ) -> impl Future<Output = Result<NativeStream, UpstreamError>> + Send {
+        native::open_stream(provider, body, &self.0)
     }
 }
 
@@ -196,14 +147,12 @@ fn parse_request(body: &RawBody, draft: &Draft) -> Result<CreateMessage, ApiErro
 /// body, which needs no `max_tokens`).
 fn resolve(
     state: &AppState,
-    caller: Option<&Caller>,
-    body: &RawBody,
-    draft: &Draft,
+    call: &Call,
     counting: bool,
 ) -> Result<(CreateMessage, Arc<Runtime>, Arc<Route>), ApiError> {
-    let req = parse_request(body, draft)?;
+    let req = parse_request(&call.body, &call.draft)?;
     let model = translate::validate(&req, counting)?;
-    if let Some(caller) = caller {
+    if let Some(caller) = &call.caller {
         caller.check_model(model)?;
     }
     let runtime = state.runtime.load_full();
@@ -214,27 +163,22 @@ fn resolve(
 }
 
 /// Serves one Messages request.
-async fn create(
-    state: &AppState,
-    caller: Option<&Caller>,
-    headers: &HeaderMap,
-    body: &RawBody,
-    draft: &Draft,
-) -> Result<Response, ApiError> {
-    let (req, runtime, route) = resolve(state, caller, body, draft, false)?;
+async fn create(state: &AppState, call: &Call) -> Result<Response, ApiError> {
+    let (req, runtime, route) = resolve(state, call, false)?;
+    let (draft, body) = (&call.draft, &call.body);
     let deadline = Instant::now() + runtime.config.timeouts.total;
     let retry = runtime.config.retry;
     let kinds = |kind| route.targets.iter().any(|t| t.provider.kind == kind);
     let prepared = Prepared {
         runtime: &runtime,
-        native: if kinds(ProviderKind::Anthropic) {
+        body: if kinds(ProviderKind::Anthropic) {
             Some(parse_json(body.get().as_bytes())?)
         } else {
             None
         },
         chat: kinds(ProviderKind::OpenAi)
             .then(|| translate::to_chat_request(&req).map_err(ApiError::from)),
-        headers: ClientHeaders::from_request(headers),
+        native: Anthropic(ClientHeaders::from_request(&call.headers)),
         stream: req.is_stream(),
     };
     let prepared = &prepared;
@@ -257,14 +201,7 @@ async fn create(
                 d.tokens = tokens;
                 d.response_body = Some(bytes.clone());
             });
-            (
-                [(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/json"),
-                )],
-                bytes,
-            )
-                .into_response()
+            native_json(bytes)
         }
         Answer::ChatStream(head, rest) => {
             let ttft = draft.elapsed_ms();
@@ -272,7 +209,7 @@ async fn create(
             let translator =
                 events::EventTranslator::new(ok.target.model.clone(), req.stops(), estimate);
             let log = stream::MessageLog::new(draft.clone());
-            super::sse_response(stream::translated(
+            super::sse_response(super::dialect_door::translated(
                 head, rest, translator, log, idle, deadline,
             ))
         }
@@ -291,14 +228,9 @@ async fn create(
 /// Anthropic one that can count, else an estimate of about four characters per token. Only a
 /// refusal of the request itself (400, 413, 422) is passed on: a missing endpoint, an outage or
 /// a bad key upstream must not stop a client that only wants a number.
-async fn count(
-    state: &AppState,
-    caller: Option<&Caller>,
-    headers: &HeaderMap,
-    body: &RawBody,
-    draft: &Draft,
-) -> Result<Response, ApiError> {
-    let (req, _, route) = resolve(state, caller, body, draft, true)?;
+async fn count(state: &AppState, call: &Call) -> Result<Response, ApiError> {
+    let (req, _, route) = resolve(state, call, true)?;
+    let (draft, body) = (&call.draft, &call.body);
     let estimate = || TokenCount {
         input_tokens: translate::estimate_input_tokens(&req),
     };
@@ -315,7 +247,7 @@ async fn count(
         body.remove("stream");
         body.remove("max_tokens");
         let body = serde_json::to_vec(&body).map_err(|e| ApiError::internal(e.to_string()))?;
-        let forwarded = ClientHeaders::from_request(headers);
+        let forwarded = ClientHeaders::from_request(&call.headers);
         let call = native::count_tokens(&target.provider, body, &forwarded);
         let counted = match tokio::time::timeout(target.provider.timeouts.first_token, call).await {
             Ok(result) => result,

@@ -12,9 +12,9 @@ use serde_json::Value;
 
 use crate::error::ToApiError as _;
 use crate::error::{ApiError, UpstreamError};
-use crate::providers::ChunkStream;
 use crate::providers::anthropic_native::NativeStream;
 use crate::record::Draft;
+use crate::server::dialect_door;
 use crate::server::relay::{self, Flow, Frames, Passthrough};
 use switchyard_dialects::anthropic_to_chat::events::{EventTranslator, MessageFold, frame};
 use switchyard_dialects::openai::ChatChunk;
@@ -29,32 +29,8 @@ pub fn error_frame(e: &ApiError) -> Bytes {
     frame(&e.anthropic_json())
 }
 
-/// A stream translated from chat chunks. Once a stop sequence matches, the message ends and the
-/// upstream is dropped (which cancels it).
-pub fn translated(
-    head: Vec<ChatChunk>,
-    rest: ChunkStream,
-    translator: EventTranslator,
-    log: MessageLog,
-    idle: Duration,
-    deadline: Instant,
-) -> impl Stream<Item = Result<Bytes, Infallible>> + Send {
-    let door = Translated {
-        head,
-        translator,
-        log,
-        events: Vec::new(),
-    };
-    relay::relay(door, rest, idle, deadline)
-}
-
-/// The translated stream's side of the relay.
-struct Translated {
-    head: Vec<ChatChunk>,
-    translator: EventTranslator,
-    log: MessageLog,
-    events: Vec<Value>,
-}
+/// A stream translated from chat chunks, as this door frames and logs it.
+type Translated = dialect_door::Translated<EventTranslator, MessageLog>;
 
 impl Translated {
     fn push(&mut self, chunk: &ChatChunk, out: &mut Frames) -> Flow {

@@ -9,25 +9,27 @@
 
 mod stream;
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Path, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse as _, Response};
 use serde_json::{Map, Value, json};
 
 use super::auth::Caller;
-use super::messages::translated_for;
+use super::dialect_door::{Answer, Native, Prepared, native_json};
 use super::{AppState, JsonBody, fail, json_response, note_target, parse_json, success_headers};
 use crate::error::{ApiError, UpstreamError};
-use crate::providers::ChunkStream;
+use crate::providers::Provider;
 use crate::providers::anthropic_native::NativeStream;
+use crate::providers::responses as native;
 use crate::record::Draft;
-use crate::routing::{Runtime, Target, failover};
+use crate::routing::{Target, failover};
 use crate::store::{Store, StoredResponse};
-use switchyard_dialects::openai::{ChatChunk, ChatRequest, ChatResponse};
+use switchyard_dialects::openai::ChatRequest;
 use switchyard_dialects::responses::CreateResponse;
 use switchyard_dialects::responses_to_chat::{
     self as translate, Echo, ToolKinds, events, token_counts,
@@ -150,54 +152,28 @@ pub(crate) struct Conversation {
     owner: Option<String>,
 }
 
-/// What one attempt against one target produced.
-enum Answer {
-    Chat(ChatResponse),
-    /// A Responses upstream's answer body, unchanged.
-    Native(Bytes),
-    ChatStream(Vec<ChatChunk>, ChunkStream),
-    NativeStream(NativeStream),
-}
+/// Providers that serve the Responses API (`responses_api`) take `/v1/responses` natively.
+struct Responses;
 
-struct Prepared<'a> {
-    runtime: &'a Runtime,
-    /// The client's body, for Responses upstreams (model renamed per target).
-    native: Option<Map<String, Value>>,
-    chat: Option<Result<ChatRequest, ApiError>>,
-    stream: bool,
-}
-
-impl Prepared<'_> {
-    fn native_body(&self, model: &str) -> Result<Vec<u8>, UpstreamError> {
-        let mut body = self.native.clone().unwrap_or_default();
-        body.insert("model".into(), Value::String(model.to_owned()));
-        serde_json::to_vec(&body).map_err(|e| UpstreamError::Protocol(e.to_string()))
+impl Native for Responses {
+    fn serves(&self, target: &Target) -> bool {
+        target.provider.responses_api
     }
 
-    fn chat_for(&self, target: &Target) -> Result<ChatRequest, UpstreamError> {
-        translated_for(self.runtime, self.chat.as_ref(), target)
+    fn whole(
+        &self,
+        provider: &Provider,
+        body: Vec<u8>,
+    ) -> impl Future<Output = Result<Bytes, UpstreamError>> + Send {
+        native::create(provider, body)
     }
 
-    async fn call(&self, t: &Target) -> Result<Answer, UpstreamError> {
-        use crate::providers::responses as native;
-        match (t.provider.responses_api, self.stream) {
-            (true, false) => native::create(&t.provider, self.native_body(&t.model)?)
-                .await
-                .map(Answer::Native),
-            (true, true) => native::open_stream(&t.provider, self.native_body(&t.model)?)
-                .await
-                .map(Answer::NativeStream),
-            (false, false) => {
-                let chat = self.chat_for(t)?;
-                t.provider.chat(&chat, &t.model).await.map(Answer::Chat)
-            }
-            (false, true) => {
-                let chat = self.chat_for(t)?;
-                let stream = t.provider.chat_stream(&chat, &t.model).await?;
-                let (head, rest) = super::relay::first_meaningful(stream).await?;
-                Ok(Answer::ChatStream(head, rest))
-            }
-        }
+    fn stream(
+        &self,
+        provider: &Provider,
+        body: Vec<u8>,
+    ) -> impl Future<Output = Result<NativeStream, UpstreamError>> + Send {
+        native::open_stream(provider, body)
     }
 }
 
@@ -296,8 +272,9 @@ async fn serve(
     };
     let prepared = Prepared {
         runtime: &runtime,
-        native,
+        body: native,
         chat: translated.map(|t| t.map(|(chat, _)| chat)),
+        native: Responses,
         stream: req.is_stream(),
     };
     // A request no chat target can take is the client's mistake, whatever the route.
@@ -326,21 +303,14 @@ async fn serve(
                 d.response_body = Some(bytes.clone());
             });
             keep_in(state.store.as_ref(), &conversation, &response).await;
-            (
-                [(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/json"),
-                )],
-                bytes,
-            )
-                .into_response()
+            native_json(bytes)
         }
         Answer::ChatStream(head, rest) => {
             let ttft = draft.elapsed_ms();
             draft.update(|d| d.ttft_ms = ttft);
             let translator = events::EventTranslator::new(echo, kinds, input_chars);
             let log = stream::ResponseLog::new(draft.clone(), state.store.clone(), conversation);
-            super::sse_response(stream::translated(
+            super::sse_response(super::dialect_door::translated(
                 head, rest, translator, log, idle, deadline,
             ))
         }

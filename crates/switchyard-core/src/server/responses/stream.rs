@@ -16,9 +16,9 @@ use serde_json::{Value, json};
 use super::{Conversation, keep_in};
 use crate::error::ToApiError as _;
 use crate::error::{ApiError, UpstreamError};
-use crate::providers::ChunkStream;
 use crate::providers::anthropic_native::NativeStream;
 use crate::record::Draft;
+use crate::server::dialect_door;
 use crate::server::relay::{self, Flow, Frames, Passthrough};
 use crate::store::Store;
 use switchyard_dialects::anthropic_to_chat::events::frame;
@@ -34,31 +34,8 @@ fn render(events: &mut Vec<Value>, out: &mut Frames) {
     }
 }
 
-/// A stream translated from chat chunks.
-pub fn translated(
-    head: Vec<ChatChunk>,
-    rest: ChunkStream,
-    translator: EventTranslator,
-    log: ResponseLog,
-    idle: Duration,
-    deadline: Instant,
-) -> impl Stream<Item = Result<Bytes, Infallible>> + Send {
-    let door = Translated {
-        head,
-        translator,
-        log,
-        events: Vec::new(),
-    };
-    relay::relay(door, rest, idle, deadline)
-}
-
-/// The translated stream's side of the relay.
-struct Translated {
-    head: Vec<ChatChunk>,
-    translator: EventTranslator,
-    log: ResponseLog,
-    events: Vec<Value>,
-}
+/// A stream translated from chat chunks, as this door frames and logs it.
+type Translated = dialect_door::Translated<EventTranslator, ResponseLog>;
 
 impl relay::Door for Translated {
     type Item = ChatChunk;
