@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use axum::body::Bytes;
 use axum::response::Response;
 
-use super::relay::{self, Flow, Frames};
+use super::relay::{self, Flow, Frames, StreamRecord};
 use super::{AppState, Served, fail, json_response, note_target};
 use crate::config::RetryPolicy;
 use crate::error::ApiError;
@@ -291,42 +291,35 @@ impl relay::Door for ChatFrames {
 /// What a stream leaves in the request log: the reassembled answer and its usage, written when
 /// the stream ends, fails, or is dropped because the client went away.
 struct StreamLog {
-    draft: Draft,
+    record: StreamRecord,
     assembler: Assembler,
     wants_usage: bool,
     prompt_estimate: u64,
-    written: bool,
 }
 
 impl StreamLog {
     fn new(draft: Draft, wants_usage: bool, prompt_estimate: u64) -> Self {
         Self {
-            draft,
+            record: StreamRecord::new(draft),
             assembler: Assembler::default(),
             wants_usage,
             prompt_estimate,
-            written: false,
         }
     }
 
     fn failed(&mut self, e: &ApiError) {
-        self.draft.fail_in_body(e.message().to_owned());
+        self.record.fail_in_body(e.message().to_owned());
         self.finish();
     }
 
     fn finish(&mut self) {
-        if self.written || !self.draft.is_attached() {
-            return;
-        }
-        self.written = true;
-        let assembler = std::mem::take(&mut self.assembler);
-        let tokens = assembler.usage().map(TokenCounts::from);
-        let body = serde_json::to_vec(&assembler.finish())
-            .ok()
-            .map(Bytes::from);
-        self.draft.update(|d| {
-            d.tokens = tokens;
-            d.response_body = body;
+        self.record.write_once(|| {
+            let assembler = std::mem::take(&mut self.assembler);
+            let tokens = assembler.usage().map(TokenCounts::from);
+            let body = serde_json::to_vec(&assembler.finish())
+                .ok()
+                .map(Bytes::from);
+            (tokens, body)
         });
     }
 }

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use super::auth::Caller;
 use super::doors::{check, relay, required_model, route};
-use super::relay::{self, Flow, Frames};
+use super::relay::{self, Flow, Frames, StreamRecord};
 use super::{AppState, JsonBody, fail, note_target, success_headers};
 use crate::error::ToApiError as _;
 use crate::error::{ApiError, UpstreamError};
@@ -206,7 +206,7 @@ struct Told {
 /// and its usage, written when the stream ends, fails, or is dropped because the client left.
 #[derive(Debug)]
 struct CompletionLog {
-    draft: Draft,
+    record: StreamRecord,
     /// The model that answers, as the upstream names it (the target's until a chunk says).
     model: String,
     wants_usage: bool,
@@ -217,13 +217,12 @@ struct CompletionLog {
     usage: Option<Value>,
     /// The upstream said `[DONE]` (or ended).
     done: bool,
-    written: bool,
 }
 
 impl CompletionLog {
     fn new(draft: Draft, model: &str, body: &Value) -> Self {
         Self {
-            draft,
+            record: StreamRecord::new(draft),
             model: model.to_owned(),
             wants_usage: body["stream_options"]["include_usage"] == Value::Bool(true),
             prompt_estimate: estimate_prompt_tokens(&body["prompt"]),
@@ -232,7 +231,6 @@ impl CompletionLog {
             choices: Vec::new(),
             usage: None,
             done: false,
-            written: false,
         }
     }
 
@@ -323,30 +321,25 @@ impl CompletionLog {
     }
 
     fn failed(&mut self, e: &ApiError) {
-        self.draft.fail_in_body(e.message().to_owned());
+        self.record.fail_in_body(e.message().to_owned());
         self.finish();
     }
 
     fn finish(&mut self) {
-        if self.written || !self.draft.is_attached() {
-            return;
-        }
-        self.written = true;
-        let usage = self.usage.take().unwrap_or(Value::Null);
-        let tokens = token_counts(&usage);
-        let choices: Vec<Value> = std::mem::take(&mut self.choices)
-            .into_iter()
-            .enumerate()
-            .map(|(index, c)| json!({"index": index, "text": c.text, "finish_reason": c.finish_reason}))
-            .collect();
-        let completion = json!({
-            "id": self.id, "object": "text_completion", "created": self.created,
-            "model": self.model, "choices": choices, "usage": usage,
-        });
-        let body = serde_json::to_vec(&completion).ok().map(Bytes::from);
-        self.draft.update(|d| {
-            d.tokens = tokens;
-            d.response_body = body;
+        self.record.write_once(|| {
+            let usage = self.usage.take().unwrap_or(Value::Null);
+            let tokens = token_counts(&usage);
+            let choices: Vec<Value> = std::mem::take(&mut self.choices)
+                .into_iter()
+                .enumerate()
+                .map(|(index, c)| json!({"index": index, "text": c.text, "finish_reason": c.finish_reason}))
+                .collect();
+            let completion = json!({
+                "id": self.id, "object": "text_completion", "created": self.created,
+                "model": self.model, "choices": choices, "usage": usage,
+            });
+            let body = serde_json::to_vec(&completion).ok().map(Bytes::from);
+    (tokens, body)
         });
     }
 }

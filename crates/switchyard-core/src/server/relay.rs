@@ -20,6 +20,7 @@ use crate::error::ToApiError as _;
 use crate::error::{ApiError, UpstreamError};
 use crate::providers::ChunkStream;
 use crate::providers::anthropic_native::{ByteStream, NativeStream};
+use crate::record::{Draft, TokenCounts};
 use switchyard_dialects::chunks::is_meaningful;
 use switchyard_dialects::openai::ChatChunk;
 use switchyard_dialects::sse::{SseDecoder, SseEvent};
@@ -156,6 +157,46 @@ impl Passthrough {
     /// Whether an event of ours may go now: only between the upstream's events.
     pub(crate) fn between_events(&self) -> bool {
         self.boundary.at_end()
+    }
+}
+
+/// The request log's side of a committed stream. A door's log reassembles the answer as it
+/// goes and writes it once, when the stream ends, fails, or is dropped because the client went
+/// away ([`StreamRecord::write_once`]).
+#[derive(Debug)]
+pub(crate) struct StreamRecord {
+    draft: Draft,
+    written: bool,
+}
+
+impl StreamRecord {
+    pub(crate) fn new(draft: Draft) -> Self {
+        Self {
+            draft,
+            written: false,
+        }
+    }
+
+    /// Marks the request failed after its answer began.
+    pub(crate) fn fail_in_body(&self, message: String) {
+        self.draft.fail_in_body(message);
+    }
+
+    /// Writes the reassembled answer (its token counts and body, made only now), unless it
+    /// was written already or the request is not logged.
+    pub(crate) fn write_once(
+        &mut self,
+        answer: impl FnOnce() -> (Option<TokenCounts>, Option<Bytes>),
+    ) {
+        if self.written || !self.draft.is_attached() {
+            return;
+        }
+        self.written = true;
+        let (tokens, body) = answer();
+        self.draft.update(|d| {
+            d.tokens = tokens;
+            d.response_body = body;
+        });
     }
 }
 

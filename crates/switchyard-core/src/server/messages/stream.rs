@@ -15,7 +15,7 @@ use crate::error::{ApiError, UpstreamError};
 use crate::providers::anthropic_native::NativeStream;
 use crate::record::Draft;
 use crate::server::dialect_door;
-use crate::server::relay::{self, Flow, Frames, Passthrough};
+use crate::server::relay::{self, Flow, Frames, Passthrough, StreamRecord};
 use switchyard_dialects::anthropic_to_chat::events::{EventTranslator, MessageFold, frame};
 use switchyard_dialects::openai::ChatChunk;
 use switchyard_dialects::sse::SseEvent;
@@ -140,19 +140,17 @@ impl relay::Door for Native {
 /// when the stream ends, fails, or is dropped because the client went away.
 #[derive(Debug)]
 pub struct MessageLog {
-    draft: Draft,
+    record: StreamRecord,
     fold: MessageFold,
     failed: bool,
-    written: bool,
 }
 
 impl MessageLog {
     pub fn new(draft: Draft) -> Self {
         Self {
-            draft,
+            record: StreamRecord::new(draft),
             fold: MessageFold::default(),
             failed: false,
-            written: false,
         }
     }
 
@@ -176,7 +174,7 @@ impl MessageLog {
                     .unwrap_or("the upstream sent an error event")
                     .to_owned();
                 self.failed = true;
-                self.draft.fail_in_body(message);
+                self.record.fail_in_body(message);
                 continue;
             }
             self.fold.push(&value);
@@ -185,24 +183,19 @@ impl MessageLog {
 
     fn failed(&mut self, e: &ApiError) {
         self.failed = true;
-        self.draft.fail_in_body(e.message().to_owned());
+        self.record.fail_in_body(e.message().to_owned());
         self.finish();
     }
 
     fn finish(&mut self) {
-        if self.written || !self.draft.is_attached() {
-            return;
-        }
-        self.written = true;
-        let fold = std::mem::take(&mut self.fold);
-        let tokens = fold.tokens();
-        let body = fold
-            .finish()
-            .and_then(|m| serde_json::to_vec(&m).ok())
-            .map(Bytes::from);
-        self.draft.update(|d| {
-            d.tokens = tokens;
-            d.response_body = body;
+        self.record.write_once(|| {
+            let fold = std::mem::take(&mut self.fold);
+            let tokens = fold.tokens();
+            let body = fold
+                .finish()
+                .and_then(|m| serde_json::to_vec(&m).ok())
+                .map(Bytes::from);
+            (tokens, body)
         });
     }
 }
