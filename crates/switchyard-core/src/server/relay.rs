@@ -46,10 +46,22 @@ pub(crate) enum Flow {
 
 /// What goes out next: bytes framed into a buffer that is reused between yields, or one
 /// upstream piece passed on as it came, without a copy.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Frames {
     buf: BytesMut,
     whole: Option<Bytes>,
+}
+
+/// Room for a typical frame or two, so the first ones are not framed through reallocations.
+const FRAME_ROOM: usize = 1024;
+
+impl Default for Frames {
+    fn default() -> Self {
+        Self {
+            buf: BytesMut::with_capacity(FRAME_ROOM),
+            whole: None,
+        }
+    }
 }
 
 impl Frames {
