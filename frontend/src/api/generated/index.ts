@@ -11,6 +11,7 @@ export type * from "./CreatedKey";
 export type * from "./DataList";
 export type * from "./DiscoveredModel";
 export type * from "./Discovery";
+export type * from "./ErrorCode";
 export type * from "./FoundKey";
 export type * from "./FoundRuntime";
 export type * from "./GatewayInfo";

@@ -13,7 +13,7 @@ pub(crate) mod stream;
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
@@ -24,7 +24,7 @@ use super::auth::Caller;
 use super::{AppState, JsonBody, fail, json_response, note_target, parse_json, success_headers};
 use crate::config::ProviderKind;
 use crate::error::ToApiError as _;
-use crate::error::{ApiError, UpstreamError};
+use crate::error::{ApiError, Dialect, UpstreamError};
 use crate::providers::ChunkStream;
 use crate::providers::anthropic_native::{self as native, ClientHeaders, NativeStream};
 use crate::record::{Draft, TokenCounts};
@@ -45,7 +45,7 @@ pub async fn messages(
 ) -> Response {
     match create(&state, caller.as_deref(), &headers, &body, &draft).await {
         Ok(response) => response,
-        Err(e) => failed(&draft, e),
+        Err(e) => fail(&draft, e),
     }
 }
 
@@ -59,43 +59,25 @@ pub async fn count_tokens(
 ) -> Response {
     match count(&state, caller.as_deref(), &headers, &body, &draft).await {
         Ok(response) => response,
-        Err(e) => failed(&draft, e),
+        Err(e) => fail(&draft, e),
     }
 }
 
-/// Answers an error (the layer renders it in Anthropic's shape) and logs that shape.
-fn failed(draft: &Draft, e: ApiError) -> Response {
-    let body = serde_json::to_vec(&e.anthropic_json())
-        .ok()
-        .map(Bytes::from);
-    let response = fail(draft, e);
-    draft.update(|d| d.response_body = body);
-    response
-}
-
-/// Renders every error on this door in Anthropic's shape, `{"type":"error","error":{…}}`:
+/// Every error on this door is answered in Anthropic's shape, `{"type":"error","error":{…}}`:
 /// refusals of the auth guard, bad bodies, unknown routes under `/v1/messages`, upstream
-/// failures. Also `/v1/models*` for clients that send `anthropic-version`. Works on the
-/// [`ApiError`] each error response carries; the original body is read to its end first, so
-/// the request log sees the response complete.
+/// failures. Also `/v1/models*` for clients that send `anthropic-version`. The dialect is set
+/// for the whole request, so each error is rendered once, in it ([`ApiError::render`]).
 pub async fn anthropic_errors(req: Request, next: Next) -> Response {
     let path = req.uri().path();
     let anthropic = path == "/v1/messages"
         || path.starts_with("/v1/messages/")
         || ((path == "/v1/models" || path.starts_with("/v1/models/"))
             && models::is_anthropic_client(req.headers()));
-    let response = next.run(req).await;
-    if !anthropic {
-        return response;
+    if anthropic {
+        Dialect::Anthropic.scope(next.run(req)).await
+    } else {
+        next.run(req).await
     }
-    let Some(error) = response.extensions().get::<ApiError>().cloned() else {
-        return response;
-    };
-    let (mut parts, body) = response.into_parts();
-    let _ = axum::body::to_bytes(body, usize::MAX).await;
-    parts.headers.remove(header::CONTENT_LENGTH);
-    let body = serde_json::to_vec(&error.anthropic_json()).unwrap_or_default();
-    Response::from_parts(parts, Body::from(body))
 }
 
 /// What one attempt against one target produced.
