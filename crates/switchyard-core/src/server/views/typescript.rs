@@ -20,6 +20,9 @@ fn write_all(cfg: &Config) -> Result<(), ExportError> {
     // GET /v1/models, /admin/catalog
     ModelList::export_all(cfg)?;
     ModelCard::export_all(cfg)?;
+    // The model card's open `capabilities` and `assistant` fields.
+    crate::capabilities::CapabilityCard::export_all(cfg)?;
+    crate::routing::AssistantCard::export_all(cfg)?;
     Preset::export_all(cfg)?;
     // The request log and its statistics.
     RequestPage::export_all(cfg)?;
