@@ -2,8 +2,10 @@
 //! Each field comes from the config (`configured`), the upstream's model list (`discovered`) or
 //! the model's name (`inferred`), in that order of trust, and every answer says its source.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::config::ProviderKind;
 use crate::config::models::Price;
@@ -12,6 +14,7 @@ use crate::discovery::DiscoveredModel;
 pub use crate::config::models::{Declared, INPUTS, OUTPUTS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     Configured,
@@ -41,43 +44,81 @@ pub struct Matrix {
 impl Matrix {
     /// The JSON carried by `/v1/models`: flat flags for simple clients (`vision`, `tools`…),
     /// the full matrix, and each field's source.
-    pub fn to_json(&self) -> Value {
+    /// The `capabilities` of a model card, as `/v1/models` and the UI show them.
+    pub fn card(&self) -> CapabilityCard {
         let has_in = |m: &str| self.input.value.iter().any(|x| x == m);
         let has_out = |m: &str| self.output.value.iter().any(|x| x == m);
-        let mut sources = serde_json::Map::new();
-        sources.insert("input".into(), json!(self.input.source));
-        sources.insert("output".into(), json!(self.output.source));
-        sources.insert("tools".into(), json!(self.tools.source));
-        sources.insert("reasoning".into(), json!(self.reasoning.source));
+        let mut source = BTreeMap::new();
+        source.insert("input", self.input.source);
+        source.insert("output", self.output.source);
+        source.insert("tools", self.tools.source);
+        source.insert("reasoning", self.reasoning.source);
         if let Some(f) = &self.context_window {
-            sources.insert("context_window".into(), json!(f.source));
+            source.insert("context_window", f.source);
         }
         if let Some(f) = &self.max_output {
-            sources.insert("max_output".into(), json!(f.source));
+            source.insert("max_output", f.source);
         }
         if let Some(f) = &self.price {
-            sources.insert("price".into(), json!(f.source));
+            source.insert("price", f.source);
         }
-        json!({
-            "chat": has_out("text"),
-            "embeddings": has_out("embedding"),
-            "vision": has_in("image"),
-            "audio": has_in("audio") || has_out("audio"),
-            "image_generation": has_out("image"),
-            "tools": self.tools.value,
-            "reasoning": self.reasoning.value,
-            "input": self.input.value,
-            "output": self.output.value,
-            "context_window": self.context_window.as_ref().map(|f| f.value),
-            "max_output": self.max_output.as_ref().map(|f| f.value),
-            "price_per_million": self.price.as_ref().map(|f| json!({
-                "input": f.value.input,
-                "output": f.value.output,
-                "cached_input": f.value.cached,
-            })),
-            "source": sources,
-        })
+        CapabilityCard {
+            chat: has_out("text"),
+            embeddings: has_out("embedding"),
+            vision: has_in("image"),
+            audio: has_in("audio") || has_out("audio"),
+            image_generation: has_out("image"),
+            tools: self.tools.value,
+            reasoning: self.reasoning.value,
+            input: self.input.value.clone(),
+            output: self.output.value.clone(),
+            context_window: self.context_window.as_ref().map(|f| f.value),
+            max_output: self.max_output.as_ref().map(|f| f.value),
+            price_per_million: self.price.as_ref().map(|f| PriceCard {
+                input: f.value.input,
+                output: f.value.output,
+                cached_input: f.value.cached,
+            }),
+            source,
+        }
     }
+
+    /// [`Capabilities::card`] as JSON, for the model card's open `capabilities` field.
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self.card()).unwrap_or_default()
+    }
+}
+
+/// A model's capabilities as the model list shows them: flags for the common questions, the
+/// modalities, limits and price, and where each field came from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CapabilityCard {
+    pub chat: bool,
+    pub embeddings: bool,
+    pub vision: bool,
+    pub audio: bool,
+    pub image_generation: bool,
+    pub tools: bool,
+    pub reasoning: bool,
+    pub input: Vec<String>,
+    pub output: Vec<String>,
+    pub context_window: Option<u64>,
+    pub max_output: Option<u64>,
+    pub price_per_million: Option<PriceCard>,
+    /// Where each field came from: `input`, `output`, `tools`, `reasoning`, and the limits and
+    /// price when known.
+    pub source: BTreeMap<&'static str, Source>,
+}
+
+/// Dollars per million tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct PriceCard {
+    pub input: f64,
+    pub output: f64,
+    /// Cached prompt tokens; the input price applies when absent.
+    pub cached_input: Option<f64>,
 }
 
 /// Merges the three sources, field by field.

@@ -50,6 +50,160 @@ pub fn attempts_header(attempts: &[Attempt]) -> Option<HeaderValue> {
     HeaderValue::from_str(&visible).ok()
 }
 
+/// Declares [`ErrorCode`] from one table: each code's status, OpenAI `type` and wire `code`.
+macro_rules! error_codes {
+    ($($(#[doc = $doc:literal])* $code:ident => ($status:ident, $kind:literal, $wire:expr),)*) => {
+        /// Every error the gateway itself answers, each with one status, one OpenAI `type` and
+        /// the `code` clients and the UI switch on (`None`: the code is `null`). The UI's
+        /// `ErrorCode` type is generated from [`ErrorCode::ALL`]. Errors that come from elsewhere
+        /// (an upstream's own status and type, an MCP server's refusal) are passed through with
+        /// [`ApiError::passthrough`].
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorCode {
+            $($(#[doc = $doc])* $code,)*
+        }
+
+        impl ErrorCode {
+            pub const ALL: &[ErrorCode] = &[$(Self::$code),*];
+
+            /// The one table: status, OpenAI `type`, and the `code` as sent.
+            pub const fn parts(self) -> (StatusCode, &'static str, Option<&'static str>) {
+                match self {
+                    $(Self::$code => (StatusCode::$status, $kind, $wire),)*
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    /// The request is wrong in a way its message names (often with `param`).
+    InvalidRequest => (BAD_REQUEST, "invalid_request_error", None),
+    /// The body is not the JSON this endpoint takes.
+    InvalidJson => (BAD_REQUEST, "invalid_request_error", Some("invalid_json")),
+    /// A path the client named escapes where it may point.
+    InvalidPath => (BAD_REQUEST, "invalid_request_error", Some("invalid_path")),
+    /// An image given by reference is larger than the gateway fetches.
+    ImageTooLarge => (BAD_REQUEST, "invalid_request_error", Some("image_too_large")),
+    /// An MCP request without the session its `initialize` opened.
+    McpSessionRequired => (BAD_REQUEST, "invalid_request_error", Some("mcp_session_required")),
+    /// A config change that would not validate; nothing was written.
+    InvalidConfig => (BAD_REQUEST, "invalid_request_error", Some("invalid_config")),
+    /// The config file was written but the gateway cannot run it.
+    ApplyFailed => (BAD_REQUEST, "invalid_request_error", Some("apply_failed")),
+    /// More than one `Host` header.
+    DuplicateHost => (BAD_REQUEST, "invalid_request_error", Some("duplicate_host")),
+    /// A `Host` header that is not text.
+    BadHost => (BAD_REQUEST, "invalid_request_error", Some("bad_host")),
+    /// The request line's authority and `Host` disagree.
+    HostMismatch => (BAD_REQUEST, "invalid_request_error", Some("host_mismatch")),
+    /// No `Host` header.
+    MissingHost => (BAD_REQUEST, "invalid_request_error", Some("missing_host")),
+    /// A key is required and none was sent.
+    MissingApiKey => (UNAUTHORIZED, "authentication_error", Some("missing_api_key")),
+    /// The key sent is not one of this gateway's, or was sent the wrong way.
+    InvalidApiKey => (UNAUTHORIZED, "authentication_error", Some("invalid_api_key")),
+    /// Not allowed, for the reason the message gives.
+    Forbidden => (FORBIDDEN, "permission_error", None),
+    /// The key's role does not reach this endpoint.
+    InsufficientRole => (FORBIDDEN, "permission_error", Some("insufficient_role")),
+    /// The key's allow-list leaves this model out.
+    ModelNotAllowed => (FORBIDDEN, "permission_error", Some("model_not_allowed")),
+    /// `/mcp` without a key answers loopback callers only.
+    McpLoopbackOnly => (FORBIDDEN, "permission_error", Some("mcp_loopback_only")),
+    /// The request is addressed to a host the gateway does not answer to.
+    HostNotAllowed => (FORBIDDEN, "permission_error", Some("host_not_allowed")),
+    /// A browser page from an origin that may not call the gateway.
+    OriginNotAllowed => (FORBIDDEN, "permission_error", Some("origin_not_allowed")),
+    /// The named provider, alias, key, server or session does not exist.
+    NotFound => (NOT_FOUND, "invalid_request_error", Some("not_found")),
+    /// No model, alias or assistant by this name.
+    ModelNotFound => (NOT_FOUND, "invalid_request_error", Some("model_not_found")),
+    /// No provider by this name (the proxy door).
+    ProviderNotFound => (NOT_FOUND, "invalid_request_error", Some("provider_not_found")),
+    /// No logged request with this id.
+    RequestNotFound => (NOT_FOUND, "invalid_request_error", Some("request_not_found")),
+    /// No endpoint at this path.
+    UnknownRoute => (NOT_FOUND, "invalid_request_error", Some("unknown_route")),
+    /// The MCP session is unknown or has ended.
+    McpSessionNotFound => (NOT_FOUND, "invalid_request_error", Some("mcp_session_not_found")),
+    /// The path exists but not with this method.
+    MethodNotAllowed => (METHOD_NOT_ALLOWED, "invalid_request_error", Some("method_not_allowed")),
+    /// The body stopped arriving.
+    RequestBodyTimeout => (REQUEST_TIMEOUT, "invalid_request_error", Some("request_body_timeout")),
+    /// The name is taken, or the file changed under the edit.
+    Conflict => (CONFLICT, "invalid_request_error", Some("conflict")),
+    /// The gateway runs without a config file to write to.
+    NoConfigFile => (CONFLICT, "invalid_request_error", Some("no_config_file")),
+    /// The body is larger than the limit that applies.
+    RequestTooLarge => (PAYLOAD_TOO_LARGE, "invalid_request_error", Some("request_too_large")),
+    /// The request line is longer than the limit.
+    UriTooLong => (URI_TOO_LONG, "invalid_request_error", Some("uri_too_long")),
+    /// The body's content type is not one this endpoint reads.
+    UnsupportedMediaType => (UNSUPPORTED_MEDIA_TYPE, "invalid_request_error", Some("unsupported_media_type")),
+    /// The headers are larger than the limit.
+    RequestHeaderFieldsTooLarge => (REQUEST_HEADER_FIELDS_TOO_LARGE, "invalid_request_error", Some("request_header_fields_too_large")),
+    /// Something failed inside the gateway; the message says what.
+    Internal => (INTERNAL_SERVER_ERROR, "server_error", None),
+    /// The provider cannot be called as configured (its key, say).
+    ProviderMisconfigured => (INTERNAL_SERVER_ERROR, "server_error", Some("provider_misconfigured")),
+    /// The upstream answered something the gateway cannot use.
+    UpstreamError => (BAD_GATEWAY, "upstream_error", None),
+    /// The upstream could not be reached or broke off.
+    UpstreamUnavailable => (BAD_GATEWAY, "upstream_error", Some("upstream_unavailable")),
+    /// The provider's model list could not be read.
+    DiscoveryFailed => (BAD_GATEWAY, "server_error", Some("discovery_failed")),
+    /// Every target's circuit breaker is open.
+    CircuitOpen => (SERVICE_UNAVAILABLE, "server_error", Some("circuit_open")),
+    /// The gateway is paused.
+    GatewayPaused => (SERVICE_UNAVAILABLE, "server_error", Some("gateway_paused")),
+    /// The request log is off.
+    LogDisabled => (SERVICE_UNAVAILABLE, "server_error", Some("log_disabled")),
+    /// An MCP server the request needs is not running.
+    McpUnavailable => (SERVICE_UNAVAILABLE, "server_error", Some("mcp_unavailable")),
+    /// Every MCP session is busy answering.
+    McpSessionsFull => (SERVICE_UNAVAILABLE, "server_error", Some("mcp_sessions_full")),
+    /// The gateway runs without a database.
+    NoDatabase => (SERVICE_UNAVAILABLE, "server_error", Some("no_database")),
+    /// Every provider that serves the model is disabled.
+    NoEnabledTarget => (SERVICE_UNAVAILABLE, "server_error", Some("no_enabled_target")),
+    /// No keychain (or key file) answers.
+    SecretStoreUnavailable => (SERVICE_UNAVAILABLE, "server_error", Some("secret_store_unavailable")),
+    /// The gateway is stopping.
+    ShuttingDown => (SERVICE_UNAVAILABLE, "server_error", Some("shutting_down")),
+    /// The connection cap is reached.
+    TooManyConnections => (SERVICE_UNAVAILABLE, "server_error", Some("too_many_connections")),
+    /// The upstream went quiet past a time limit.
+    UpstreamTimeout => (GATEWAY_TIMEOUT, "timeout_error", Some("upstream_timeout")),
+    /// An image reference that is not an absolute path, an http(s) URL or a data: URL, or not an image.
+    InvalidImage => (BAD_REQUEST, "invalid_request_error", Some("invalid_image")),
+    /// An image file outside the folders the gateway may read.
+    ImageNotAllowed => (BAD_REQUEST, "invalid_request_error", Some("image_not_allowed")),
+    /// An image URL on a private or local address.
+    ImageUrlNotAllowed => (BAD_REQUEST, "invalid_request_error", Some("image_url_not_allowed")),
+    /// An image URL that could not be fetched.
+    ImageFetchFailed => (BAD_REQUEST, "invalid_request_error", Some("image_fetch_failed")),
+    /// `previous_response_id` names a response this gateway does not keep.
+    PreviousResponseNotFound => (BAD_REQUEST, "invalid_request_error", Some("previous_response_not_found")),
+    /// The MCP server or tool is switched off.
+    Disabled => (CONFLICT, "invalid_request_error", Some("disabled")),
+    /// The MCP server failed to start or to answer.
+    McpServerError => (BAD_GATEWAY, "server_error", Some("mcp_server_error")),
+    /// The MCP server did not answer in time.
+    McpTimeout => (GATEWAY_TIMEOUT, "server_error", Some("mcp_timeout")),
+}
+
+impl ErrorCode {
+    pub const fn status(self) -> StatusCode {
+        self.parts().0
+    }
+
+    /// The `code` as clients see it (`null` for the general kinds).
+    pub const fn wire(self) -> Option<&'static str> {
+        self.parts().2
+    }
+}
+
 /// An error answered to the client. Cheap to move: the details are behind an `Arc`.
 #[derive(Debug, Clone)]
 pub struct ApiError(Arc<ApiErrorInner>);
@@ -66,7 +220,24 @@ pub struct ApiErrorInner {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, kind: &str, message: impl Into<String>) -> Self {
+    /// An error of the gateway's own, its status and type from [`ErrorCode`]'s table.
+    pub fn of(code: ErrorCode, message: impl Into<String>) -> Self {
+        let (status, kind, wire) = code.parts();
+        Self(Arc::new(ApiErrorInner {
+            status,
+            kind: kind.to_owned(),
+            code: wire.map(str::to_owned),
+            param: None,
+            message: message.into(),
+            attempts: Vec::new(),
+            retry_after: None,
+        }))
+    }
+
+    /// An error whose status and type come from elsewhere: an upstream's answer, an MCP
+    /// server's refusal, a failure that wraps the last attempt's. Its own `code`, if it had one,
+    /// goes on with [`ApiError::with_upstream_code`].
+    pub fn passthrough(status: StatusCode, kind: &str, message: impl Into<String>) -> Self {
         Self(Arc::new(ApiErrorInner {
             status,
             kind: kind.to_owned(),
@@ -98,7 +269,7 @@ impl ApiError {
         }
     }
 
-    pub fn with_code(self, code: &str) -> Self {
+    pub fn with_upstream_code(self, code: &str) -> Self {
         self.edit(|e| e.code = Some(code.to_owned()))
     }
 
@@ -128,23 +299,21 @@ impl ApiError {
     }
 
     pub fn invalid_request(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_request_error", message)
+        Self::of(ErrorCode::InvalidRequest, message)
     }
 
     pub fn model_not_found(model: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "invalid_request_error",
+        Self::of(
+            ErrorCode::ModelNotFound,
             format!(
                 "The model {model:?} does not exist here. GET /v1/models lists the models and aliases this gateway serves."
             ),
         )
-        .with_code("model_not_found")
         .with_param("model")
     }
 
     pub fn internal(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", message)
+        Self::of(ErrorCode::Internal, message)
     }
 
     /// The JSON body in OpenAI's shape: `{"error":{message,type,param,code}}`, plus the attempt
@@ -170,9 +339,45 @@ impl fmt::Display for ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let body = serde_json::to_vec(&self.openai_json()).unwrap_or_default();
+/// The shape errors are answered in, chosen by the door a request came through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// `{"error":{message,type,param,code}}`: every door but Anthropic's.
+    OpenAi,
+    /// `{"type":"error","error":{type,message}}`: `/v1/messages`, and the model list for
+    /// Anthropic clients.
+    Anthropic,
+}
+
+tokio::task_local! {
+    static DIALECT: Dialect;
+}
+
+impl Dialect {
+    /// Runs `f` (a request's whole handling) with errors answered in this dialect.
+    pub async fn scope<F: std::future::Future>(self, f: F) -> F::Output {
+        DIALECT.scope(self, f).await
+    }
+
+    /// The dialect of the request being served; OpenAI's outside any door.
+    pub fn current() -> Self {
+        DIALECT.try_with(|d| *d).unwrap_or(Self::OpenAi)
+    }
+}
+
+impl ApiError {
+    /// The body, in the dialect of the door serving this request: rendered once, and the same
+    /// bytes go to the client and to the request log.
+    pub fn render(&self) -> bytes::Bytes {
+        let json = match Dialect::current() {
+            Dialect::OpenAi => self.openai_json(),
+            Dialect::Anthropic => self.anthropic_json(),
+        };
+        serde_json::to_vec(&json).unwrap_or_default().into()
+    }
+
+    /// The response for this error with a body from [`ApiError::render`].
+    pub fn into_response_with(self, body: bytes::Bytes) -> Response {
         let mut response = (
             self.0.status,
             [(
@@ -192,9 +397,14 @@ impl IntoResponse for ApiError {
                 headers.insert(header::RETRY_AFTER, v);
             }
         }
-        // Lets a door that speaks another dialect render the same error its own way.
-        response.extensions_mut().insert(self);
         response
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = self.render();
+        self.into_response_with(body)
     }
 }
 
@@ -215,28 +425,22 @@ impl ToApiError for UpstreamError {
                 retry_after,
             } => {
                 let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY);
-                let mut e =
-                    ApiError::new(status, kind, message.clone()).with_retry_after(*retry_after);
+                let mut e = ApiError::passthrough(status, kind, message.clone())
+                    .with_retry_after(*retry_after);
                 if let Some(code) = code {
-                    e = e.with_code(code);
+                    e = e.with_upstream_code(code);
                 }
                 if let Some(param) = param {
                     e = e.with_param(param.clone());
                 }
                 e
             }
-            Self::Timeout(_) => ApiError::new(
-                StatusCode::GATEWAY_TIMEOUT,
-                "timeout_error",
-                format!("{target}: {self}"),
-            )
-            .with_code("upstream_timeout"),
-            Self::Connect(_) | Self::Io(_) | Self::Protocol(_) => ApiError::new(
-                StatusCode::BAD_GATEWAY,
-                "upstream_error",
-                format!("{target}: {self}"),
-            )
-            .with_code("upstream_unavailable"),
+            Self::Timeout(_) => {
+                ApiError::of(ErrorCode::UpstreamTimeout, format!("{target}: {self}"))
+            }
+            Self::Connect(_) | Self::Io(_) | Self::Protocol(_) => {
+                ApiError::of(ErrorCode::UpstreamUnavailable, format!("{target}: {self}"))
+            }
             Self::Unsupported { message, param } => {
                 let e = ApiError::invalid_request(format!("{target}: {message}"));
                 match param {
@@ -244,8 +448,10 @@ impl ToApiError for UpstreamError {
                     None => e,
                 }
             }
-            Self::Config(message) => ApiError::internal(format!("{target}: {message}"))
-                .with_code("provider_misconfigured"),
+            Self::Config(message) => ApiError::of(
+                ErrorCode::ProviderMisconfigured,
+                format!("{target}: {message}"),
+            ),
         }
     }
 }
@@ -298,5 +504,52 @@ impl ApiError {
             error["attempts"] = serde_json::to_value(&self.0.attempts).unwrap_or_default();
         }
         serde_json::json!({ "type": "error", "error": error })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Clients and the UI switch on these strings: each names one code, in snake_case.
+    #[test]
+    fn every_wire_code_is_unique_and_snake_case() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            if let Some(wire) = code.wire() {
+                assert!(seen.insert(wire), "{wire} is used by two codes");
+                assert!(
+                    wire.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                    "{wire}"
+                );
+            }
+            let (status, kind, _) = code.parts();
+            assert!(
+                status.is_client_error() || status.is_server_error(),
+                "{code:?}"
+            );
+            assert_eq!(
+                status.is_server_error(),
+                matches!(kind, "server_error" | "upstream_error" | "timeout_error"),
+                "{code:?}: a 5xx is a server-side type and a 4xx a client-side one"
+            );
+        }
+    }
+
+    #[test]
+    fn a_code_renders_its_status_type_and_code() {
+        let e = ApiError::of(ErrorCode::Conflict, "taken").with_param("name");
+        assert_eq!(e.status(), StatusCode::CONFLICT);
+        assert_eq!(
+            e.openai_json(),
+            serde_json::json!({"error": {"message": "taken", "type": "invalid_request_error", "param": "name", "code": "conflict"}})
+        );
+        let e = ApiError::of(ErrorCode::InvalidRequest, "bad");
+        assert_eq!(e.openai_json()["error"]["code"], serde_json::Value::Null);
+        assert_eq!(e.anthropic_type(), "invalid_request_error");
+        assert_eq!(
+            ApiError::of(ErrorCode::UpstreamTimeout, "slow").anthropic_type(),
+            "timeout_error"
+        );
     }
 }

@@ -1,6 +1,7 @@
 // The one way the UI talks to the gateway: same-origin fetch with the key the user gave (if the
 // gateway wants one), JSON in and out, and errors in the gateway's `{"error": {...}}` shape.
 
+import type { ErrorCode } from "./generated/ErrorCode";
 import type { ApiErrorShape } from "./types";
 
 const KEY_STORAGE = "switchyard.apiKey";
@@ -39,8 +40,14 @@ export class ApiError extends Error {
 
   /** The gateway wants a (different) key. */
   get needsKey(): boolean {
-    return this.status === 401 && (this.code === "missing_api_key" || this.code === "invalid_api_key");
+    return this.status === 401 && (hasCode(this, "missing_api_key") || hasCode(this, "invalid_api_key"));
   }
+}
+
+/** Whether `e` is an error the gateway answered with `code`. The codes are generated from the
+ * gateway's own table, so a code it no longer sends fails to type-check here. */
+export function hasCode(e: unknown, code: ErrorCode): boolean {
+  return (e as { code?: unknown } | null)?.code === code;
 }
 
 type Listener = (e: ApiError) => void;

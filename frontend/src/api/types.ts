@@ -2,7 +2,7 @@
 // views into ./generated (`make types`; `make check-types` fails when they drift) and re-exported
 // here under the names the UI uses. Written by hand below: the shapes the UI owns (chat
 // messages, params, filters) and the JSON the gateway keeps whole without reading it (a
-// request's attempts and tool-loop steps, a model's capabilities).
+// request's attempts and tool-loop steps).
 
 import type * as Gen from "./generated";
 
@@ -46,38 +46,17 @@ export interface ApiErrorShape {
   code?: string | null;
 }
 
-export type CapabilitySource = "configured" | "discovered" | "inferred";
+export type CapabilitySource = Gen.Source;
+export type Capabilities = Gen.CapabilityCard;
+export type AssistantCard = Gen.AssistantCard;
 
-export interface Capabilities {
-  chat: boolean;
-  embeddings: boolean;
-  vision: boolean;
-  audio: boolean;
-  image_generation?: boolean;
-  tools: boolean;
-  reasoning: boolean;
-  input: string[];
-  output: string[];
-  context_window: number | null;
-  max_output: number | null;
-  price_per_million: { input: number; output: number; cached_input?: number | null } | null;
-  source: Record<string, CapabilitySource>;
-}
-
-/** `GET /v1/models`: `capabilities` and `assistant` are built as JSON by the gateway. */
+/** `GET /v1/models`: `capabilities` and `assistant` are open JSON on the wire type; the gateway
+ * fills them from `CapabilityCard` and `AssistantCard`. */
 export type ModelCard = Omit<Gen.ModelCard, "capabilities" | "assistant"> & {
   capabilities?: Capabilities;
   /** An assistant (a model with a system prompt and MCP tools, served by the gateway's tool loop). */
   assistant?: AssistantCard;
 };
-
-export interface AssistantCard {
-  model: string;
-  description: string | null;
-  servers: string[];
-  tools: string[] | null;
-  max_iterations: number;
-}
 
 export interface AttemptRecord {
   target: string;

@@ -5,12 +5,10 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use axum::http::StatusCode;
-
 use super::{Route, Target};
 use crate::config::RetryPolicy;
 use crate::error::ToApiError as _;
-use crate::error::{ApiError, Attempt, UpstreamError};
+use crate::error::{ApiError, Attempt, ErrorCode, UpstreamError};
 
 /// The value of the first successful attempt, which target gave it, and the trail.
 #[derive(Debug)]
@@ -34,15 +32,13 @@ where
     Fut: Future<Output = Result<T, UpstreamError>>,
 {
     if route.targets.is_empty() {
-        return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "server_error",
+        return Err(ApiError::of(
+            ErrorCode::NoEnabledTarget,
             format!(
                 "{:?} has no enabled target: every provider it uses is disabled",
                 route.requested
             ),
-        )
-        .with_code("no_enabled_target"));
+        ));
     }
     let mut attempts: Vec<Attempt> = Vec::new();
     let mut last: Option<(UpstreamError, &'r Target)> = None;
@@ -149,16 +145,11 @@ fn final_error(
     circuit_wait: Option<Duration>,
 ) -> ApiError {
     let Some((error, target)) = last else {
-        return ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "server_error",
-            format!(
+        return ApiError::of(ErrorCode::CircuitOpen, format!(
                 "Every target of {:?} is paused after repeated failures (circuit open). Retry in {} s.",
                 route.requested,
                 circuit_wait.unwrap_or_default().as_secs().max(1)
-            ),
-        )
-        .with_code("circuit_open")
+            ))
         .with_retry_after(circuit_wait.or(Some(Duration::from_secs(1))))
         .with_attempts(attempts);
     };
@@ -178,7 +169,7 @@ fn final_error(
         .collect::<Vec<_>>()
         .join("; ");
     let inner = base.inner();
-    let mut e = ApiError::new(
+    let mut e = ApiError::passthrough(
         inner.status,
         &inner.kind,
         format!(
@@ -190,7 +181,7 @@ fn final_error(
     .with_retry_after(inner.retry_after)
     .with_attempts(attempts);
     if let Some(code) = &inner.code {
-        e = e.with_code(code);
+        e = e.with_upstream_code(code);
     }
     e
 }

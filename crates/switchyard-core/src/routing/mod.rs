@@ -82,6 +82,18 @@ pub enum BuildError {
     ModelList(#[from] serde_json::Error),
 }
 
+/// What `/v1/models` says of an assistant: the model it runs on and its tools.
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct AssistantCard<'a> {
+    pub model: &'a str,
+    pub description: Option<&'a str>,
+    pub servers: &'a [String],
+    /// `null`: every enabled tool of `servers`.
+    pub tools: Option<&'a [String]>,
+    pub max_iterations: u32,
+}
+
 impl Runtime {
     /// Builds a generation. Reads provider keys from `secrets`, which may block (D-Bus):
     /// async callers run this on a blocking thread.
@@ -189,13 +201,14 @@ impl Runtime {
                 capabilities: base.and_then(|c| c.capabilities),
                 provider: None,
                 targets: None,
-                assistant: Some(serde_json::json!({
-                    "model": a.model,
-                    "description": a.description,
-                    "servers": a.servers,
-                    "tools": a.tools,
-                    "max_iterations": a.max_iterations,
-                })),
+                assistant: serde_json::to_value(AssistantCard {
+                    model: &a.model,
+                    description: a.description.as_deref(),
+                    servers: &a.servers,
+                    tools: a.tools.as_deref(),
+                    max_iterations: a.max_iterations,
+                })
+                .ok(),
             });
         }
         let list = ModelList {

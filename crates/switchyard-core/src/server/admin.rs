@@ -15,18 +15,16 @@ use super::views::log::{
     LatencyHistogram, ProviderHealth, ProvidersHealth, TargetHealth, TokenSeries, TrafficDays,
 };
 use super::{AppState, QueryParams};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::record::now_ms;
 use crate::store::{RequestFilter, Store, parse_window};
 
 fn store(state: &AppState) -> Result<&Store, ApiError> {
     state.store.as_ref().ok_or_else(|| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "server_error",
+        ApiError::of(
+            ErrorCode::LogDisabled,
             "The request log is switched off (log.enabled = false in the config).",
         )
-        .with_code("log_disabled")
     })
 }
 
@@ -116,12 +114,10 @@ pub async fn get_request(State(state): State<Arc<AppState>>, Path(id): Path<Stri
     let run = async {
         match store(&state)?.get_request(&id).await.map_err(internal)? {
             Some(detail) => Ok(Json(detail).into_response()),
-            None => Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                "invalid_request_error",
+            None => Err(ApiError::of(
+                ErrorCode::RequestNotFound,
                 format!("No request {id:?} in the log."),
-            )
-            .with_code("request_not_found")),
+            )),
         }
     };
     run.await.unwrap_or_else(IntoResponse::into_response)
@@ -291,12 +287,10 @@ pub async fn media(
         _ => "application/octet-stream",
     };
     let missing = || {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "invalid_request_error",
+        ApiError::of(
+            ErrorCode::NotFound,
             format!("No media file {file:?} (it may have been removed with its request)."),
         )
-        .with_code("not_found")
     };
     // Plain names only, and never through a link planted in the data folder.
     let bytes = store

@@ -22,7 +22,7 @@ use crate::access::{self, Role};
 use crate::catalog;
 use crate::config::edit::{ConfigDoc, EditError};
 use crate::config::{Config, ProviderConfig};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::onboarding;
 use crate::secrets::{SecretRef, SecretStore, Sensitive};
 
@@ -30,12 +30,8 @@ type Result<T, E = ApiError> = std::result::Result<T, E>;
 
 fn edit_error(e: EditError) -> ApiError {
     match e {
-        EditError::NotFound(m) => {
-            ApiError::new(StatusCode::NOT_FOUND, "invalid_request_error", m).with_code("not_found")
-        }
-        EditError::Conflict(m) => {
-            ApiError::new(StatusCode::CONFLICT, "invalid_request_error", m).with_code("conflict")
-        }
+        EditError::NotFound(m) => ApiError::of(ErrorCode::NotFound, m),
+        EditError::Conflict(m) => ApiError::of(ErrorCode::Conflict, m),
         EditError::Invalid(issues) => {
             let message = issues
                 .iter()
@@ -43,12 +39,10 @@ fn edit_error(e: EditError) -> ApiError {
                 .collect::<Vec<_>>()
                 .join("; ");
             let param = issues.first().map(|i| i.path.clone()).unwrap_or_default();
-            let mut e = ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_request_error",
+            let mut e = ApiError::of(
+                ErrorCode::InvalidConfig,
                 format!("The change was refused: {message}"),
-            )
-            .with_code("invalid_config");
+            );
             if !param.is_empty() {
                 e = e.with_param(param);
             }
@@ -59,25 +53,18 @@ fn edit_error(e: EditError) -> ApiError {
 }
 
 pub(super) fn bad(message: impl Into<String>, param: &str) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, "invalid_request_error", message).with_param(param)
+    ApiError::of(ErrorCode::InvalidRequest, message).with_param(param)
 }
 
 pub(super) fn not_found(what: &str, name: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "invalid_request_error",
+    ApiError::of(
+        ErrorCode::NotFound,
         format!("There is no {what} named {name:?}."),
     )
-    .with_code("not_found")
 }
 
 pub(super) fn secret_error(e: crate::secrets::SecretError) -> ApiError {
-    ApiError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "server_error",
-        e.to_string(),
-    )
-    .with_code("secret_store_unavailable")
+    ApiError::of(ErrorCode::SecretStoreUnavailable, e.to_string())
 }
 
 /// Runs a change against the config file, then installs the result.
@@ -86,12 +73,10 @@ pub(super) async fn change<R>(
     f: impl FnOnce(&mut ConfigDoc) -> Result<R, EditError>,
 ) -> Result<R> {
     let Some(file) = state.config_file.clone() else {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "invalid_request_error",
+        return Err(ApiError::of(
+            ErrorCode::NoConfigFile,
             "This gateway was started without a config file, so changes cannot be saved.",
-        )
-        .with_code("no_config_file"));
+        ));
     };
     let (result, config) = file
         .edit(|doc| {
@@ -101,12 +86,10 @@ pub(super) async fn change<R>(
         .await
         .map_err(edit_error)?;
     state.apply(config).await.map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_request_error",
+        ApiError::of(
+            ErrorCode::ApplyFailed,
             format!("The file was saved but cannot be applied: {e}"),
         )
-        .with_code("apply_failed")
     })?;
     // Providers that list no models and were just added or enabled: read their lists.
     refresh_soon(state);
@@ -366,13 +349,11 @@ pub async fn create_provider(
     };
     let config = state.runtime.load().config.clone();
     if config.provider(&name).is_some() {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "invalid_request_error",
+        return Err(ApiError::of(
+            ErrorCode::Conflict,
             format!("A provider named {name:?} exists already."),
         )
-        .with_param("name")
-        .with_code("conflict"));
+        .with_param("name"));
     }
     // Nothing half-written: a key saved for a provider that is refused goes too.
     let undo = take_key(&config, &name, &mut fields).await?;
@@ -539,12 +520,7 @@ pub async fn refresh_provider_models(
             models: count,
         }))
         .into_response()),
-        Some((_, Err(e))) => {
-            Err(
-                ApiError::new(StatusCode::BAD_GATEWAY, "server_error", e.to_string())
-                    .with_code("discovery_failed"),
-            )
-        }
+        Some((_, Err(e))) => Err(ApiError::of(ErrorCode::DiscoveryFailed, e.to_string())),
         None => Err(bad("this provider has no model list to read", "name")),
     }
 }

@@ -17,7 +17,7 @@ use super::views::mcp::{Assistant, Server, ServerError, ToolList, ToolSwitch};
 use super::views::{DataList, Sorted};
 use super::{AppState, JsonBody};
 use crate::config::mcp::{AssistantConfig, McpServerConfig, McpTransport};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::secrets::Sensitive;
 
 type Result<T, E = ApiError> = std::result::Result<T, E>;
@@ -228,30 +228,23 @@ pub async fn delete_server(
 
 /// `409 conflict` naming the field, so that a form can mark it.
 fn taken(what: &str, name: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::CONFLICT,
-        "invalid_request_error",
+    ApiError::of(
+        ErrorCode::Conflict,
         format!("There is already {what} named {name:?}; pick another name."),
     )
-    .with_code("conflict")
     .with_param("name")
 }
 
 fn mcp_error(e: &crate::mcp::McpError) -> ApiError {
     use crate::mcp::McpError as E;
-    let (status, code) = match e {
-        E::UnknownServer(_) | E::NotATool(_) => (StatusCode::NOT_FOUND, "not_found"),
-        E::Disabled(_) | E::ToolDisabled(_) => (StatusCode::CONFLICT, "disabled"),
-        E::Timeout { .. } => (StatusCode::GATEWAY_TIMEOUT, "mcp_timeout"),
-        E::ShuttingDown => (StatusCode::SERVICE_UNAVAILABLE, "shutting_down"),
-        E::Start { .. } | E::Call { .. } => (StatusCode::BAD_GATEWAY, "mcp_server_error"),
+    let code = match e {
+        E::UnknownServer(_) | E::NotATool(_) => ErrorCode::NotFound,
+        E::Disabled(_) | E::ToolDisabled(_) => ErrorCode::Disabled,
+        E::Timeout { .. } => ErrorCode::McpTimeout,
+        E::ShuttingDown => ErrorCode::ShuttingDown,
+        E::Start { .. } | E::Call { .. } => ErrorCode::McpServerError,
     };
-    let kind = if status.is_server_error() {
-        "server_error"
-    } else {
-        "invalid_request_error"
-    };
-    ApiError::new(status, kind, e.to_string()).with_code(code)
+    ApiError::of(code, e.to_string())
 }
 
 /// `GET /admin/mcp/servers/{name}/tools`: starts the server if needed.

@@ -14,7 +14,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use axum::http::StatusCode;
 use futures_util::stream::{FuturesUnordered, StreamExt as _};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -25,7 +24,7 @@ use super::relay::{self, Flow, Frames};
 use super::{AppState, note_target};
 use crate::config::mcp::DEFAULT_MAX_ITERATIONS;
 use crate::error::ToApiError as _;
-use crate::error::{ApiError, UpstreamError};
+use crate::error::{ApiError, ErrorCode, UpstreamError};
 use crate::mcp::ToolInfo;
 use crate::record::{Draft, TokenCounts};
 use switchyard_dialects::chunks::{Assembler, ChunkFactory};
@@ -425,12 +424,10 @@ async fn prepare(
     }
     if tools.is_empty() && !failed.is_empty() {
         let why: Vec<String> = failed.iter().map(|(_, e)| e.to_string()).collect();
-        return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "server_error",
+        return Err(ApiError::of(
+            ErrorCode::McpUnavailable,
             format!("no MCP tools are available: {}", why.join("; ")),
-        )
-        .with_code("mcp_unavailable"));
+        ));
     }
     for (server, e) in &failed {
         tracing::warn!(server = %server, error = %e, "MCP server left out of the tool loop");
@@ -534,10 +531,10 @@ fn agent_loop(
         let runtime = state.runtime.load_full();
         let Some(route) = runtime.resolve(&plan.model) else {
             let e = match &plan.assistant {
-                Some(a) => ApiError::new(StatusCode::NOT_FOUND, "invalid_request_error", format!(
+                Some(a) => ApiError::of(ErrorCode::ModelNotFound, format!(
                     "assistant {a:?} uses model {:?}, which nothing serves (GET /v1/models lists what does)",
                     plan.model
-                )).with_code("model_not_found"),
+                )),
                 None => ApiError::model_not_found(&plan.model),
             };
             yield Event::Failed(e);

@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use super::AppState;
 use crate::access::{ClientKey, KEY_PREFIX, Role, find_key};
 use crate::config::Config;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// The caller, as established by [`guard`]; handlers read it from the request extensions.
 #[derive(Debug, Clone, Default)]
@@ -35,16 +35,11 @@ impl Caller {
     /// Refuses a model the caller's key may not use.
     pub fn check_model(&self, model: &str) -> Result<(), ApiError> {
         match &self.key {
-            Some(key) if !key.allows_model(model) => Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "permission_error",
-                format!(
+            Some(key) if !key.allows_model(model) => Err(ApiError::of(ErrorCode::ModelNotAllowed, format!(
                     "The key {:?} may not use the model {model:?}; an admin can add it to the key's model list.",
                     key.name
-                ),
-            )
-            .with_param("model")
-            .with_code("model_not_allowed")),
+                ))
+            .with_param("model")),
             _ => Ok(()),
         }
     }
@@ -150,12 +145,10 @@ async fn check(state: Arc<AppState>, mut req: Request, next: Next) -> Response {
         .is_none_or(|c| is_loopback_peer(c.0));
     if !peer_loopback && req.uri().path() == "/mcp" {
         return refused(
-            ApiError::new(
-                StatusCode::FORBIDDEN,
-                "permission_error",
+            ApiError::of(
+                ErrorCode::McpLoopbackOnly,
                 "The MCP endpoint only answers programs on this machine.",
             )
-            .with_code("mcp_loopback_only")
             .into_response(),
         );
     }
@@ -168,7 +161,7 @@ async fn check(state: Arc<AppState>, mut req: Request, next: Next) -> Response {
         });
         if has_credential {
             return refused(unauthorized(
-                "invalid_api_key",
+                ErrorCode::InvalidApiKey,
                 "Keys are not accepted in the URL; send `Authorization: Bearer KEY` instead.",
             ));
         }
@@ -184,7 +177,7 @@ async fn check(state: Arc<AppState>, mut req: Request, next: Next) -> Response {
         // fine while keys are optional. One of our own keys that does not match is not.
         if keys_required || token.starts_with(KEY_PREFIX) {
             return refused(unauthorized(
-                "invalid_api_key",
+                ErrorCode::InvalidApiKey,
                 "The key is not valid: it was revoked, mistyped, or belongs to another gateway.",
             ));
         }
@@ -208,7 +201,7 @@ async fn check(state: Arc<AppState>, mut req: Request, next: Next) -> Response {
     if let Err(denied) = allowed {
         return refused(match denied {
             Denied::NoKey => unauthorized(
-                "missing_api_key",
+                ErrorCode::MissingApiKey,
                 match scope {
                     Scope::Admin { .. } => {
                         "The admin API needs an admin key (`switchyard keys create NAME --role admin`), sent as `Authorization: Bearer KEY`."
@@ -218,9 +211,8 @@ async fn check(state: Arc<AppState>, mut req: Request, next: Next) -> Response {
                     }
                 },
             ),
-            Denied::Role(have) => ApiError::new(
-                StatusCode::FORBIDDEN,
-                "permission_error",
+            Denied::Role(have) => ApiError::of(
+                ErrorCode::InsufficientRole,
                 format!(
                     "This key's role ({have}) does not allow this: {}.",
                     match scope {
@@ -231,19 +223,16 @@ async fn check(state: Arc<AppState>, mut req: Request, next: Next) -> Response {
                     }
                 ),
             )
-            .with_code("insufficient_role")
             .into_response(),
         });
     }
     if matches!(scope, Scope::Model { .. })
         && state.paused.load(std::sync::atomic::Ordering::Relaxed)
     {
-        return ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "server_error",
+        return ApiError::of(
+            ErrorCode::GatewayPaused,
             "Switchyard is paused; resume it from the tray menu.",
         )
-        .with_code("gateway_paused")
         .into_response();
     }
     req.extensions_mut().insert(Caller { key: key.cloned() });
@@ -270,30 +259,20 @@ fn need(role: Option<Role>, may: impl Fn(Role) -> bool, open: bool) -> Result<()
     }
 }
 
-fn unauthorized(code: &str, message: &str) -> Response {
-    let mut response = ApiError::new(StatusCode::UNAUTHORIZED, "authentication_error", message)
-        .with_code(code)
-        .into_response();
+fn unauthorized(code: ErrorCode, message: &str) -> Response {
+    let mut response = ApiError::of(code, message).into_response();
     response
         .headers_mut()
         .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     response
 }
 
-fn forbidden(code: &str, message: String) -> Box<Response> {
-    Box::new(
-        ApiError::new(StatusCode::FORBIDDEN, "permission_error", message)
-            .with_code(code)
-            .into_response(),
-    )
+fn forbidden(code: ErrorCode, message: String) -> Box<Response> {
+    Box::new(ApiError::of(code, message).into_response())
 }
 
-fn bad_request(code: &str, message: &str) -> Box<Response> {
-    Box::new(
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid_request_error", message)
-            .with_code(code)
-            .into_response(),
-    )
+fn bad_request(code: ErrorCode, message: &str) -> Box<Response> {
+    Box::new(ApiError::of(code, message).into_response())
 }
 
 /// The one `Host` the request is addressed to, if it is one we answer to.
@@ -301,12 +280,20 @@ fn request_host(req: &Request, config: &Config) -> Result<String, Box<Response>>
     let mut hosts = req.headers().get_all(header::HOST).iter();
     let header_host = hosts.next();
     if hosts.next().is_some() {
-        return Err(bad_request("duplicate_host", "More than one Host header."));
+        return Err(bad_request(
+            ErrorCode::DuplicateHost,
+            "More than one Host header.",
+        ));
     }
     let header_host = match header_host.map(HeaderValue::to_str) {
         None => None,
         Some(Ok(h)) => Some(h.to_owned()),
-        Some(Err(_)) => return Err(bad_request("bad_host", "The Host header is not text.")),
+        Some(Err(_)) => {
+            return Err(bad_request(
+                ErrorCode::BadHost,
+                "The Host header is not text.",
+            ));
+        }
     };
     // Absolute-form request lines and HTTP/2 carry an authority of their own: it must pass too,
     // and agree with Host when both are present.
@@ -314,14 +301,14 @@ fn request_host(req: &Request, config: &Config) -> Result<String, Box<Response>>
     let host = match (header_host, authority) {
         (Some(h), Some(a)) if !h.eq_ignore_ascii_case(&a) => {
             return Err(bad_request(
-                "host_mismatch",
+                ErrorCode::HostMismatch,
                 "The request's authority and Host header disagree.",
             ));
         }
         (Some(h), _) | (None, Some(h)) => h,
         (None, None) => {
             return Err(bad_request(
-                "missing_host",
+                ErrorCode::MissingHost,
                 "The request has no Host header.",
             ));
         }
@@ -329,8 +316,7 @@ fn request_host(req: &Request, config: &Config) -> Result<String, Box<Response>>
     if host_allowed(&host, config) {
         Ok(host)
     } else {
-        Err(forbidden(
-            "host_not_allowed",
+        Err(forbidden(ErrorCode::HostNotAllowed,
             "This gateway only answers requests addressed to localhost, 127.0.0.1 or [::1] (add other names to access.allowed_hosts)."
                 .into(),
         ))
@@ -407,7 +393,7 @@ fn check_origin(
     };
     if all.next().is_some() {
         return Err(forbidden(
-            "origin_not_allowed",
+            ErrorCode::OriginNotAllowed,
             "More than one Origin header.".into(),
         ));
     }
@@ -419,7 +405,7 @@ fn check_origin(
         return Ok(Some(origin.to_owned()));
     }
     Err(forbidden(
-        "origin_not_allowed",
+        ErrorCode::OriginNotAllowed,
         format!(
             "Requests from the web page at {:?} are not allowed; add its origin to access.cors_origins to allow it.",
             origin.chars().take(200).collect::<String>()
@@ -451,7 +437,7 @@ fn presented_token(headers: &HeaderMap) -> Result<Option<String>, Box<Response>>
     let first = auth.next();
     if auth.next().is_some() {
         return Err(Box::new(unauthorized(
-            "invalid_api_key",
+            ErrorCode::InvalidApiKey,
             "More than one Authorization header.",
         )));
     }
@@ -465,7 +451,7 @@ fn presented_token(headers: &HeaderMap) -> Result<Option<String>, Box<Response>>
             Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
             _ => {
                 return Err(Box::new(unauthorized(
-                    "invalid_api_key",
+                    ErrorCode::InvalidApiKey,
                     "Use `Authorization: Bearer KEY`; other schemes are not accepted.",
                 )));
             }

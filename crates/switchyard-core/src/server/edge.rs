@@ -20,7 +20,7 @@ use tokio::time::{Instant, Sleep};
 
 use super::AppState;
 use crate::config::Limits;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// Header fields a request may carry (hyper's own default).
 const MAX_HEADER_FIELDS: usize = 100;
@@ -77,15 +77,13 @@ fn closing(mut response: Response) -> Response {
 fn check_head(req: &Request, limits: &Limits) -> Result<(), ApiError> {
     let uri = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
     if uri > limits.max_uri_bytes {
-        return Err(ApiError::new(
-            StatusCode::URI_TOO_LONG,
-            "invalid_request_error",
+        return Err(ApiError::of(
+            ErrorCode::UriTooLong,
             format!(
                 "The request URI is {uri} bytes long, over this gateway's limit of {} bytes (limits.max_uri_bytes). Send long parameters in the body instead.",
                 limits.max_uri_bytes
             ),
-        )
-        .with_code("uri_too_long"));
+        ));
     }
     let fields = req.headers().len();
     if fields > MAX_HEADER_FIELDS {
@@ -112,12 +110,7 @@ fn header_bytes(headers: &HeaderMap) -> usize {
 }
 
 fn headers_too_large(message: String) -> ApiError {
-    ApiError::new(
-        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-        "invalid_request_error",
-        message,
-    )
-    .with_code("request_header_fields_too_large")
+    ApiError::of(ErrorCode::RequestHeaderFieldsTooLarge, message)
 }
 
 fn check_declared_length(req: &Request, limits: &Limits) -> Result<(), ApiError> {
@@ -141,28 +134,24 @@ fn check_declared_length(req: &Request, limits: &Limits) -> Result<(), ApiError>
     };
     let limit = limits.max_body_bytes;
     if declared > u64::try_from(limit).unwrap_or(u64::MAX) {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "invalid_request_error",
+        return Err(ApiError::of(
+            ErrorCode::RequestTooLarge,
             format!(
                 "The request body is {declared} bytes (its Content-Length), over this gateway's limit of {limit} bytes. Send less, or raise `limits.max_body_bytes` in the gateway's config."
             ),
-        )
-        .with_code("request_too_large"));
+        ));
     }
     Ok(())
 }
 
 fn stalled_error(timeout: Duration) -> ApiError {
-    ApiError::new(
-        StatusCode::REQUEST_TIMEOUT,
-        "invalid_request_error",
+    ApiError::of(
+        ErrorCode::RequestBodyTimeout,
         format!(
             "The request body stopped arriving: no bytes for {} ms (limits.body_idle_timeout_ms). Nothing was sent upstream; send the request again.",
             timeout.as_millis()
         ),
     )
-    .with_code("request_body_timeout")
 }
 
 /// Tells the request log that the body stalled, so that its row says 408 as the client saw.

@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 
 use switchyard_dialects::error::InvalidRequest;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::record::Draft;
 
 /// A request a translation cannot express: a 400 `invalid_request_error` naming its `param`.
@@ -87,24 +87,20 @@ impl<S: Send + Sync> FromRequestParts<S> for Draft {
 }
 
 pub fn too_large() -> ApiError {
-    ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "invalid_request_error",
+    ApiError::of(
+        ErrorCode::RequestTooLarge,
         "The request body is larger than this gateway accepts (limits.max_body_bytes).",
     )
-    .with_code("request_too_large")
 }
 
 fn check_content_type(headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
     let unsupported = |what: String| {
-        ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "invalid_request_error",
+        ApiError::of(
+            ErrorCode::UnsupportedMediaType,
             format!(
                 "{what}; send the body as JSON with the header \"Content-Type: application/json\"."
             ),
         )
-        .with_code("unsupported_media_type")
     };
     let Some(value) = headers.get(header::CONTENT_TYPE) else {
         return Err(unsupported("The request has no Content-Type".into()));

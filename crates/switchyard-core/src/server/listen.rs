@@ -19,7 +19,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::ConnectInfo;
-use axum::http::{HeaderValue, Request, Response, StatusCode, header};
+use axum::http::{HeaderValue, Request, Response, header};
 use axum::response::IntoResponse as _;
 use http_body::{Frame, SizeHint};
 use hyper::body::Incoming;
@@ -34,7 +34,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::AppState;
 use crate::config::Limits;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// Connections refused for being over the cap that may be answering at once; past this they
 /// are closed without a word, so that a flood cannot pin descriptors on its refusals.
@@ -297,12 +297,7 @@ async fn refuse(tcp: TcpStream, refusal: Router, limits: Limits, slot: Slot) {
 }
 
 async fn too_many_connections() -> axum::response::Response {
-    let mut response = ApiError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "server_error",
-        "The gateway has as many connections open as it serves at once (limits.max_connections); retry shortly, reuse connections, or raise the limit in the gateway's config.",
-    )
-    .with_code("too_many_connections")
+    let mut response = ApiError::of(ErrorCode::TooManyConnections, "The gateway has as many connections open as it serves at once (limits.max_connections); retry shortly, reuse connections, or raise the limit in the gateway's config.")
     .with_retry_after(Some(Duration::from_secs(1)))
     .into_response();
     response

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::auth::Caller;
 use super::chat::ChatAnswer;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::mcp::serve::{Backend, BoxFuture, Endpoint, EndpointSettings, ToolReply, ToolSpec};
 use crate::record::Draft;
 use crate::routing::failover;
@@ -65,37 +65,33 @@ async fn in_our_shape(response: Response, max_body_bytes: usize) -> Response {
         .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
         .unwrap_or_default();
     let error = match status {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
-            status,
-            "invalid_request_error",
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::of(
+            ErrorCode::RequestTooLarge,
             format!(
                 "The request body is larger than {max_body_bytes} bytes; limits.max_body_bytes raises the limit."
             ),
-        )
-        .with_code("request_too_large"),
-        StatusCode::NOT_FOUND => ApiError::new(
-            status,
-            "invalid_request_error",
+        ),
+        StatusCode::NOT_FOUND => ApiError::of(
+            ErrorCode::McpSessionNotFound,
             "This MCP session is unknown or has ended (sessions end after mcp.session_idle_ms without a request, or to make room past mcp.max_sessions); initialize a new one.",
-        )
-        .with_code("mcp_session_not_found"),
+        ),
         // rmcp says 415 for a body that is not a JSON-RPC message.
         StatusCode::UNSUPPORTED_MEDIA_TYPE if text.starts_with("fail to deserialize") => {
-            ApiError::invalid_request(format!(
-                "The body is not a JSON-RPC message: {}",
-                text.trim_start_matches("fail to deserialize request body").trim()
-            ))
-            .with_code("invalid_json")
-        }
-        StatusCode::SERVICE_UNAVAILABLE => ApiError::new(status, "server_error", text)
-            .with_code("mcp_sessions_full")
-            .with_retry_after(Some(std::time::Duration::from_secs(1))),
-        StatusCode::BAD_REQUEST if text.contains("Session ID is required") => {
-            ApiError::invalid_request(
-                "This request needs the Mcp-Session-Id header that the answer to initialize gave; initialize first.",
+            ApiError::of(
+                ErrorCode::InvalidJson,
+                format!(
+                    "The body is not a JSON-RPC message: {}",
+                    text.trim_start_matches("fail to deserialize request body")
+                        .trim()
+                ),
             )
-            .with_code("mcp_session_required")
         }
+        StatusCode::SERVICE_UNAVAILABLE => ApiError::of(ErrorCode::McpSessionsFull, text)
+            .with_retry_after(Some(std::time::Duration::from_secs(1))),
+        StatusCode::BAD_REQUEST if text.contains("Session ID is required") => ApiError::of(
+            ErrorCode::McpSessionRequired,
+            "This request needs the Mcp-Session-Id header that the answer to initialize gave; initialize first.",
+        ),
         _ => {
             let kind = if status.is_server_error() {
                 "server_error"
@@ -104,13 +100,10 @@ async fn in_our_shape(response: Response, max_body_bytes: usize) -> Response {
             };
             let message = match text.split_once(": ") {
                 Some((_, rest)) if !rest.is_empty() => rest.to_owned(),
-                _ if text.is_empty() => status
-                    .canonical_reason()
-                    .unwrap_or("refused")
-                    .to_owned(),
+                _ if text.is_empty() => status.canonical_reason().unwrap_or("refused").to_owned(),
                 _ => text,
             };
-            ApiError::new(status, kind, format!("MCP: {message}"))
+            ApiError::passthrough(status, kind, format!("MCP: {message}"))
         }
     };
     let mut response = error.into_response();
@@ -246,7 +239,7 @@ impl Backend for GatewayTools {
                 Err(e) => {
                     draft.update(|d| {
                         d.error = Some(e.message().to_owned());
-                        d.response_body = serde_json::to_vec(&e.openai_json()).ok().map(Into::into);
+                        d.response_body = Some(e.render());
                         if d.attempts.is_empty() {
                             d.attempts.clone_from(&e.inner().attempts);
                         }
@@ -516,7 +509,7 @@ async fn generate_image(
 }
 
 fn upstream(message: String) -> ApiError {
-    ApiError::new(StatusCode::BAD_GATEWAY, "upstream_error", message)
+    ApiError::of(ErrorCode::UpstreamError, message)
 }
 
 /// The image bytes a caller named, from wherever it may read them.
@@ -531,12 +524,14 @@ async fn load_image(
                 .with_param("image")
         })?;
         if data.len() / 4 * 3 > sources::MAX_IMAGE_BYTES {
-            return Err(ApiError::invalid_request(format!(
-                "image: the data: URL holds more than {} MB",
-                sources::MAX_IMAGE_BYTES / 1024 / 1024
-            ))
-            .with_param("image")
-            .with_code("image_too_large"));
+            return Err(ApiError::of(
+                ErrorCode::ImageTooLarge,
+                format!(
+                    "image: the data: URL holds more than {} MB",
+                    sources::MAX_IMAGE_BYTES / 1024 / 1024
+                ),
+            )
+            .with_param("image"));
         }
         return base64::engine::general_purpose::STANDARD
             .decode(data.trim())

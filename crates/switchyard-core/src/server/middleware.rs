@@ -1,10 +1,10 @@
 //! The OpenAI-shaped 404/405 fallbacks. Access checks live in `auth`.
 
 use axum::extract::Request;
-use axum::http::{Method, StatusCode};
+use axum::http::Method;
 use axum::response::{IntoResponse, Response};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// The path the client asked for, before any nesting stripped its prefix.
 fn full_path(req: &Request) -> String {
@@ -14,16 +14,14 @@ fn full_path(req: &Request) -> String {
 }
 
 pub async fn not_found(req: Request) -> Response {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "invalid_request_error",
+    ApiError::of(
+        ErrorCode::UnknownRoute,
         format!(
             "Unknown route: {} {}. The OpenAI-compatible API is under /v1.",
             req.method(),
             full_path(&req)
         ),
     )
-    .with_code("unknown_route")
     .into_response()
 }
 
@@ -38,17 +36,13 @@ pub fn unknown_route(method: &Method, path: &str, host: &str) -> Response {
             "Unknown route: {method} {path}. The OpenAI-compatible API is under /v1 (base URL http://{host}/v1)."
         ),
     };
-    ApiError::new(StatusCode::NOT_FOUND, "invalid_request_error", message)
-        .with_code("unknown_route")
-        .into_response()
+    ApiError::of(ErrorCode::UnknownRoute, message).into_response()
 }
 
 pub async fn method_not_allowed(req: Request) -> Response {
-    ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "invalid_request_error",
+    ApiError::of(
+        ErrorCode::MethodNotAllowed,
         format!("{} is not allowed on {}.", req.method(), full_path(&req)),
     )
-    .with_code("method_not_allowed")
     .into_response()
 }

@@ -257,8 +257,8 @@ fn note_target(draft: &Draft, runtime: &Runtime, target: &Target, attempts: &[At
 
 /// Answers an error, noting it (and the attempts behind it) in the log draft.
 fn fail(draft: &Draft, e: ApiError) -> Response {
+    let body = e.render();
     if draft.is_attached() {
-        let body = serde_json::to_vec(&e.openai_json()).ok().map(Bytes::from);
         draft.update(|d| {
             d.error = Some(e.message().to_owned());
             if let Some(last) = e.inner().attempts.last() {
@@ -271,10 +271,10 @@ fn fail(draft: &Draft, e: ApiError) -> Response {
                 }
                 d.attempts.clone_from(&e.inner().attempts);
             }
-            d.response_body = body;
+            d.response_body = Some(body.clone());
         });
     }
-    e.into_response()
+    e.into_response_with(body)
 }
 
 /// A 200 JSON answer, captured in the log draft.

@@ -7,15 +7,15 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderName, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, header};
 use axum::response::{IntoResponse as _, Response};
 use futures_util::TryStreamExt as _;
 
 use percent_encoding::percent_decode_str;
 
 use super::AppState;
-use crate::error::ApiError;
 use crate::error::ToApiError as _;
+use crate::error::{ApiError, ErrorCode};
 use crate::record::Draft;
 
 /// Headers that describe one hop, or carry the client's credentials: never forwarded.
@@ -71,12 +71,10 @@ async fn forward(
     let runtime = state.runtime.load_full();
     let enabled = runtime.config.provider(name).is_some_and(|p| p.enabled);
     let Some(provider) = runtime.providers.iter().find(|p| p.name == name && enabled) else {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "invalid_request_error",
+        return Err(ApiError::of(
+            ErrorCode::ProviderNotFound,
             format!("There is no enabled provider named {name:?} to proxy to."),
-        )
-        .with_code("provider_not_found"));
+        ));
     };
     if let Some(caller) = caller {
         // Proxying reaches everything a provider offers: only keys allowed all of it may.
@@ -84,11 +82,10 @@ async fn forward(
     }
     draft.update(|d| d.provider = Some(name.to_owned()));
     let path = normalise(path).map_err(|problem| {
-        ApiError::invalid_request(format!(
+        ApiError::of(ErrorCode::InvalidPath, format!(
             "The path {path:?} {problem}; /proxy/{name}/ reaches only what lies under provider {name}'s base URL."
         ))
         .with_param("path")
-        .with_code("invalid_path")
     })?;
     let mut url = format!("{}/{}", provider.base_url().trim_end_matches('/'), path);
     if let Some(q) = req.uri().query() {
@@ -120,12 +117,7 @@ async fn forward(
     let body = axum::body::to_bytes(req.into_body(), limit)
         .await
         .map_err(|_| {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "invalid_request_error",
-                format!("The request body is larger than the gateway's limit of {limit} bytes (limits.max_body_bytes)."),
-            )
-            .with_code("request_too_large")
+            ApiError::of(ErrorCode::RequestTooLarge, format!("The request body is larger than the gateway's limit of {limit} bytes (limits.max_body_bytes)."))
         })?;
     let upstream = provider
         .client()
@@ -135,12 +127,10 @@ async fn forward(
         .send()
         .await
         .map_err(|e| {
-            ApiError::new(
-                StatusCode::BAD_GATEWAY,
-                "upstream_error",
+            ApiError::of(
+                ErrorCode::UpstreamUnavailable,
                 format!("cannot reach provider {name}: {e}"),
             )
-            .with_code("upstream_unavailable")
         })?;
     let upstream = provider.scrubbed(upstream);
     let status = upstream.status();

@@ -20,7 +20,7 @@ use std::future::Future as _;
 use axum::response::IntoResponse as _;
 
 use super::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::record::{Draft, Outcome, RequestRecord, ms_since, new_request_id, now_ms};
 
 /// The id of the request's row in the log, for peek and support.
@@ -49,8 +49,7 @@ pub async fn record(State(state): State<Arc<AppState>>, mut req: Request, next: 
         response = next.run(req) => response,
         () = hard_stop.cancelled() => {
             ticket.draft.update(|d| d.error = Some("the gateway shut down before answering".into()));
-            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "server_error", "The gateway is shutting down; retry shortly.")
-                .with_code("shutting_down")
+            ApiError::of(ErrorCode::ShuttingDown, "The gateway is shutting down; retry shortly.")
                 .into_response()
         }
     };

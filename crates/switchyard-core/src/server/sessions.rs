@@ -13,18 +13,16 @@ use serde_json::{Value, json};
 use super::views::sessions::{Session as SessionView, SessionSummary};
 use super::views::{ObjectList, Sorted};
 use super::{AppState, JsonBody, QueryParams};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::record::now_ms;
 use crate::store::{Session, Store};
 
 fn db(state: &AppState) -> Result<&Store, ApiError> {
     state.db.as_ref().ok_or_else(|| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "server_error",
+        ApiError::of(
+            ErrorCode::NoDatabase,
             "This gateway runs without a database, so sessions cannot be saved.",
         )
-        .with_code("no_database")
     })
 }
 
@@ -33,12 +31,7 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
 }
 
 fn not_found(id: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "invalid_request_error",
-        format!("There is no session {id:?}."),
-    )
-    .with_code("not_found")
+    ApiError::of(ErrorCode::NotFound, format!("There is no session {id:?}."))
 }
 
 fn view(s: &Session) -> Sorted<SessionView> {

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse as _, Response};
 
 use super::doors::{self, CallerExt};
 use super::{AppState, fail, note_target, success_headers};
-use crate::error::{ApiError, UpstreamError};
+use crate::error::{ApiError, ErrorCode, UpstreamError};
 use crate::providers::media::{FormPart, MediaEndpoint};
 use crate::providers::read_body;
 use crate::record::Draft;
@@ -253,13 +253,8 @@ fn too_large(limit: usize, param: &str) -> ApiError {
         reason = "a size shown to one decimal place"
     )]
     let mib = limit as f64 / (1024.0 * 1024.0);
-    ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "invalid_request_error",
-        format!(
+    ApiError::of(ErrorCode::RequestTooLarge, format!(
             "The upload is larger than this gateway accepts ({limit} bytes, {mib:.1} MiB). Send a smaller file, or raise `limits.max_upload_bytes` in the gateway's config."
-        ),
-    )
+        ))
     .with_param(param)
-    .with_code("request_too_large")
 }

@@ -6,7 +6,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import { streamChat } from "../../api/chat";
-import { ApiError } from "../../api/client";
+import { ApiError, hasCode } from "../../api/client";
 import { useModels } from "../../api/gateway";
 import { answerApproval } from "../../api/mcp";
 import { createSession, sessionKeys, updateSession, useSession, type SessionFields } from "../../api/sessions";
@@ -347,7 +347,7 @@ export default function Playground() {
             {saveError ? (
               <div className="banner warn" role="status">
                 <div className="grow">
-                  {(saveError as { code?: string }).code === "no_database" ? "This gateway runs without a database: this chat is not saved." : `This chat could not be saved: ${errorMessage(saveError)}`}
+                  {hasCode(saveError, "no_database") ? "This gateway runs without a database: this chat is not saved." : `This chat could not be saved: ${errorMessage(saveError)}`}
                 </div>
                 <button type="button" className="btn sm ghost" onClick={() => setSaveError(null)} aria-label="Dismiss">
                   ×

@@ -3,6 +3,7 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { Link, useNavigate } from "react-router";
+import { hasCode } from "../../api/client";
 import { deleteSession, sessionKeys, updateSession, useSessions } from "../../api/sessions";
 import type { SessionSummary } from "../../api/types";
 import { ConfirmDelete } from "../../components/ConfirmDelete";
@@ -46,7 +47,7 @@ export function SessionList({ currentId, onNew, onClose }: { currentId: string |
     },
   });
 
-  const noDb = (sessions.error as { code?: string } | null)?.code === "no_database";
+  const noDb = hasCode(sessions.error, "no_database");
 
   return (
     <aside className="pg-sessions" aria-label="Saved chats">

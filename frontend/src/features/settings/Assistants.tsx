@@ -4,7 +4,7 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
 import { Link } from "react-router";
-import { ApiError } from "../../api/client";
+import { ApiError, hasCode } from "../../api/client";
 import { useModels } from "../../api/gateway";
 import { createAssistant, deleteAssistant, invalidateMcp, updateAssistant, useAgentTools, useAssistants, useMcpServers, type AssistantFields } from "../../api/mcp";
 import type { Assistant } from "../../api/types";
@@ -70,7 +70,7 @@ function AssistantForm({ original, onDone, onCancel }: { original?: Assistant; o
       onDone(a);
     },
   });
-  const bad = fieldOf(save.error) ?? (save.error instanceof ApiError && save.error.code === "conflict" && !original ? "name" : null);
+  const bad = fieldOf(save.error) ?? (save.error instanceof ApiError && hasCode(save.error, "conflict") && !original ? "name" : null);
   const set = <K extends keyof Form>(k: K, v: Form[K]) => setForm((f) => ({ ...f, [k]: v }));
   const err = (k: string) => (bad === k ? <span className="field-error">{(save.error as Error).message}</span> : null);
   const offered = tools.data?.data ?? [];

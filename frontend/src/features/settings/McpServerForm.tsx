@@ -4,7 +4,7 @@
 
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { ApiError } from "../../api/client";
+import { ApiError, hasCode } from "../../api/client";
 import { createMcpServer, invalidateMcp, updateMcpServer } from "../../api/mcp";
 import type { McpServer, McpTransport } from "../../api/types";
 import { ErrorBanner, errorMessage } from "../../components/ErrorBanner";
@@ -22,7 +22,7 @@ function problemOf(e: unknown, creating: boolean): Problem | null {
   if (!(e instanceof ApiError)) return null;
   const at = fieldOfParam(e.param);
   if (at) return { ...at, message: e.message };
-  if (creating && e.code === "conflict") return { field: "name", message: e.message };
+  if (creating && hasCode(e, "conflict")) return { field: "name", message: e.message };
   return null;
 }
 

@@ -12,7 +12,7 @@ use std::time::Duration;
 use reqwest::Url;
 use tokio::io::AsyncReadExt as _;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// Images read from a path or URL may be this large.
 pub const MAX_IMAGE_BYTES: usize = 20 * 1024 * 1024;
@@ -23,16 +23,14 @@ const READ_TIMEOUT: Duration = Duration::from_secs(30);
 const TOTAL_TIMEOUT: Duration = Duration::from_secs(60);
 const MAX_REDIRECTS: usize = 5;
 
-fn refused(message: String, code: &str) -> ApiError {
-    ApiError::invalid_request(message)
-        .with_param("image")
-        .with_code(code)
+fn refused(message: String, code: ErrorCode) -> ApiError {
+    ApiError::of(code, message).with_param("image")
 }
 
 fn too_large(what: &str) -> ApiError {
     refused(
         format!("{what} is larger than {} MB", MAX_IMAGE_BYTES / 1024 / 1024),
-        "image_too_large",
+        ErrorCode::ImageTooLarge,
     )
 }
 
@@ -50,7 +48,7 @@ pub async fn read_file(named: &str, roots: &[PathBuf]) -> Result<Vec<u8>, ApiErr
     let Some(path) = path.filter(|p| p.is_absolute()) else {
         return Err(refused(
             format!("image: {named:?} is not an absolute path, an http(s) URL or a data: URL"),
-            "invalid_image",
+            ErrorCode::InvalidImage,
         ));
     };
     let not_allowed = || {
@@ -60,7 +58,7 @@ pub async fn read_file(named: &str, roots: &[PathBuf]) -> Result<Vec<u8>, ApiErr
                 "image: {named:?} is not a file this gateway may read. Files must be in {} (more folders can be listed in mcp.image_folders), or send an http(s) or data: URL.",
                 folders.join(", ")
             ),
-            "image_not_allowed",
+            ErrorCode::ImageNotAllowed,
         )
     };
     let Ok(real) = tokio::fs::canonicalize(&path).await else {
@@ -215,19 +213,19 @@ fn check_url(url: &Url, allow_private: bool) -> Result<(), ApiError> {
     if !matches!(url.scheme(), "http" | "https") {
         return Err(refused(
             format!("image: {} is not an http(s) URL", shown(url)),
-            "invalid_image",
+            ErrorCode::InvalidImage,
         ));
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(refused(
             "image: URLs with a user name or password are not fetched".into(),
-            "invalid_image",
+            ErrorCode::InvalidImage,
         ));
     }
     let Some(host) = url.host_str() else {
         return Err(refused(
             format!("image: {} has no host", shown(url)),
-            "invalid_image",
+            ErrorCode::InvalidImage,
         ));
     };
     let literal = host
@@ -256,7 +254,7 @@ fn private_refusal(host: &str) -> ApiError {
         format!(
             "image: {host} is a private or local address, which the gateway does not fetch from; set mcp.allow_private_urls = true to allow it"
         ),
-        "image_url_not_allowed",
+        ErrorCode::ImageUrlNotAllowed,
     )
 }
 
@@ -267,8 +265,12 @@ async fn fetch_with(
     url: &str,
     check: impl Fn(&Url) -> Result<(), ApiError>,
 ) -> Result<Vec<u8>, ApiError> {
-    let mut url = Url::parse(url)
-        .map_err(|e| refused(format!("image: not a valid URL: {e}"), "invalid_image"))?;
+    let mut url = Url::parse(url).map_err(|e| {
+        refused(
+            format!("image: not a valid URL: {e}"),
+            ErrorCode::InvalidImage,
+        )
+    })?;
     for _ in 0..=MAX_REDIRECTS {
         check(&url)?;
         let response = client
@@ -287,7 +289,7 @@ async fn fetch_with(
                 .ok_or_else(|| {
                     refused(
                         format!("image: {} redirected to an invalid location", shown(&url)),
-                        "image_fetch_failed",
+                        ErrorCode::ImageFetchFailed,
                     )
                 })?;
             url = next;
@@ -296,7 +298,7 @@ async fn fetch_with(
         if !status.is_success() {
             return Err(refused(
                 format!("image: fetching {} answered {status}", shown(&url)),
-                "image_fetch_failed",
+                ErrorCode::ImageFetchFailed,
             ));
         }
         return read_body(response, &url).await;
@@ -306,7 +308,7 @@ async fn fetch_with(
             "image: more than {MAX_REDIRECTS} redirects, the last to {}",
             shown(&url)
         ),
-        "image_fetch_failed",
+        ErrorCode::ImageFetchFailed,
     ))
 }
 
@@ -344,7 +346,7 @@ fn send_error(url: &Url, e: &reqwest::Error) -> ApiError {
     };
     refused(
         format!("image: cannot fetch {}: {why}", shown(url)),
-        "image_fetch_failed",
+        ErrorCode::ImageFetchFailed,
     )
 }
 

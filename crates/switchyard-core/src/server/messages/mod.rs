@@ -14,9 +14,9 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{FromRequest, Request, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 use serde_json::{Map, Value, json};
@@ -26,7 +26,7 @@ use super::dialect_door::{Answer, Native, Prepared, native_json};
 use super::{AppState, JsonBody, fail, json_response, note_target, parse_json, success_headers};
 use crate::config::ProviderKind;
 use crate::error::ToApiError as _;
-use crate::error::{ApiError, UpstreamError};
+use crate::error::{ApiError, Dialect, UpstreamError};
 use crate::providers::Provider;
 use crate::providers::anthropic_native::{self as native, ClientHeaders, NativeStream};
 use crate::record::{Draft, TokenCounts};
@@ -39,13 +39,13 @@ type RawBody = Box<serde_json::value::RawValue>;
 /// `POST /v1/messages` (Claude Code adds `?beta=true`; the query is not needed).
 pub async fn messages(State(state): State<Arc<AppState>>, call: Call) -> Response {
     let answer = create(&state, &call).await;
-    answer.unwrap_or_else(|e| failed(&call.draft, e))
+    answer.unwrap_or_else(|e| fail(&call.draft, e))
 }
 
 /// `POST /v1/messages/count_tokens`.
 pub async fn count_tokens(State(state): State<Arc<AppState>>, call: Call) -> Response {
     let answer = count(&state, &call).await;
-    answer.unwrap_or_else(|e| failed(&call.draft, e))
+    answer.unwrap_or_else(|e| fail(&call.draft, e))
 }
 
 /// What both handlers take from a request: the caller's key, the request's draft, its
@@ -74,39 +74,21 @@ impl<S: Send + Sync> FromRequest<S> for Call {
     }
 }
 
-/// Answers an error (the layer renders it in Anthropic's shape) and logs that shape.
-fn failed(draft: &Draft, e: ApiError) -> Response {
-    let body = serde_json::to_vec(&e.anthropic_json())
-        .ok()
-        .map(Bytes::from);
-    let response = fail(draft, e);
-    draft.update(|d| d.response_body = body);
-    response
-}
-
-/// Renders every error on this door in Anthropic's shape, `{"type":"error","error":{…}}`:
+/// Every error on this door is answered in Anthropic's shape, `{"type":"error","error":{…}}`:
 /// refusals of the auth guard, bad bodies, unknown routes under `/v1/messages`, upstream
-/// failures. Also `/v1/models*` for clients that send `anthropic-version`. Works on the
-/// [`ApiError`] each error response carries; the original body is read to its end first, so
-/// the request log sees the response complete.
+/// failures. Also `/v1/models*` for clients that send `anthropic-version`. The dialect is set
+/// for the whole request, so each error is rendered once, in it ([`ApiError::render`]).
 pub async fn anthropic_errors(req: Request, next: Next) -> Response {
     let path = req.uri().path();
     let anthropic = path == "/v1/messages"
         || path.starts_with("/v1/messages/")
         || ((path == "/v1/models" || path.starts_with("/v1/models/"))
             && models::is_anthropic_client(req.headers()));
-    let response = next.run(req).await;
-    if !anthropic {
-        return response;
+    if anthropic {
+        Dialect::Anthropic.scope(next.run(req)).await
+    } else {
+        next.run(req).await
     }
-    let Some(error) = response.extensions().get::<ApiError>().cloned() else {
-        return response;
-    };
-    let (mut parts, body) = response.into_parts();
-    let _ = axum::body::to_bytes(body, usize::MAX).await;
-    parts.headers.remove(header::CONTENT_LENGTH);
-    let body = serde_json::to_vec(&error.anthropic_json()).unwrap_or_default();
-    Response::from_parts(parts, Body::from(body))
 }
 
 /// Anthropic-kind targets take `/v1/messages` natively, with the client's headers.

@@ -22,7 +22,7 @@ use serde_json::{Map, Value, json};
 use super::auth::Caller;
 use super::dialect_door::{Answer, Native, Prepared, native_json};
 use super::{AppState, JsonBody, fail, json_response, note_target, parse_json, success_headers};
-use crate::error::{ApiError, UpstreamError};
+use crate::error::{ApiError, ErrorCode, UpstreamError};
 use crate::providers::Provider;
 use crate::providers::anthropic_native::NativeStream;
 use crate::providers::responses as native;
@@ -53,14 +53,17 @@ pub async fn create(
 /// A response id this gateway does not keep: 404 when it is asked for, 400 (as OpenAI answers)
 /// when a request continues it.
 fn not_found(id: &str, status: StatusCode, param: &str) -> ApiError {
-    ApiError::new(
-        status,
-        "invalid_request_error",
+    let code = if status == StatusCode::NOT_FOUND {
+        ErrorCode::NotFound
+    } else {
+        ErrorCode::PreviousResponseNotFound
+    };
+    ApiError::of(
+        code,
         format!(
             "No response with id {id:?} is kept here: it was not made through this gateway, was made with store: false, or is older than the request log keeps. Send the whole conversation as input instead."
         ),
     )
-    .with_code(if status == StatusCode::NOT_FOUND { "not_found" } else { "previous_response_not_found" })
     .with_param(param)
 }
 

@@ -7,8 +7,10 @@ use std::path::{Path, PathBuf};
 use ts_rs::{Config, ExportError, TS};
 
 use super::{DataList, ObjectList, config, gateway, log, mcp, sessions};
-use crate::api::openai::{ModelCard, ModelList};
+use switchyard_dialects::openai::{ModelCard, ModelList};
+
 use crate::catalog::Preset;
+use crate::error::ErrorCode;
 use crate::store::{RequestDetail, RequestPage, Stats};
 
 /// Every shape the UI reads. A new view is one more line here.
@@ -18,6 +20,9 @@ fn write_all(cfg: &Config) -> Result<(), ExportError> {
     // GET /v1/models, /admin/catalog
     ModelList::export_all(cfg)?;
     ModelCard::export_all(cfg)?;
+    // The model card's open `capabilities` and `assistant` fields.
+    crate::capabilities::CapabilityCard::export_all(cfg)?;
+    crate::routing::AssistantCard::export_all(cfg)?;
     Preset::export_all(cfg)?;
     // The request log and its statistics.
     RequestPage::export_all(cfg)?;
@@ -59,6 +64,17 @@ fn out_dir() -> PathBuf {
     )
 }
 
+/// The `code` of every error the gateway answers itself, as a union the UI can switch on.
+fn error_codes() -> String {
+    let mut codes: Vec<&str> = ErrorCode::ALL.iter().filter_map(|c| c.wire()).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    let union: String = codes.iter().map(|c| format!("\n  | \"{c}\"")).collect();
+    format!(
+        "{HEADER}\n/** The `code` of an error the gateway answers itself (`switchyard_core::error::ErrorCode`). */\nexport type ErrorCode ={union};\n"
+    )
+}
+
 const HEADER: &str =
     "// Generated from the gateway's Rust types by `make types`; do not edit by hand.\n";
 
@@ -77,6 +93,7 @@ fn write_typescript_types() {
     // JavaScript numbers hold every count and millisecond figure the gateway sends.
     let cfg = Config::new().with_out_dir(&dir).with_large_int("number");
     write_all(&cfg).unwrap();
+    std::fs::write(dir.join("ErrorCode.ts"), error_codes()).unwrap();
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
