@@ -194,10 +194,6 @@ error_codes! {
 }
 
 impl ErrorCode {
-    pub const fn status(self) -> StatusCode {
-        self.parts().0
-    }
-
     /// The `code` as clients see it (`null` for the general kinds).
     pub const fn wire(self) -> Option<&'static str> {
         self.parts().2

@@ -161,9 +161,12 @@ impl Passthrough {
         out.pass(piece);
     }
 
-    /// Decodes what the upstream left unterminated at its end.
+    /// Decodes what the upstream left unterminated at its end. The client already has those
+    /// bytes unchanged; a tail that is not UTF-8 only leaves the log's copy without it.
     pub(crate) fn finish(&mut self) {
-        let _ = self.decoder.finish(&mut self.events);
+        if self.decoder.finish(&mut self.events).is_err() {
+            tracing::debug!("a native stream ended in bytes that are not UTF-8; not logged");
+        }
     }
 
     /// Whether an event of ours may go now: only between the upstream's events.
