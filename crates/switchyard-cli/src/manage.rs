@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 use switchyard_core::access::{self, Role};
 use switchyard_core::config::edit::{ConfigDoc, ConfigFile, EditError};
 use switchyard_core::config::{self, Config};
-use switchyard_core::routing::{Breakers, Runtime};
+use switchyard_core::routing::{Health, Runtime};
 use switchyard_core::secrets::{SecretRef, SecretStore, Sensitive};
 use switchyard_core::{catalog, discovery, onboarding};
 
@@ -563,7 +563,7 @@ pub fn models(cmd: &ModelsCmd, target: &Target) -> Result<ExitCode, Failure> {
     let store = config.secret_store();
     let rt = Runtime::build(
         config,
-        std::sync::Arc::new(Breakers::default()),
+        std::sync::Arc::new(Health::default()),
         &store,
         &discovered,
     )

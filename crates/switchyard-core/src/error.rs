@@ -25,18 +25,45 @@ pub struct Attempt {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     pub elapsed_ms: u64,
+    /// Tried as the offline fallback, after every member failed to connect.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fallback: bool,
 }
 
-/// Renders the attempt trail for the `x-switchyard-attempts` header: `target=outcome, …`.
-pub fn attempts_header(attempts: &[Attempt]) -> Option<HeaderValue> {
+impl Attempt {
+    /// A member left out because it cannot serve the request (`skipped(image)`).
+    pub fn skipped(target: &str, why: &str) -> Self {
+        Self {
+            target: target.to_owned(),
+            outcome: format!("skipped({why})"),
+            status: None,
+            message: None,
+            elapsed_ms: 0,
+            fallback: false,
+        }
+    }
+}
+
+/// Renders the attempt trail for the `x-switchyard-attempts` header: `target=outcome; …`,
+/// led by `strategy=…` for a route that chooses, with `fallback=local` before the local models
+/// tried offline.
+pub fn attempts_header(strategy: Option<&str>, attempts: &[Attempt]) -> Option<HeaderValue> {
     if attempts.is_empty() {
         return None;
     }
-    let text = attempts
-        .iter()
-        .map(|a| format!("{}={}", a.target, a.outcome))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let mut parts = Vec::with_capacity(attempts.len() + 2);
+    if let Some(s) = strategy {
+        parts.push(format!("strategy={s}"));
+    }
+    let mut fell_back = false;
+    for a in attempts {
+        if a.fallback && !fell_back {
+            fell_back = true;
+            parts.push("fallback=local".to_owned());
+        }
+        parts.push(format!("{}={}", a.target, a.outcome));
+    }
+    let text = parts.join("; ");
     let visible: String = text
         .chars()
         .map(|c| {
@@ -165,6 +192,8 @@ error_codes! {
     McpSessionsFull => (SERVICE_UNAVAILABLE, "server_error", Some("mcp_sessions_full")),
     /// The gateway runs without a database.
     NoDatabase => (SERVICE_UNAVAILABLE, "server_error", Some("no_database")),
+    /// A capability pool no enabled model qualifies for.
+    PoolEmpty => (SERVICE_UNAVAILABLE, "server_error", Some("pool_empty")),
     /// Every provider that serves the model is disabled.
     NoEnabledTarget => (SERVICE_UNAVAILABLE, "server_error", Some("no_enabled_target")),
     /// No keychain (or key file) answers.
@@ -175,6 +204,10 @@ error_codes! {
     TooManyConnections => (SERVICE_UNAVAILABLE, "server_error", Some("too_many_connections")),
     /// The upstream went quiet past a time limit.
     UpstreamTimeout => (GATEWAY_TIMEOUT, "timeout_error", Some("upstream_timeout")),
+    /// No target of the alias or pool can take what the request needs (image input, tools).
+    NoCapableTarget => (BAD_REQUEST, "invalid_request_error", Some("no_capable_target")),
+    /// The request is longer than every target's context window.
+    ContextLengthExceeded => (BAD_REQUEST, "invalid_request_error", Some("context_length_exceeded")),
     /// An image reference that is not an absolute path, an http(s) URL or a data: URL, or not an image.
     InvalidImage => (BAD_REQUEST, "invalid_request_error", Some("invalid_image")),
     /// An image file outside the folders the gateway may read.
@@ -212,6 +245,8 @@ pub struct ApiErrorInner {
     pub param: Option<String>,
     pub message: String,
     pub attempts: Vec<Attempt>,
+    /// The strategy of the route tried, for a route that chooses.
+    pub strategy: Option<&'static str>,
     pub retry_after: Option<Duration>,
 }
 
@@ -226,6 +261,7 @@ impl ApiError {
             param: None,
             message: message.into(),
             attempts: Vec::new(),
+            strategy: None,
             retry_after: None,
         }))
     }
@@ -241,6 +277,7 @@ impl ApiError {
             param: None,
             message: message.into(),
             attempts: Vec::new(),
+            strategy: None,
             retry_after: None,
         }))
     }
@@ -258,6 +295,7 @@ impl ApiError {
                 param: old.param.clone(),
                 message: old.message.clone(),
                 attempts: old.attempts.clone(),
+                strategy: old.strategy,
                 retry_after: old.retry_after,
             };
             f(&mut copy);
@@ -276,6 +314,10 @@ impl ApiError {
 
     pub fn with_attempts(self, attempts: Vec<Attempt>) -> Self {
         self.edit(|e| e.attempts = attempts)
+    }
+
+    pub fn with_strategy(self, strategy: Option<&'static str>) -> Self {
+        self.edit(|e| e.strategy = strategy)
     }
 
     pub fn with_retry_after(self, after: Option<Duration>) -> Self {
@@ -384,7 +426,7 @@ impl ApiError {
         )
             .into_response();
         let headers = response.headers_mut();
-        if let Some(value) = attempts_header(&self.0.attempts) {
+        if let Some(value) = attempts_header(self.0.strategy, &self.0.attempts) {
             headers.insert(ATTEMPTS_HEADER, value);
         }
         if let Some(after) = self.0.retry_after {

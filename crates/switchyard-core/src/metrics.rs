@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::record::{LogCounters, RequestRecord};
 use crate::routing::circuit::CircuitState;
+use crate::routing::health::Figures;
 
 /// Upper bounds in seconds for both latency histograms.
 const BOUNDS: &[f64] = &[
@@ -228,6 +229,53 @@ impl Metrics {
     }
 
     /// The same at a glance, for `/statsz`.
+    /// The router's per-target gauges: latency estimates, requests in flight, error rate.
+    pub fn render_targets(out: &mut String, targets: &[(String, Figures)]) {
+        let _ = writeln!(
+            out,
+            "# HELP switchyard_target_latency_seconds The router's moving latency estimate per provider/model: kind=\"ttft\" for streams (time to first token), \"total\" otherwise."
+        );
+        let _ = writeln!(out, "# TYPE switchyard_target_latency_seconds gauge");
+        for (target, f) in targets {
+            for (kind, v) in [("ttft", f.ttft), ("total", f.total)] {
+                if let Some(v) = v {
+                    let _ = writeln!(
+                        out,
+                        "switchyard_target_latency_seconds{{target=\"{}\",kind=\"{kind}\"}} {}",
+                        esc(target),
+                        v.as_secs_f64()
+                    );
+                }
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP switchyard_target_in_flight Requests in flight per provider/model."
+        );
+        let _ = writeln!(out, "# TYPE switchyard_target_in_flight gauge");
+        for (target, f) in targets {
+            let _ = writeln!(
+                out,
+                "switchyard_target_in_flight{{target=\"{}\"}} {}",
+                esc(target),
+                f.in_flight
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP switchyard_target_error_rate Moving share of recent attempts that failed, per provider/model."
+        );
+        let _ = writeln!(out, "# TYPE switchyard_target_error_rate gauge");
+        for (target, f) in targets {
+            let _ = writeln!(
+                out,
+                "switchyard_target_error_rate{{target=\"{}\"}} {}",
+                esc(target),
+                f.error_rate
+            );
+        }
+    }
+
     pub fn summary(&self, log: &LogCounters, circuits: &[(String, CircuitState)]) -> Summary {
         let table = self
             .inner

@@ -40,6 +40,9 @@ pub struct RequestRecord {
     pub tokens: Option<TokenCounts>,
     pub cost_usd: Option<f64>,
     pub attempts: Vec<Attempt>,
+    /// The strategy of the alias or pool it went through; `None` for a pinned model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<String>,
     /// The tool loop's steps (model rounds, tool calls, results), when one ran.
     #[serde(skip)]
     pub steps: Vec<serde_json::Value>,
@@ -102,6 +105,7 @@ pub struct DraftInner {
     pub tokens: Option<TokenCounts>,
     pub price: Option<Price>,
     pub attempts: Vec<Attempt>,
+    pub strategy: Option<&'static str>,
     pub steps: Vec<serde_json::Value>,
     pub request_body: Option<Bytes>,
     pub response_body: Option<Bytes>,

@@ -123,6 +123,26 @@ pub struct InputMessage {
     pub content: TextOr<Block>,
 }
 
+impl CreateMessage {
+    /// Whether any message (or tool result) carries an image.
+    pub fn has_image(&self) -> bool {
+        fn any_image(blocks: &[Block]) -> bool {
+            blocks.iter().any(|b| match b {
+                Block::Image { .. } => true,
+                Block::ToolResult {
+                    content: Some(TextOr::Blocks(inner)),
+                    ..
+                } => any_image(inner),
+                _ => false,
+            })
+        }
+        self.messages.iter().flatten().any(|m| match &m.content {
+            TextOr::Blocks(blocks) => any_image(blocks),
+            TextOr::Text(_) => false,
+        })
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct SystemBlock {
     #[serde(rename = "type", default)]

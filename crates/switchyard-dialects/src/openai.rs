@@ -45,6 +45,21 @@ impl ChatRequest {
         self.stream.unwrap_or(false)
     }
 
+    /// Whether any message carries an image part.
+    pub fn has_image(&self) -> bool {
+        self.messages.iter().any(|m| match &m.content {
+            Some(Content::Parts(parts)) => parts
+                .iter()
+                .any(|p| p.image_url.is_some() || p.kind == "image_url" || p.kind == "input_image"),
+            _ => false,
+        })
+    }
+
+    /// The output asked for: `max_completion_tokens`, else `max_tokens`.
+    pub fn output_limit(&self) -> Option<u32> {
+        self.max_completion_tokens.or(self.max_tokens)
+    }
+
     pub fn wants_usage_chunk(&self) -> bool {
         self.stream_options
             .as_ref()
@@ -498,10 +513,15 @@ pub struct ModelCard {
     pub created_at: String,
     /// The provider that serves it; `null` for an alias.
     pub provider: Option<String>,
-    /// For an alias: the targets it tries, in order.
+    /// For an alias or a pool: its members, as configured (the order tried depends on
+    /// `routing.strategy`).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ts", ts(optional))]
     pub targets: Option<Vec<String>>,
+    /// For an alias or a pool: how it chooses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub routing: Option<RouteCard>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ts", ts(optional, type = "unknown"))]
     pub capabilities: Option<Value>,
@@ -509,6 +529,24 @@ pub struct ModelCard {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ts", ts(optional, type = "unknown"))]
     pub assistant: Option<Value>,
+}
+
+/// How an alias or pool chooses among its members, as `/v1/models` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct RouteCard {
+    /// `alias`, `pool` (a capability pool) or `model_pool` (a bare id several providers serve).
+    pub kind: &'static str,
+    /// `ordered`, `round_robin`, `weighted`, `least_latency`, `least_busy` or `cheapest`.
+    pub strategy: &'static str,
+    /// `local` when it falls back to a local model offline.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub fallback: Option<&'static str>,
+    /// For a capability pool: what every member must do, as a person reads it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub require: Option<String>,
 }
 
 // ---- errors ----

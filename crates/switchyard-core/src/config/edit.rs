@@ -145,7 +145,7 @@ impl ConfigDoc {
     /// Sets top-level settings and `[section]` tables from a JSON object; `null` removes.
     pub fn update_settings(&mut self, fields: &Map<String, Value>) -> Result<(), EditError> {
         for key in fields.keys() {
-            if matches!(key.as_str(), "providers" | "aliases" | "keys") {
+            if matches!(key.as_str(), "providers" | "aliases" | "pools" | "keys") {
                 return Err(EditError::Conflict(format!(
                     "`{key}` has its own endpoints; settings cannot replace it"
                 )));

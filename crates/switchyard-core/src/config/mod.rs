@@ -10,6 +10,9 @@ pub mod models;
 mod providers;
 pub mod raw;
 mod routing;
+pub use routing::{
+    AliasConfig, Fallback, PoolConfig, Requirement, RoutingSettings, Strategy, TargetRef,
+};
 mod secret_ref;
 mod server;
 
@@ -33,6 +36,10 @@ pub struct Config {
     pub log: LogConfig,
     pub providers: Vec<ProviderConfig>,
     pub aliases: Vec<AliasConfig>,
+    /// `[[pools]]`: capability pools, members chosen by what models can do.
+    pub pools: Vec<PoolConfig>,
+    /// `[routing]`: the strategy of bare-id pools and the global offline fallback.
+    pub routing: RoutingSettings,
     pub timeouts: Timeouts,
     pub retry: RetryPolicy,
     pub circuit: CircuitPolicy,
@@ -163,24 +170,6 @@ impl Default for LogConfig {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TargetRef {
-    pub provider: String,
-    pub model: String,
-}
-
-impl fmt::Display for TargetRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.provider, self.model)
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct AliasConfig {
-    pub name: String,
-    pub targets: Vec<TargetRef>,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Timeouts {
     /// TCP (and TLS) connect to the upstream.
@@ -290,6 +279,8 @@ impl Default for Config {
             log: LogConfig::default(),
             providers: Vec::new(),
             aliases: Vec::new(),
+            pools: Vec::new(),
+            routing: RoutingSettings::default(),
             timeouts: Timeouts::default(),
             retry: RetryPolicy::default(),
             circuit: CircuitPolicy::default(),
@@ -424,7 +415,9 @@ fn validate(raw: raw::RawConfig) -> Result<Config, Vec<ConfigIssue>> {
     let listen = server::listen(raw.listen, &mut push);
     let timeouts = timeouts_from(&raw.timeouts, Timeouts::default(), "timeouts", &mut push);
     let providers = providers::providers(raw.providers, timeouts, &mut push);
+    let routing_settings = routing::settings(&raw.routing, &mut push);
     let aliases = routing::aliases(raw.aliases, &providers, &mut push);
+    let pools = routing::pools(raw.pools, &providers, &aliases, &mut push);
     let retry = routing::retry(&raw.retry, &mut push);
     let circuit = routing::circuit(&raw.circuit_breaker, &mut push);
     let limits = server::limits(&raw.limits, &mut push);
@@ -434,7 +427,8 @@ fn validate(raw: raw::RawConfig) -> Result<Config, Vec<ConfigIssue>> {
     let secrets = secret_ref::backend(&raw.secrets, &data_dir, &mut push);
     let keys = keys::keys(raw.keys, listen, &mut push);
     let mcp_servers = mcp::validate_servers(raw.mcp_servers, &mut push);
-    let alias_taken = |name: &str| aliases.iter().any(|a| a.name == name);
+    let alias_taken =
+        |name: &str| aliases.iter().any(|a| a.name == name) || pools.iter().any(|p| p.name == name);
     let assistants =
         mcp::validate_assistants(raw.assistants, &mcp_servers, &alias_taken, &mut push);
     let mcp = mcp::validate_settings(raw.mcp, &mut push);
@@ -446,6 +440,8 @@ fn validate(raw: raw::RawConfig) -> Result<Config, Vec<ConfigIssue>> {
             log,
             providers,
             aliases,
+            pools,
+            routing: routing_settings,
             timeouts,
             retry,
             circuit,

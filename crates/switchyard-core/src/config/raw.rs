@@ -13,6 +13,10 @@ pub struct RawConfig {
     #[serde(default)]
     pub aliases: Vec<RawAlias>,
     #[serde(default)]
+    pub pools: Vec<RawPool>,
+    #[serde(default)]
+    pub routing: RawRouting,
+    #[serde(default)]
     pub timeouts: RawTimeouts,
     #[serde(default)]
     pub retry: RawRetry,
@@ -168,7 +172,65 @@ pub struct RawProvider {
 #[serde(deny_unknown_fields)]
 pub struct RawAlias {
     pub name: String,
-    pub targets: Vec<String>,
+    pub targets: Vec<RawTarget>,
+    pub strategy: Option<String>,
+    /// `"local"`: when every target is unreachable, a local runtime model answers.
+    pub fallback: Option<String>,
+}
+
+/// An alias target: `"provider/model"`, or `{ model = "provider/model", weight = 3 }`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawTarget {
+    Plain(String),
+    Weighted(RawWeightedTarget),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWeightedTarget {
+    pub model: String,
+    pub weight: Option<u32>,
+}
+
+/// `[[pools]]`: every enabled model that meets `require`, limited to `providers` and `models`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPool {
+    pub name: String,
+    #[serde(default)]
+    pub require: RawRequirement,
+    pub strategy: Option<String>,
+    #[serde(default)]
+    pub providers: Vec<String>,
+    /// Model-id patterns (`*` and `?`).
+    #[serde(default)]
+    pub models: Vec<String>,
+    pub fallback: Option<String>,
+}
+
+/// What every member of a capability pool must do; absent fields ask nothing.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRequirement {
+    #[serde(default)]
+    pub input: Vec<String>,
+    #[serde(default)]
+    pub output: Vec<String>,
+    pub tools: Option<bool>,
+    pub reasoning: Option<bool>,
+    pub min_context: Option<u64>,
+    pub min_output: Option<u64>,
+}
+
+/// `[routing]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRouting {
+    /// The strategy of a bare model id that several providers serve.
+    pub default_strategy: Option<String>,
+    /// Every alias and pool falls back to a local model when the network is gone.
+    pub offline_fallback: Option<bool>,
 }
 
 /// Every timeout in milliseconds; absent fields take the defaults.

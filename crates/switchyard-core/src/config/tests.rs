@@ -46,11 +46,13 @@ fn the_documented_example_loads_as_written() {
         vec![
             TargetRef {
                 provider: "alpha".into(),
-                model: "gpt-4o-mini".into()
+                model: "gpt-4o-mini".into(),
+                weight: 1,
             },
             TargetRef {
                 provider: "beta".into(),
-                model: "claude-sonnet-4-5".into()
+                model: "claude-sonnet-4-5".into(),
+                weight: 1,
             },
         ]
     );

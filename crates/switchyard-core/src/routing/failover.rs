@@ -1,11 +1,16 @@
-//! Trying a route's targets in order, in rounds: fail over at once on a retryable error, wait a
+//! Trying a route's members for one request: in the order [`Route::plan`] gives (members that
+//! cannot serve the request left out), in rounds: fail over at once on a retryable error, wait a
 //! backoff (or the upstream's `Retry-After`) between rounds, stop at the total time budget, skip
-//! targets whose circuit is open, and keep every attempt for the header and the error body.
+//! members whose circuit is open, and keep every attempt for the header and the error body.
+//! When every member failed to connect and the route has an offline fallback, the local models
+//! that can serve the request get one round.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use super::{Route, Target};
+use super::health::Busy;
+use super::plan::{Needs, Skip};
+use super::{Route, RouteKind, Target};
 use crate::config::RetryPolicy;
 use crate::error::ToApiError as _;
 use crate::error::{ApiError, Attempt, ErrorCode, UpstreamError};
@@ -16,13 +21,138 @@ pub struct Success<'r, T> {
     pub value: T,
     pub target: &'r Target,
     pub attempts: Vec<Attempt>,
+    /// The route's strategy, for a route that chooses (the trail names it).
+    pub strategy: Option<&'static str>,
+    /// Counts the request in flight on `target` until dropped: keep it while the answer
+    /// streams, so `least_busy` sees it.
+    pub busy: Busy,
 }
 
-/// Runs `call` against the route's targets until one succeeds. Each attempt is bounded by its
+/// What one attempt came to.
+enum Step<T> {
+    Done(T, Duration, Busy),
+    /// Failed in a way the next target may not: try on.
+    Next,
+    /// Failed in a way no other target would change (the client's own 4xx).
+    Stop(ApiError),
+    /// No time left.
+    OutOfTime,
+    /// The circuit is open: not tried.
+    Paused,
+}
+
+/// The attempts of one request so far.
+struct Run<'r> {
+    attempts: Vec<Attempt>,
+    last: Option<(UpstreamError, &'r Target)>,
+    circuit_wait: Option<Duration>,
+}
+
+impl<'r> Run<'r> {
+    async fn attempt<T, F, Fut>(
+        &mut self,
+        target: &'r Target,
+        deadline: Instant,
+        fallback: bool,
+        call: &mut F,
+    ) -> Step<T>
+    where
+        F: FnMut(&'r Target) -> Fut,
+        Fut: Future<Output = Result<T, UpstreamError>>,
+    {
+        let permit = match target.breaker.try_acquire() {
+            Ok(p) => p,
+            Err(wait) => {
+                self.circuit_wait = Some(self.circuit_wait.map_or(wait, |w| w.min(wait)));
+                self.attempts.push(Attempt {
+                    target: target.label.clone(),
+                    outcome: "circuit_open".into(),
+                    status: None,
+                    message: target
+                        .breaker
+                        .last_error()
+                        .map(|e| format!("paused after repeated failures; last: {e}")),
+                    elapsed_ms: 0,
+                    fallback,
+                });
+                return Step::Paused;
+            }
+        };
+        let started = Instant::now();
+        let Some(remaining) = deadline
+            .checked_duration_since(started)
+            .filter(|d| !d.is_zero())
+        else {
+            return Step::OutOfTime;
+        };
+        let busy = target.stats.busy();
+        let limit = target.provider.timeouts.first_token.min(remaining);
+        let outcome = match tokio::time::timeout(limit, call(target)).await {
+            Ok(result) => result,
+            Err(_) => Err(UpstreamError::Timeout(limit)),
+        };
+        let elapsed = started.elapsed();
+        let elapsed_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+        match outcome {
+            Ok(value) => {
+                permit.success();
+                self.attempts.push(Attempt {
+                    target: target.label.clone(),
+                    outcome: "ok".into(),
+                    status: Some(200),
+                    message: None,
+                    elapsed_ms,
+                    fallback,
+                });
+                Step::Done(value, elapsed, busy)
+            }
+            Err(e) => {
+                let e = match e {
+                    UpstreamError::Timeout(d) if d.is_zero() => UpstreamError::Timeout(limit),
+                    other => other,
+                };
+                if e.counts_against_upstream() {
+                    permit.failure(e.to_string());
+                    target.stats.failure(e.to_string());
+                } else {
+                    permit.neutral();
+                }
+                tracing::debug!(target = %target.label, error = %e, "attempt failed");
+                self.attempts.push(Attempt {
+                    target: target.label.clone(),
+                    outcome: e.outcome(),
+                    status: e.status_code(),
+                    message: Some(e.to_string()),
+                    elapsed_ms,
+                    fallback,
+                });
+                if !e.retryable() {
+                    let error = e.to_api_error(&target.label);
+                    return Step::Stop(error.with_attempts(std::mem::take(&mut self.attempts)));
+                }
+                self.last = Some((e, target));
+                Step::Next
+            }
+        }
+    }
+
+    /// Whether every attempt so far failed to reach its upstream at all: the network is gone.
+    fn offline(&self) -> bool {
+        !self.attempts.is_empty()
+            && self
+                .attempts
+                .iter()
+                .all(|a| matches!(a.outcome.as_str(), "connect_error" | "circuit_open"))
+    }
+}
+
+/// Runs `call` against the route's members until one succeeds. Each attempt is bounded by its
 /// provider's first-token timeout (for a stream: until its first meaningful event; otherwise the
-/// whole answer) and by what is left of `deadline`.
+/// whole answer) and by what is left of `deadline`. Each success feeds the target's latency
+/// estimate (time to first event for a stream, the whole answer otherwise).
 pub async fn execute<'r, T, F, Fut>(
     route: &'r Route,
+    needs: &Needs,
     retry: &RetryPolicy,
     deadline: Instant,
     mut call: F,
@@ -31,23 +161,35 @@ where
     F: FnMut(&'r Target) -> Fut,
     Fut: Future<Output = Result<T, UpstreamError>>,
 {
+    let strategy = route.chooses().then(|| route.strategy.as_str());
     if route.targets.is_empty() {
-        return Err(ApiError::of(
-            ErrorCode::NoEnabledTarget,
-            format!(
-                "{:?} has no enabled target: every provider it uses is disabled",
-                route.requested
-            ),
-        ));
+        return Err(no_members(route).with_strategy(strategy));
     }
-    let mut attempts: Vec<Attempt> = Vec::new();
-    let mut last: Option<(UpstreamError, &'r Target)> = None;
-    let mut circuit_wait: Option<Duration> = None;
-    for round in 0..retry.rounds {
+    let plan = route.plan(needs);
+    let skipped: Vec<Attempt> = plan
+        .skipped
+        .iter()
+        .map(|(t, why)| Attempt::skipped(&t.label, why.as_str()))
+        .collect();
+    if plan.order.is_empty() {
+        return Err(nothing_fits(route, &plan.skipped, needs)
+            .with_attempts(skipped)
+            .with_strategy(strategy));
+    }
+    let finish = |mut attempts: Vec<Attempt>| {
+        attempts.extend(skipped.iter().cloned());
+        attempts
+    };
+    let mut run = Run {
+        attempts: Vec::new(),
+        last: None,
+        circuit_wait: None,
+    };
+    'rounds: for round in 0..retry.rounds {
         if round > 0 {
             let backoff = (retry.backoff * 2u32.saturating_pow(round - 1)).min(retry.max_backoff);
             let jitter = backoff.mul_f64(fastrand::f64() * 0.2);
-            let asked = last.as_ref().and_then(|(e, _)| e.retry_after());
+            let asked = run.last.as_ref().and_then(|(e, _)| e.retry_after());
             if asked.is_some_and(|a| a > retry.max_retry_after) {
                 break;
             }
@@ -58,84 +200,134 @@ where
             tokio::time::sleep(wait).await;
         }
         let mut tried = false;
-        for target in &route.targets {
-            let permit = match target.breaker.try_acquire() {
-                Ok(p) => p,
-                Err(wait) => {
-                    circuit_wait = Some(circuit_wait.map_or(wait, |w| w.min(wait)));
-                    attempts.push(Attempt {
-                        target: target.label.clone(),
-                        outcome: "circuit_open".into(),
-                        status: None,
-                        message: target
-                            .breaker
-                            .last_error()
-                            .map(|e| format!("paused after repeated failures; last: {e}")),
-                        elapsed_ms: 0,
-                    });
-                    continue;
-                }
-            };
-            let started = Instant::now();
-            let Some(remaining) = deadline
-                .checked_duration_since(started)
-                .filter(|d| !d.is_zero())
-            else {
-                break;
-            };
-            tried = true;
-            let limit = target.provider.timeouts.first_token.min(remaining);
-            let outcome = match tokio::time::timeout(limit, call(target)).await {
-                Ok(result) => result,
-                Err(_) => Err(UpstreamError::Timeout(limit)),
-            };
-            let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-            match outcome {
-                Ok(value) => {
-                    permit.success();
-                    attempts.push(Attempt {
-                        target: target.label.clone(),
-                        outcome: "ok".into(),
-                        status: Some(200),
-                        message: None,
-                        elapsed_ms,
-                    });
+        for &target in &plan.order {
+            match run.attempt(target, deadline, false, &mut call).await {
+                Step::Done(value, elapsed, busy) => {
+                    target.stats.success(needs.stream, elapsed);
                     return Ok(Success {
                         value,
                         target,
-                        attempts,
+                        attempts: finish(run.attempts),
+                        strategy,
+                        busy,
                     });
                 }
-                Err(e) => {
-                    let e = match e {
-                        UpstreamError::Timeout(d) if d.is_zero() => UpstreamError::Timeout(limit),
-                        other => other,
-                    };
-                    if e.counts_against_upstream() {
-                        permit.failure(e.to_string());
-                    } else {
-                        permit.neutral();
-                    }
-                    tracing::debug!(target = %target.label, error = %e, "attempt failed");
-                    attempts.push(Attempt {
-                        target: target.label.clone(),
-                        outcome: e.outcome(),
-                        status: e.status_code(),
-                        message: Some(e.to_string()),
-                        elapsed_ms,
-                    });
-                    if !e.retryable() {
-                        return Err(e.to_api_error(&target.label).with_attempts(attempts));
-                    }
-                    last = Some((e, target));
+                Step::Next => tried = true,
+                Step::Paused => {}
+                Step::Stop(e) => {
+                    let attempts = finish(e.inner().attempts.clone());
+                    return Err(e.with_attempts(attempts).with_strategy(strategy));
                 }
+                Step::OutOfTime => break 'rounds,
             }
         }
         if !tried {
             break;
         }
     }
-    Err(final_error(route, last, attempts, circuit_wait))
+    if !route.fallback.is_empty() && run.offline() {
+        let local: Vec<&Target> = route
+            .fallback
+            .iter()
+            .filter(|t| !run.attempts.iter().any(|a| a.target == t.label))
+            .filter(|t| t.caps.refuses(needs).is_none())
+            .collect();
+        for target in local {
+            match run.attempt(target, deadline, true, &mut call).await {
+                Step::Done(value, elapsed, busy) => {
+                    target.stats.success(needs.stream, elapsed);
+                    tracing::info!(route = %route.requested, target = %target.label, "offline: answered by a local model");
+                    return Ok(Success {
+                        value,
+                        target,
+                        attempts: finish(run.attempts),
+                        strategy,
+                        busy,
+                    });
+                }
+                Step::Next | Step::Paused => {}
+                Step::Stop(e) => {
+                    let attempts = finish(e.inner().attempts.clone());
+                    return Err(e.with_attempts(attempts).with_strategy(strategy));
+                }
+                Step::OutOfTime => break,
+            }
+        }
+    }
+    let attempts = finish(run.attempts);
+    Err(final_error(route, run.last, attempts, run.circuit_wait).with_strategy(strategy))
+}
+
+/// A route without members: every provider it uses is disabled, or no model meets a pool's
+/// requirement.
+fn no_members(route: &Route) -> ApiError {
+    match (&route.require, route.kind) {
+        (Some(require), RouteKind::Pool) => ApiError::of(
+            ErrorCode::PoolEmpty,
+            format!(
+                "pool {:?} has no members: no enabled model meets its requirement ({require}). Add a provider with such a model, declare a model's capabilities, or loosen the pool's `require`.",
+                route.requested
+            ),
+        ),
+        _ => ApiError::of(
+            ErrorCode::NoEnabledTarget,
+            format!(
+                "{:?} has no enabled target: every provider it uses is disabled",
+                route.requested
+            ),
+        ),
+    }
+}
+
+/// Every member was left out for this request: a 400 that says which requirement failed.
+fn nothing_fits(route: &Route, skipped: &[(&Target, Skip)], needs: &Needs) -> ApiError {
+    let all = |s: Skip| skipped.iter().all(|(_, why)| *why == s);
+    let name = &route.requested;
+    if all(Skip::Context) {
+        let largest = skipped
+            .iter()
+            .filter_map(|(t, _)| t.caps.context_window)
+            .max()
+            .unwrap_or(0);
+        return ApiError::of(
+            ErrorCode::ContextLengthExceeded,
+            format!(
+                "no target of {name:?} has a context window for this request: it needs about {} tokens (prompt estimate plus max_tokens), the largest window is {largest}. Shorten the conversation or lower max_tokens.",
+                needs.tokens.unwrap_or(0)
+            ),
+        );
+    }
+    if all(Skip::Image) {
+        return ApiError::of(
+            ErrorCode::NoCapableTarget,
+            format!("no target of {name:?} takes image input"),
+        )
+        .with_param("messages");
+    }
+    if all(Skip::Tools) {
+        return ApiError::of(
+            ErrorCode::NoCapableTarget,
+            format!("no target of {name:?} supports tools"),
+        )
+        .with_param("tools");
+    }
+    let each = skipped
+        .iter()
+        .map(|(t, why)| match why {
+            Skip::Image => format!("{} takes no image input", t.label),
+            Skip::Tools => format!("{} does not support tools", t.label),
+            Skip::Context => format!(
+                "{} has a {}-token context window",
+                t.label,
+                t.caps.context_window.unwrap_or(0)
+            ),
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    ApiError::of(
+        ErrorCode::NoCapableTarget,
+        format!("no target of {name:?} can serve this request: {each}"),
+    )
 }
 
 fn final_error(
@@ -154,10 +346,14 @@ fn final_error(
         .with_attempts(attempts);
     };
     let base = error.to_api_error(&target.label);
-    if attempts.len() <= 1 {
+    let tried: Vec<&Attempt> = attempts
+        .iter()
+        .filter(|a| !a.outcome.starts_with("skipped("))
+        .collect();
+    if tried.len() <= 1 {
         return base.with_attempts(attempts);
     }
-    let trail = attempts
+    let trail = tried
         .iter()
         .map(|a| {
             format!(
@@ -174,7 +370,7 @@ fn final_error(
         &inner.kind,
         format!(
             "All {} attempts for {:?} failed: {trail}",
-            attempts.len(),
+            tried.len(),
             route.requested
         ),
     )

@@ -218,7 +218,7 @@ pub async fn token_series(
 
 pub async fn provider_health(State(state): State<Arc<AppState>>) -> Response {
     let runtime = state.runtime.load();
-    let breakers = runtime.breakers().snapshot();
+    let breakers = runtime.health().snapshot();
     let providers = runtime
         .providers
         .iter()
@@ -249,6 +249,7 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     let mut text = state
         .metrics
         .render(&state.recorder.counters, &state.circuits());
+    crate::metrics::Metrics::render_targets(&mut text, &state.runtime.load().health().figures());
     state.mcp.render_prometheus(&mut text);
     (
         StatusCode::OK,

@@ -557,6 +557,9 @@ fn alias_view(a: &crate::config::AliasConfig) -> Sorted<Alias> {
     Sorted(Alias {
         name: a.name.clone(),
         targets: a.targets.iter().map(ToString::to_string).collect(),
+        weights: a.targets.iter().map(|t| t.weight).collect(),
+        strategy: a.strategy,
+        fallback: a.fallback,
     })
 }
 

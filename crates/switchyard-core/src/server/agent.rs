@@ -573,12 +573,13 @@ fn agent_loop(
             let started = Instant::now();
             let up_ref = &up;
             // As for chat: a target that fails before its first token is failed over.
-            let attempt = super::chat::open_stream(&route, &retry, deadline, up_ref).await;
+            let needs = super::chat::needs(up_ref, &route);
+            let attempt = super::chat::open_stream(&route, &needs, &retry, deadline, up_ref).await;
             let ok = match attempt {
                 Ok(ok) => ok,
                 Err(e) => { yield Event::Failed(e); return; }
             };
-            note_target(&draft, &runtime, ok.target, &ok.attempts);
+            note_target(&draft, &runtime, &ok);
             let target_label = ok.target.label.clone();
             let idle = ok.target.provider.timeouts.idle;
             let (head, mut upstream) = ok.value;

@@ -11,12 +11,12 @@ use serde_json::Value;
 
 use super::auth::Caller;
 use super::upload::{self, Door};
-use super::{AppState, JsonBody, doors, fail, note_target, success_headers};
+use super::{AppState, JsonBody, Served, doors, fail, note_target};
 use crate::error::ApiError;
 use crate::providers::from_reqwest;
 use crate::providers::media::MediaEndpoint;
 use crate::record::Draft;
-use crate::routing::failover;
+use crate::routing::{Needs, failover};
 
 pub async fn speech(
     State(state): State<Arc<AppState>>,
@@ -84,14 +84,21 @@ async fn speak(
     }
     let (runtime, route, deadline) = doors::route(state, model)?;
     let body = &body;
-    let ok = failover::execute(&route, &runtime.config.retry, deadline, |t| async move {
-        let mut response = t.provider.audio_speech(body, &t.model).await?;
-        // The first bytes decide: a target that fails before them is failed over.
-        let first = response.chunk().await.map_err(|e| from_reqwest(&e))?;
-        Ok((response, first))
-    })
+    let ok = failover::execute(
+        &route,
+        &Needs::default(),
+        &runtime.config.retry,
+        deadline,
+        |t| async move {
+            let mut response = t.provider.audio_speech(body, &t.model).await?;
+            // The first bytes decide: a target that fails before them is failed over.
+            let first = response.chunk().await.map_err(|e| from_reqwest(&e))?;
+            Ok((response, first))
+        },
+    )
     .await?;
-    note_target(draft, &runtime, ok.target, &ok.attempts);
+    note_target(draft, &runtime, &ok);
+    let served = Served::new(&ok);
     let ttft = draft.elapsed_ms();
     draft.update(|d| d.ttft_ms = ttft);
     let (mut upstream, first) = ok.value;
@@ -136,7 +143,7 @@ async fn speak(
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, content_type);
     headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    success_headers(headers, ok.target, &ok.attempts);
+    served.headers(headers);
     Ok(response)
 }
 

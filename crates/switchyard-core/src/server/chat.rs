@@ -13,8 +13,9 @@ use crate::config::RetryPolicy;
 use crate::error::ApiError;
 use crate::providers::ChunkStream;
 use crate::record::{Draft, TokenCounts};
-use crate::routing::Route;
 use crate::routing::failover::{self, Success};
+use crate::routing::health::Busy;
+use crate::routing::{Needs, Route};
 use switchyard_dialects::chunks::{Assembler, ChunkFactory};
 use switchyard_dialects::openai::{ChatChunk, ChatRequest, ChatResponse, Usage};
 use switchyard_dialects::tokens::estimate_chars;
@@ -102,8 +103,10 @@ impl ChatAnswer {
                 }
                 Ok(answer)
             }
-            Self::Stream { stream, served } => {
-                let mut answer = super::sse_response(stream.into_sse(draft));
+            Self::Stream { mut stream, served } => {
+                let busy = stream.busy.take();
+                let mut answer =
+                    super::sse_response(super::relay::hold(stream.into_sse(draft), busy));
                 served.headers(answer.headers_mut());
                 Ok(answer)
             }
@@ -120,6 +123,8 @@ pub struct ChatStream {
     deadline: Instant,
     wants_usage: bool,
     prompt_estimate: u64,
+    /// Counts the request in flight on its target while the answer streams.
+    busy: Option<Busy>,
 }
 
 impl ChatStream {
@@ -158,23 +163,27 @@ pub async fn chat(
     let deadline = Instant::now() + runtime.config.timeouts.total;
     let retry = runtime.config.retry;
     let req = &req;
+    let needs = needs(req, &route);
 
     if !req.is_stream() {
-        let ok =
-            failover::execute(&route, &retry, deadline, |t| t.provider.chat(req, &t.model)).await?;
-        note_target(draft, &runtime, ok.target, &ok.attempts);
+        let ok = failover::execute(&route, &needs, &retry, deadline, |t| {
+            t.provider.chat(req, &t.model)
+        })
+        .await?;
+        note_target(draft, &runtime, &ok);
         let tokens = ok.value.usage.as_ref().map(TokenCounts::from);
         draft.update(|d| d.tokens = tokens);
         return Ok(ChatAnswer::Whole {
-            served: Some(Served::new(ok.target, ok.attempts)),
+            served: Some(Served::new(&ok)),
             response: ok.value,
         });
     }
 
-    let ok = open_stream(&route, &retry, deadline, req).await?;
-    note_target(draft, &runtime, ok.target, &ok.attempts);
+    let ok = open_stream(&route, &needs, &retry, deadline, req).await?;
+    note_target(draft, &runtime, &ok);
     let ttft = draft.elapsed_ms();
     draft.update(|d| d.ttft_ms = ttft);
+    let served = Served::new(&ok);
     let (head, rest) = ok.value;
     let stream = ChatStream {
         head,
@@ -183,22 +192,21 @@ pub async fn chat(
         deadline,
         wants_usage: req.wants_usage_chunk(),
         prompt_estimate: estimate_prompt_tokens(req),
+        busy: Some(ok.busy),
     };
-    Ok(ChatAnswer::Stream {
-        stream,
-        served: Served::new(ok.target, ok.attempts),
-    })
+    Ok(ChatAnswer::Stream { stream, served })
 }
 
 /// Opens a chat stream on the first target that produces a meaningful chunk, failing over
 /// until one does; shared by the chat door and each round of the tool loop.
 pub(super) async fn open_stream<'r>(
     route: &'r Route,
+    needs: &Needs,
     retry: &RetryPolicy,
     deadline: Instant,
     req: &ChatRequest,
 ) -> Result<Success<'r, (Vec<ChatChunk>, ChunkStream)>, ApiError> {
-    failover::execute(route, retry, deadline, |t| async move {
+    failover::execute(route, needs, retry, deadline, |t| async move {
         let stream = t.provider.chat_stream(req, &t.model).await?;
         relay::first_meaningful(stream).await
     })
@@ -331,6 +339,24 @@ impl Drop for StreamLog {
 }
 
 /// About four characters per token: used only when an upstream reports no usage.
+/// What a chat request needs from the model that serves it; only worked out for a route that
+/// chooses (a pinned model is never second-guessed).
+pub(super) fn needs(req: &ChatRequest, route: &Route) -> Needs {
+    let stream = req.is_stream();
+    if !route.chooses() {
+        return Needs {
+            stream,
+            ..Needs::default()
+        };
+    }
+    Needs {
+        image: req.has_image(),
+        tools: req.tools.as_ref().is_some_and(|t| !t.is_empty()),
+        tokens: Some(estimate_prompt_tokens(req) + u64::from(req.output_limit().unwrap_or(0))),
+        stream,
+    }
+}
+
 fn estimate_prompt_tokens(req: &ChatRequest) -> u64 {
     let chars: usize = req
         .messages

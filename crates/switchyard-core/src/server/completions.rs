@@ -18,14 +18,14 @@ use serde_json::{Value, json};
 use super::auth::Caller;
 use super::doors::{check, relay, required_model, route};
 use super::relay::{self, Flow, Frames, StreamRecord};
-use super::{AppState, JsonBody, fail, note_target, success_headers};
+use super::{AppState, JsonBody, Served, fail, note_target};
 use crate::error::ToApiError as _;
 use crate::error::{ApiError, UpstreamError};
 use crate::providers::anthropic_native::NativeStream;
 use crate::providers::openai::stream_error;
 use crate::providers::passthrough::Door;
 use crate::record::{Draft, TokenCounts};
-use crate::routing::failover;
+use crate::routing::{Needs, failover};
 use switchyard_dialects::openai::Usage;
 use switchyard_dialects::sse::{SseDecoder, SseEvent};
 use switchyard_dialects::tokens::{estimate_chars, estimate_text};
@@ -98,17 +98,25 @@ async fn serve_stream(
     draft: &Draft,
 ) -> Result<Response, ApiError> {
     let (runtime, route, deadline) = route(state, model)?;
-    let ok = failover::execute(&route, &runtime.config.retry, deadline, |t| {
-        t.provider.completions_stream(body, &t.model)
-    })
+    let ok = failover::execute(
+        &route,
+        &Needs::default(),
+        &runtime.config.retry,
+        deadline,
+        |t| t.provider.completions_stream(body, &t.model),
+    )
     .await?;
-    note_target(draft, &runtime, ok.target, &ok.attempts);
+    note_target(draft, &runtime, &ok);
+    let served = Served::new(&ok);
     let ttft = draft.elapsed_ms();
     draft.update(|d| d.ttft_ms = ttft);
     let log = CompletionLog::new(draft.clone(), &ok.target.model, body);
     let idle = ok.target.provider.timeouts.idle;
-    let mut response = super::sse_response(relay_stream(ok.value, log, idle, deadline));
-    success_headers(response.headers_mut(), ok.target, &ok.attempts);
+    let mut response = super::sse_response(super::relay::hold(
+        relay_stream(ok.value, log, idle, deadline),
+        ok.busy,
+    ));
+    served.headers(response.headers_mut());
     Ok(response)
 }
 

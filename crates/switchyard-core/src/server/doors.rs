@@ -11,11 +11,11 @@ use axum::response::Response;
 use serde_json::Value;
 
 use super::auth::Caller;
-use super::{AppState, JsonBody, fail, json_response, note_target, success_headers};
+use super::{AppState, JsonBody, Served, fail, json_response, note_target};
 use crate::error::ApiError;
 use crate::providers::passthrough::Door;
 use crate::record::{Draft, TokenCounts};
-use crate::routing::{Route, Runtime, failover};
+use crate::routing::{Needs, Route, Runtime, failover};
 
 /// The moderation model used when a request names none, if it is routable.
 pub const DEFAULT_MODERATION_MODEL: &str = "omni-moderation-latest";
@@ -188,14 +188,19 @@ pub(super) async fn relay(
     edit: impl FnOnce(&mut Value),
 ) -> Result<(Response, Value), ApiError> {
     let (runtime, route, deadline) = route(state, model)?;
-    let ok = failover::execute(&route, &runtime.config.retry, deadline, |t| {
-        t.provider.pass_json(door, body, &t.model)
-    })
+    let ok = failover::execute(
+        &route,
+        &Needs::default(),
+        &runtime.config.retry,
+        deadline,
+        |t| t.provider.pass_json(door, body, &t.model),
+    )
     .await?;
-    note_target(draft, &runtime, ok.target, &ok.attempts);
+    note_target(draft, &runtime, &ok);
+    let served = Served::new(&ok);
     let mut answer = ok.value;
     edit(&mut answer);
     let mut response = json_response(draft, &answer)?;
-    success_headers(response.headers_mut(), ok.target, &ok.attempts);
+    served.headers(response.headers_mut());
     Ok((response, answer))
 }

@@ -10,7 +10,7 @@ use axum::response::Response;
 use super::{AppState, JsonBody, Served, fail, json_response, note_target};
 use crate::error::ApiError;
 use crate::record::{Draft, TokenCounts};
-use crate::routing::failover;
+use crate::routing::{Needs, failover};
 use switchyard_dialects::openai::{EmbeddingInput, EmbeddingsRequest, EmbeddingsResponse};
 
 pub async fn embeddings(
@@ -69,11 +69,15 @@ pub async fn embed(
         .ok_or_else(|| ApiError::model_not_found(&req.model))?;
     let deadline = Instant::now() + runtime.config.timeouts.total;
     let req = &req;
-    let ok = failover::execute(&route, &runtime.config.retry, deadline, |t| {
-        t.provider.embeddings(req, &t.model)
-    })
+    let ok = failover::execute(
+        &route,
+        &Needs::default(),
+        &runtime.config.retry,
+        deadline,
+        |t| t.provider.embeddings(req, &t.model),
+    )
     .await?;
-    note_target(draft, &runtime, ok.target, &ok.attempts);
+    note_target(draft, &runtime, &ok);
     let prompt = ok
         .value
         .usage
@@ -89,7 +93,7 @@ pub async fn embed(
         });
     }
     Ok(Embedded {
-        served: Served::new(ok.target, ok.attempts),
+        served: Served::new(&ok),
         response: ok.value,
     })
 }

@@ -8,11 +8,11 @@ use axum::extract::State;
 use axum::response::Response;
 use serde_json::Value;
 
-use super::{AppState, JsonBody, doors, fail, json_response, note_target, success_headers, upload};
+use super::{AppState, JsonBody, Served, doors, fail, json_response, note_target, upload};
 use crate::error::ApiError;
 use crate::providers::media::MediaEndpoint;
 use crate::record::Draft;
-use crate::routing::failover;
+use crate::routing::{Needs, failover};
 
 pub async fn generations(
     State(state): State<Arc<AppState>>,
@@ -43,13 +43,18 @@ async fn generate(
     }
     doors::check_n(body.get("n"), doors::MAX_IMAGES)?;
     let (runtime, route, deadline) = doors::route(state, model)?;
-    let ok = failover::execute(&route, &runtime.config.retry, deadline, |t| {
-        t.provider.images_generate(body, &t.model)
-    })
+    let ok = failover::execute(
+        &route,
+        &Needs::default(),
+        &runtime.config.retry,
+        deadline,
+        |t| t.provider.images_generate(body, &t.model),
+    )
     .await?;
-    note_target(draft, &runtime, ok.target, &ok.attempts);
+    note_target(draft, &runtime, &ok);
+    let served = Served::new(&ok);
     let mut response = json_response(draft, &ok.value)?;
-    success_headers(response.headers_mut(), ok.target, &ok.attempts);
+    served.headers(response.headers_mut());
     Ok(response)
 }
 

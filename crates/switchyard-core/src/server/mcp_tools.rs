@@ -20,7 +20,7 @@ use super::chat::ChatAnswer;
 use crate::error::{ApiError, ErrorCode};
 use crate::mcp::serve::{Backend, BoxFuture, Endpoint, EndpointSettings, ToolReply, ToolSpec};
 use crate::record::Draft;
-use crate::routing::failover;
+use crate::routing::{Needs, failover};
 use switchyard_dialects::openai::{ChatRequest, ChatResponse};
 
 /// The `/mcp` route: rmcp's streamable HTTP service with our tools behind it, its refusals in
@@ -443,11 +443,15 @@ async fn generate_image(
     }
     let (runtime, route, deadline) = super::doors::route(state, &model)?;
     let body = &body;
-    let ok = failover::execute(&route, &runtime.config.retry, deadline, |t| {
-        t.provider.images_generate(body, &t.model)
-    })
+    let ok = failover::execute(
+        &route,
+        &Needs::default(),
+        &runtime.config.retry,
+        deadline,
+        |t| t.provider.images_generate(body, &t.model),
+    )
     .await?;
-    super::note_target(draft, &runtime, ok.target, &ok.attempts);
+    super::note_target(draft, &runtime, &ok);
     let answer = ok.value;
     let dir = runtime.config.data_dir.join("images");
     tokio::fs::create_dir_all(&dir)

@@ -4,6 +4,7 @@
 mod admin;
 mod admin_config;
 mod admin_mcp;
+mod admin_routing;
 pub mod agent;
 mod audio;
 pub mod auth;
@@ -56,7 +57,8 @@ use crate::config::edit::ConfigFile;
 use crate::error::{ApiError, Attempt, attempts_header};
 use crate::metrics::Metrics;
 use crate::record::{Draft, Recorder};
-use crate::routing::{Breakers, Runtime, Target};
+use crate::routing::failover::Success;
+use crate::routing::{Health, Runtime};
 use crate::secrets::SecretStore;
 use crate::store::{Store, WriterHandle};
 
@@ -68,7 +70,7 @@ pub const TARGET_HEADER: &str = "x-switchyard-target";
 #[derive(Debug)]
 pub struct AppState {
     pub runtime: ArcSwap<Runtime>,
-    pub breakers: Arc<Breakers>,
+    pub health: Arc<Health>,
     /// Model lists read from the upstreams; they outlive config generations.
     pub discovered: std::sync::Mutex<crate::routing::Discovered>,
     /// The file the config came from, when there is one: admin edits are written back to it
@@ -133,7 +135,7 @@ impl AppState {
             // The socket is bound once; a changed `listen` waits for a restart.
             config.listen = *listen;
         }
-        let breakers = self.breakers.clone();
+        let health = self.health.clone();
         let discovered = self
             .discovered
             .lock()
@@ -141,7 +143,7 @@ impl AppState {
             .clone();
         let runtime = tokio::task::spawn_blocking(move || {
             let secrets = config.secret_store();
-            Runtime::build(config, breakers, &secrets, &discovered)
+            Runtime::build(config, health, &secrets, &discovered)
         })
         .await??;
         for p in &runtime.providers {
@@ -229,7 +231,7 @@ impl AppState {
     }
 
     pub fn circuits(&self) -> Vec<(String, crate::routing::circuit::CircuitState)> {
-        self.breakers
+        self.health
             .snapshot()
             .into_iter()
             .map(|(target, b)| (target, b.state()))
@@ -238,10 +240,11 @@ impl AppState {
 }
 
 /// Notes in the log draft who answered, after which attempts, at what price.
-fn note_target(draft: &Draft, runtime: &Runtime, target: &Target, attempts: &[Attempt]) {
+fn note_target<T>(draft: &Draft, runtime: &Runtime, ok: &Success<'_, T>) {
     if !draft.is_attached() {
         return;
     }
+    let (target, attempts) = (ok.target, &ok.attempts);
     let price = runtime
         .config
         .provider(&target.provider.name)
@@ -250,7 +253,8 @@ fn note_target(draft: &Draft, runtime: &Runtime, target: &Target, attempts: &[At
     draft.update(|d| {
         d.provider = Some(target.provider.name.clone());
         d.model = Some(target.model.clone());
-        d.attempts = attempts.to_vec();
+        d.attempts.clone_from(attempts);
+        d.strategy = ok.strategy;
         d.price = price;
     });
 }
@@ -271,6 +275,7 @@ fn fail(draft: &Draft, e: ApiError) -> Response {
                 }
                 d.attempts.clone_from(&e.inner().attempts);
             }
+            d.strategy = e.inner().strategy;
             d.response_body = Some(body.clone());
         });
     }
@@ -316,27 +321,30 @@ fn sse_response(
 pub struct Served {
     label: String,
     attempts: Vec<Attempt>,
+    strategy: Option<&'static str>,
 }
 
 impl Served {
-    fn new(target: &Target, attempts: Vec<Attempt>) -> Self {
+    fn new<T>(ok: &Success<'_, T>) -> Self {
         Self {
-            label: target.label.clone(),
-            attempts,
+            label: ok.target.label.clone(),
+            attempts: ok.attempts.clone(),
+            strategy: ok.strategy,
         }
     }
 
     fn headers(&self, headers: &mut HeaderMap) {
-        served_headers(headers, &self.label, &self.attempts);
+        served_headers(headers, &self.label, self.strategy, &self.attempts);
     }
 }
 
-fn success_headers(headers: &mut HeaderMap, target: &Target, attempts: &[Attempt]) {
-    served_headers(headers, &target.label, attempts);
-}
-
-fn served_headers(headers: &mut HeaderMap, label: &str, attempts: &[Attempt]) {
-    if let Some(v) = attempts_header(attempts) {
+fn served_headers(
+    headers: &mut HeaderMap,
+    label: &str,
+    strategy: Option<&'static str>,
+    attempts: &[Attempt],
+) {
+    if let Some(v) = attempts_header(strategy, attempts) {
         headers.insert(ATTEMPTS_HEADER, v);
     }
     if let Ok(v) = HeaderValue::from_str(label) {
@@ -383,7 +391,7 @@ impl Gateway {
         config_file: Option<Arc<ConfigFile>>,
         ui: UiFiles,
     ) -> Result<(Router, Arc<AppState>), StartError> {
-        let breakers = Arc::new(Breakers::default());
+        let health = Arc::new(Health::default());
         let limit = config.limits.max_body_bytes;
         let secrets = config.secret_store();
         if config
@@ -395,7 +403,7 @@ impl Gateway {
             tracing::warn!("{e}");
         }
         let mcp = crate::mcp::McpHub::new(&config.mcp_servers, secrets.clone());
-        let runtime = Runtime::build(config, breakers.clone(), &secrets, &Default::default())
+        let runtime = Runtime::build(config, health.clone(), &secrets, &Default::default())
             .map_err(|e| StartError::Config(e.to_string()))?;
         for p in &runtime.providers {
             if let Some(problem) = p.key_problem() {
@@ -404,7 +412,7 @@ impl Gateway {
         }
         let state = Arc::new(AppState {
             runtime: ArcSwap::from_pointee(runtime),
-            breakers,
+            health,
             discovered: std::sync::Mutex::default(),
             config_file,
             listen: std::sync::OnceLock::new(),

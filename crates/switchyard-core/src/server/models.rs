@@ -76,7 +76,7 @@ pub async fn retrieve(
 pub async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     let runtime = state.runtime.load();
     let open_circuits = runtime
-        .breakers()
+        .health()
         .snapshot()
         .into_iter()
         .filter(|(_, b)| b.state() != crate::routing::circuit::CircuitState::Closed)

@@ -171,6 +171,7 @@ impl Ticket {
             tokens: d.tokens,
             cost_usd,
             attempts: d.attempts,
+            strategy: d.strategy.map(str::to_owned),
             steps: d.steps,
             request_body: d.request_body,
             response_body: d.response_body,

@@ -283,6 +283,19 @@ fn timeout_error(idle: Duration, waited: &str) -> ApiError {
 
 /// The committed stream as SSE frames: the door's head, one yield so the server flushes it even
 /// if the upstream already sent more, then the rest of `rest` as described in the module.
+/// `stream`, keeping `guard` alive until the stream is dropped: a request stays counted in
+/// flight on its target for as long as its answer streams.
+pub(crate) fn hold<S, G>(stream: S, guard: G) -> impl Stream<Item = S::Item> + Send + use<S, G>
+where
+    S: Stream + Send,
+    G: Send,
+{
+    stream.map(move |item| {
+        let _ = &guard;
+        item
+    })
+}
+
 pub(crate) fn relay<D, S>(
     mut door: D,
     mut rest: S,

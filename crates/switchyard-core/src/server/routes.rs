@@ -8,9 +8,9 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{MethodRouter, get, post, put};
 
 use super::{
-    AppState, admin, admin_config as cfg, admin_mcp as mcp, audio, chat, completions, doors,
-    embeddings, images, mcp_tools, messages, middleware, models, proxy, recording, responses,
-    sessions, ui,
+    AppState, admin, admin_config as cfg, admin_mcp as mcp, admin_routing, audio, chat,
+    completions, doors, embeddings, images, mcp_tools, messages, middleware, models, proxy,
+    recording, responses, sessions, ui,
 };
 
 /// The model API under `/v1`: path and handler. The route table and the endpoint list
@@ -170,6 +170,18 @@ pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
             get(cfg::get_alias)
                 .put(cfg::put_alias)
                 .delete(cfg::delete_alias),
+        )
+        .route("/routing", get(admin_routing::routing))
+        .route(
+            "/pools",
+            get(admin_routing::list_pools).post(admin_routing::create_pool),
+        )
+        .route("/pools/rebuild", post(admin_routing::rebuild_pools))
+        .route(
+            "/pools/{name}",
+            get(admin_routing::get_pool)
+                .put(admin_routing::put_pool)
+                .delete(admin_routing::delete_pool),
         )
         .route("/keys", get(cfg::list_keys).post(cfg::create_key))
         .route(

@@ -12,12 +12,12 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse as _, Response};
 
 use super::doors::{self, CallerExt};
-use super::{AppState, fail, note_target, success_headers};
+use super::{AppState, Served, fail, note_target};
 use crate::error::{ApiError, ErrorCode, UpstreamError};
 use crate::providers::media::{FormPart, MediaEndpoint};
 use crate::providers::read_body;
 use crate::record::Draft;
-use crate::routing::failover;
+use crate::routing::{Needs, failover};
 
 /// What a multipart door needs from its form.
 #[derive(Debug, Clone, Copy)]
@@ -95,23 +95,30 @@ async fn forward(
         .ok_or_else(|| ApiError::model_not_found(&model))?;
     let deadline = Instant::now() + runtime.config.timeouts.total;
     let parts = &form.parts;
-    let ok = failover::execute(&route, &runtime.config.retry, deadline, |t| async move {
-        let response = t.provider.post_form(door.endpoint, parts, &t.model).await?;
-        let content_type = response.headers().get(header::CONTENT_TYPE).cloned();
-        let body = Bytes::from(read_body(response).await?);
-        if door.json_answer && serde_json::from_slice::<serde_json::Value>(&body).is_err() {
-            return Err(UpstreamError::Protocol("the answer is not JSON".into()));
-        }
-        Ok((content_type, body))
-    })
+    let ok = failover::execute(
+        &route,
+        &Needs::default(),
+        &runtime.config.retry,
+        deadline,
+        |t| async move {
+            let response = t.provider.post_form(door.endpoint, parts, &t.model).await?;
+            let content_type = response.headers().get(header::CONTENT_TYPE).cloned();
+            let body = Bytes::from(read_body(response).await?);
+            if door.json_answer && serde_json::from_slice::<serde_json::Value>(&body).is_err() {
+                return Err(UpstreamError::Protocol("the answer is not JSON".into()));
+            }
+            Ok((content_type, body))
+        },
+    )
     .await?;
-    note_target(draft, &runtime, ok.target, &ok.attempts);
+    note_target(draft, &runtime, &ok);
+    let served = Served::new(&ok);
     let (content_type, body) = ok.value;
     draft.update(|d| d.response_body = Some(body.clone()));
     let content_type = content_type.unwrap_or_else(|| HeaderValue::from_static("application/json"));
     let mut response =
         (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], body).into_response();
-    success_headers(response.headers_mut(), ok.target, &ok.attempts);
+    served.headers(response.headers_mut());
     Ok(response)
 }
 

@@ -30,6 +30,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "responses",
         include_str!("../../migrations/0004_responses.sql"),
     ),
+    (
+        5,
+        "routing",
+        include_str!("../../migrations/0005_routing.sql"),
+    ),
 ];
 
 /// The migrator the store runs at open; built once (each migration's SHA-384 is computed here).
@@ -131,6 +136,6 @@ mod tests {
             .fetch_one(&pool)
             .await
             .unwrap();
-        assert_eq!(rows, 4);
+        assert_eq!(rows, i64::try_from(MIGRATOR.migrations.len()).unwrap());
     }
 }

@@ -147,6 +147,8 @@ pub struct RequestDetail {
     pub summary: RequestSummary,
     #[cfg_attr(feature = "ts", ts(type = "unknown"))]
     pub attempts: serde_json::Value,
+    /// The strategy of the alias or pool it went through; `null` for a pinned model.
+    pub strategy: Option<String>,
     #[cfg_attr(feature = "ts", ts(type = "unknown"))]
     pub request_body: Option<serde_json::Value>,
     #[cfg_attr(feature = "ts", ts(type = "unknown"))]

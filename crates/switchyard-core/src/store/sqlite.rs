@@ -121,7 +121,7 @@ impl SqliteStore {
             let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
                 "INSERT INTO requests (id, started_at, method, endpoint, client, key_name, requested_model, provider, model, \
                  stream, status, outcome, error, latency_ms, ttft_ms, prompt_tokens, completion_tokens, cached_tokens, \
-                 reasoning_tokens, cost_usd, attempts) ",
+                 reasoning_tokens, cost_usd, attempts, strategy) ",
             );
             q.push_values(chunk, |mut b, row| {
                 let r = &row.record;
@@ -146,7 +146,8 @@ impl SqliteStore {
                     .push_bind(tokens.map(|t| to_i64(t.cached)))
                     .push_bind(tokens.map(|t| to_i64(t.reasoning)))
                     .push_bind(r.cost_usd)
-                    .push_bind(serde_json::to_string(&r.attempts).unwrap_or_else(|_| "[]".into()));
+                    .push_bind(serde_json::to_string(&r.attempts).unwrap_or_else(|_| "[]".into()))
+                    .push_bind(r.strategy.clone());
             });
             // Not cached: every batch size would be another large prepared statement kept alive.
             q.build().persistent(false).execute(&mut *tx).await?;
@@ -243,7 +244,7 @@ impl SqliteStore {
         };
         // Audited: only the constant column list is formatted in.
         let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {SUMMARY_COLUMNS}, r.attempts, b.request_body, b.response_body, \
+            "SELECT {SUMMARY_COLUMNS}, r.attempts, r.strategy, b.request_body, b.response_body, \
              COALESCE(b.request_truncated, 0) AS request_truncated, COALESCE(b.response_truncated, 0) AS response_truncated, \
              COALESCE(b.media, '[]') AS media, COALESCE(b.steps, '[]') AS steps FROM requests r LEFT JOIN request_bodies b ON b.id = r.id WHERE r.id = ?"
         )))
@@ -262,6 +263,7 @@ impl SqliteStore {
             steps: serde_json::from_str(&steps).unwrap_or_default(),
             summary: summary(&row)?,
             attempts: serde_json::from_str(&attempts).unwrap_or_default(),
+            strategy: row.try_get("strategy")?,
             request_body: body("request_body")?,
             response_body: body("response_body")?,
             request_truncated: row.try_get("request_truncated")?,

@@ -501,6 +501,7 @@ async fn retention_removes_exactly_the_old_rows() {
         tokens: None,
         cost_usd: None,
         attempts: Vec::new(),
+        strategy: None,
         steps: Vec::new(),
         request_body: Some(bytes::Bytes::from_static(b"{}")),
         response_body: None,

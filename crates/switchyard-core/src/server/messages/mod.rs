@@ -23,14 +23,14 @@ use serde_json::{Map, Value, json};
 
 use super::auth::Caller;
 use super::dialect_door::{Answer, Native, Prepared, native_json};
-use super::{AppState, JsonBody, fail, json_response, note_target, parse_json, success_headers};
+use super::{AppState, JsonBody, Served, fail, json_response, note_target, parse_json};
 use crate::config::ProviderKind;
 use crate::error::ToApiError as _;
 use crate::error::{ApiError, Dialect, UpstreamError};
 use crate::providers::Provider;
 use crate::providers::anthropic_native::{self as native, ClientHeaders, NativeStream};
 use crate::record::{Draft, TokenCounts};
-use crate::routing::{Route, Runtime, Target, failover};
+use crate::routing::{Needs, Route, Runtime, Target, failover};
 use switchyard_dialects::anthropic_to_chat::{self as translate, events};
 use switchyard_dialects::messages::{CreateMessage, TokenCount};
 
@@ -164,8 +164,24 @@ async fn create(state: &AppState, call: &Call) -> Result<Response, ApiError> {
         stream: req.is_stream(),
     };
     let prepared = &prepared;
-    let ok = failover::execute(&route, &retry, deadline, |t| prepared.call(t)).await?;
-    note_target(draft, &runtime, ok.target, &ok.attempts);
+    let needs = if route.chooses() {
+        Needs {
+            image: req.has_image(),
+            tools: req.tools.as_ref().is_some_and(|t| !t.is_empty()),
+            tokens: Some(
+                translate::estimate_input_tokens(&req) + u64::from(req.max_tokens.unwrap_or(0)),
+            ),
+            stream: req.is_stream(),
+        }
+    } else {
+        Needs {
+            stream: req.is_stream(),
+            ..Needs::default()
+        }
+    };
+    let ok = failover::execute(&route, &needs, &retry, deadline, |t| prepared.call(t)).await?;
+    note_target(draft, &runtime, &ok);
+    let served = Served::new(&ok);
     let estimate = translate::estimate_input_tokens(&req);
     let idle = ok.target.provider.timeouts.idle;
     let mut response = match ok.value {
@@ -191,18 +207,22 @@ async fn create(state: &AppState, call: &Call) -> Result<Response, ApiError> {
             let translator =
                 events::EventTranslator::new(ok.target.model.clone(), req.stops(), estimate);
             let log = stream::MessageLog::new(draft.clone());
-            super::sse_response(super::dialect_door::translated(
-                head, rest, translator, log, idle, deadline,
+            super::sse_response(super::relay::hold(
+                super::dialect_door::translated(head, rest, translator, log, idle, deadline),
+                ok.busy,
             ))
         }
         Answer::NativeStream(upstream) => {
             let ttft = draft.elapsed_ms();
             draft.update(|d| d.ttft_ms = ttft);
             let log = stream::MessageLog::new(draft.clone());
-            super::sse_response(stream::native(upstream, log, idle, deadline))
+            super::sse_response(super::relay::hold(
+                stream::native(upstream, log, idle, deadline),
+                ok.busy,
+            ))
         }
     };
-    success_headers(response.headers_mut(), ok.target, &ok.attempts);
+    served.headers(response.headers_mut());
     Ok(response)
 }
 

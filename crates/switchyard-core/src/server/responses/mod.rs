@@ -21,13 +21,13 @@ use serde_json::{Map, Value, json};
 
 use super::auth::Caller;
 use super::dialect_door::{Answer, Native, Prepared, native_json};
-use super::{AppState, JsonBody, fail, json_response, note_target, parse_json, success_headers};
+use super::{AppState, JsonBody, Served, fail, json_response, note_target, parse_json};
 use crate::error::{ApiError, ErrorCode, UpstreamError};
 use crate::providers::Provider;
 use crate::providers::anthropic_native::NativeStream;
 use crate::providers::responses as native;
 use crate::record::Draft;
-use crate::routing::{Target, failover};
+use crate::routing::{Needs, Target, failover};
 use crate::store::{Store, StoredResponse};
 use switchyard_dialects::openai::ChatRequest;
 use switchyard_dialects::responses::CreateResponse;
@@ -287,8 +287,17 @@ async fn serve(
     let deadline = Instant::now() + runtime.config.timeouts.total;
     let retry = runtime.config.retry;
     let prepared = &prepared;
-    let ok = failover::execute(&route, &retry, deadline, |t| prepared.call(t)).await?;
-    note_target(draft, &runtime, ok.target, &ok.attempts);
+    let needs = match &prepared.chat {
+        Some(Ok(chat)) => super::chat::needs(chat, &route),
+        _ => Needs {
+            stream: req.is_stream(),
+            tools: route.chooses() && req.tools.as_ref().is_some_and(|t| !t.is_empty()),
+            ..Needs::default()
+        },
+    };
+    let ok = failover::execute(&route, &needs, &retry, deadline, |t| prepared.call(t)).await?;
+    note_target(draft, &runtime, &ok);
+    let served = Served::new(&ok);
     let input_chars = translate::chars(&conversation.history) + translate::chars(&items);
     let mut echo = Echo::new(&req, &ok.target.model);
     let idle = ok.target.provider.timeouts.idle;
@@ -313,18 +322,22 @@ async fn serve(
             draft.update(|d| d.ttft_ms = ttft);
             let translator = events::EventTranslator::new(echo, kinds, input_chars);
             let log = stream::ResponseLog::new(draft.clone(), state.store.clone(), conversation);
-            super::sse_response(super::dialect_door::translated(
-                head, rest, translator, log, idle, deadline,
+            super::sse_response(super::relay::hold(
+                super::dialect_door::translated(head, rest, translator, log, idle, deadline),
+                ok.busy,
             ))
         }
         Answer::NativeStream(upstream) => {
             let ttft = draft.elapsed_ms();
             draft.update(|d| d.ttft_ms = ttft);
             let log = stream::ResponseLog::new(draft.clone(), state.store.clone(), conversation);
-            super::sse_response(stream::native(upstream, log, idle, deadline))
+            super::sse_response(super::relay::hold(
+                stream::native(upstream, log, idle, deadline),
+                ok.busy,
+            ))
         }
     };
-    success_headers(response.headers_mut(), ok.target, &ok.attempts);
+    served.headers(response.headers_mut());
     Ok(response)
 }
 

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::access::Role;
 use crate::catalog::AuthStyle;
+use crate::config::{Fallback, Strategy};
 use crate::discovery::{FoundKey, FoundRuntime};
 
 /// A provider as the settings page shows it.
@@ -106,8 +107,12 @@ pub struct Added {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Alias {
     pub name: String,
-    /// `provider/model` or another alias, tried in order.
+    /// `provider/model`, as written; the order tried depends on `strategy`.
     pub targets: Vec<String>,
+    /// Each target's weight, in the order of `targets` (only `weighted` reads them).
+    pub weights: Vec<u32>,
+    pub strategy: Strategy,
+    pub fallback: Fallback,
 }
 
 /// A client key, without its secret.

@@ -10,6 +10,7 @@ pub mod config;
 pub mod gateway;
 pub mod log;
 pub mod mcp;
+pub mod routing;
 pub mod sessions;
 
 use serde::{Serialize, Serializer};

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use ts_rs::{Config, ExportError, TS};
 
-use super::{DataList, ObjectList, config, gateway, log, mcp, sessions};
+use super::{DataList, ObjectList, config, gateway, log, mcp, routing, sessions};
 use switchyard_dialects::openai::{ModelCard, ModelList};
 
 use crate::catalog::Preset;
@@ -42,6 +42,11 @@ fn write_all(cfg: &Config) -> Result<(), ExportError> {
     config::KeyList::export_all(cfg)?;
     config::CreatedKey::export_all(cfg)?;
     config::Settings::export_all(cfg)?;
+    // Aliases and pools, and what the router knows of their members.
+    routing::RoutingTable::export_all(cfg)?;
+    routing::Pool::export_all(cfg)?;
+    routing::PoolsRebuilt::export_all(cfg)?;
+    switchyard_dialects::openai::RouteCard::export_all(cfg)?;
     // MCP servers, tools and assistants.
     mcp::Server::export_all(cfg)?;
     mcp::ToolList::export_all(cfg)?;
