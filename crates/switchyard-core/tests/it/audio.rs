@@ -187,7 +187,7 @@ async fn speech_fails_over_before_the_first_byte_and_never_after() {
     assert_eq!(r.status(), 200);
     assert_eq!(
         header(r.headers(), "x-switchyard-attempts"),
-        "gamma/tts-1=503, alpha/gpt-4o-mini=ok"
+        "strategy=ordered; gamma/tts-1=503; alpha/gpt-4o-mini=ok"
     );
     assert!(r.bytes().await.unwrap().starts_with(b"ID3"));
     assert_eq!(
@@ -387,7 +387,7 @@ async fn transcriptions_fail_over_on_5xx_with_the_same_file() {
     assert_eq!(r.status(), 200);
     assert_eq!(
         header(r.headers(), "x-switchyard-attempts"),
-        "gamma/whisper-1=500, alpha/gpt-4o-mini=ok"
+        "strategy=ordered; gamma/whisper-1=500; alpha/gpt-4o-mini=ok"
     );
     let parts = h.alpha.requests()[0].multipart().unwrap();
     assert_eq!(parts[0].text(), "gpt-4o-mini");

@@ -130,7 +130,7 @@ async fn each_door_fails_over_on_a_5xx() {
         assert_eq!(status, 200, "{path}: {answer}");
         assert_eq!(
             header(&headers, "x-switchyard-attempts"),
-            format!("{first}=503, alpha/gpt-4o-mini=ok"),
+            format!("strategy=ordered; {first}=503; alpha/gpt-4o-mini=ok"),
             "{path}"
         );
     }

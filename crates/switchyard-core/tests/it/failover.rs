@@ -31,7 +31,8 @@ async fn alias_fails_over_on_5xx_429_529_resets_and_refused_connections() {
         );
         let trail = header(&headers, "x-switchyard-attempts");
         assert!(
-            trail.starts_with("alpha/gpt-4o-mini=") && trail.ends_with("beta/claude-sonnet-4-5=ok"),
+            trail.starts_with("strategy=ordered; alpha/gpt-4o-mini=")
+                && trail.ends_with("beta/claude-sonnet-4-5=ok"),
             "{fault:?}: {trail}"
         );
     }
@@ -44,7 +45,7 @@ async fn alias_fails_over_on_5xx_429_529_resets_and_refused_connections() {
     assert_eq!(status, 200);
     assert_eq!(
         header(&headers, "x-switchyard-attempts"),
-        "beta/claude-sonnet-4-5=529, alpha/gpt-4o-mini=ok"
+        "strategy=ordered; beta/claude-sonnet-4-5=529; alpha/gpt-4o-mini=ok"
     );
 
     let dead = format!(
@@ -58,7 +59,7 @@ async fn alias_fails_over_on_5xx_429_529_resets_and_refused_connections() {
     assert_eq!(status, 200);
     assert_eq!(
         header(&headers, "x-switchyard-attempts"),
-        "dead/m=connect_error, alpha/gpt-4o-mini=ok"
+        "strategy=ordered; dead/m=connect_error; alpha/gpt-4o-mini=ok"
     );
 }
 
@@ -82,7 +83,7 @@ async fn a_clients_4xx_is_never_failed_over() {
     assert_eq!(body["error"]["code"], "context_length_exceeded");
     assert_eq!(
         header(&headers, "x-switchyard-attempts"),
-        "alpha/gpt-4o-mini=400"
+        "strategy=ordered; alpha/gpt-4o-mini=400"
     );
     assert_eq!(h.beta.request_count(), 0, "beta must not be tried");
 }
@@ -108,7 +109,7 @@ async fn when_every_target_fails_the_error_lists_each_attempt() {
     assert_eq!(attempts[0]["status"], 503);
     assert_eq!(
         header(&headers, "x-switchyard-attempts"),
-        "alpha/gpt-4o-mini=503, beta/claude-sonnet-4-5=529"
+        "strategy=ordered; alpha/gpt-4o-mini=503; beta/claude-sonnet-4-5=529"
     );
 }
 
@@ -133,7 +134,7 @@ async fn a_single_target_is_retried_after_its_retry_after() {
     );
     assert_eq!(
         header(&headers, "x-switchyard-attempts"),
-        "alpha/gpt-4o-mini=429, alpha/gpt-4o-mini=ok"
+        "alpha/gpt-4o-mini=429; alpha/gpt-4o-mini=ok"
     );
     let gap = h.alpha.requests()[1].at - h.alpha.requests()[0].at;
     assert!(gap >= Duration::from_millis(400), "{gap:?}");
@@ -183,7 +184,7 @@ async fn a_silent_upstream_is_failed_over_at_the_first_token_timeout() {
         assert_eq!(r.status(), 200);
         assert_eq!(
             r.headers()["x-switchyard-attempts"],
-            "slow/m=timeout, alpha/gpt-4o-mini=ok"
+            "strategy=ordered; slow/m=timeout; alpha/gpt-4o-mini=ok"
         );
         let elapsed = started.elapsed();
         assert!(
@@ -263,7 +264,7 @@ async fn the_circuit_opens_on_a_dead_upstream_and_closes_when_it_heals() {
         assert_eq!(status, 200);
         assert_eq!(
             header(&headers, "x-switchyard-attempts"),
-            "alpha/gpt-4o-mini=circuit_open, beta/claude-sonnet-4-5=ok"
+            "strategy=ordered; beta/claude-sonnet-4-5=ok"
         );
     }
     assert_eq!(h.alpha.request_count(), 3);
@@ -300,7 +301,7 @@ async fn the_circuit_opens_on_a_dead_upstream_and_closes_when_it_heals() {
     assert_eq!(status, 200);
     assert_eq!(
         header(&headers, "x-switchyard-attempts"),
-        "alpha/gpt-4o-mini=ok"
+        "strategy=ordered; alpha/gpt-4o-mini=ok"
     );
     assert_eq!(h.alpha.request_count(), 4);
 }

@@ -26,6 +26,7 @@ mod models;
 mod providers;
 mod proxy;
 mod responses;
+mod routing;
 mod sessions;
 mod shutdown;
 mod streaming;

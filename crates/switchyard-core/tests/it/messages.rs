@@ -509,7 +509,7 @@ async fn failover_crosses_from_an_openai_target_to_a_native_one() {
     assert_eq!(status, 200);
     assert_eq!(
         header(&headers, "x-switchyard-attempts"),
-        "alpha/gpt-4o-mini=503, beta/claude-sonnet-4-5=ok"
+        "strategy=ordered; alpha/gpt-4o-mini=503; beta/claude-sonnet-4-5=ok"
     );
     let data = assert_well_formed(&events);
     assert_eq!(deltas(&data, "text_delta", "text"), "You said: hi");

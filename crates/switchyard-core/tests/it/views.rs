@@ -263,7 +263,7 @@ async fn providers_aliases_and_keys() {
     let (_, text) = raw(&h, Method::GET, "/admin/aliases", None).await;
     assert_eq!(
         sorted(&text),
-        json!({"data": [{"name": "smart", "targets": ["alpha/gpt-4o-mini", "beta/claude-sonnet-4-5"]}], "object": "list"})
+        json!({"data": [{"fallback": "none", "name": "smart", "strategy": "ordered", "targets": ["alpha/gpt-4o-mini", "beta/claude-sonnet-4-5"], "weights": [1, 1]}], "object": "list"})
     );
 
     let (_, text) = raw(&h, Method::GET, "/admin/keys", None).await;
