@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 use super::views::config::{
     AccessSettings, Added, Alias, ApiKey, ClientKey, CreatedKey, Discovery, KeyList, KeyStatus,
     LimitSettings, LogSettings, ModelsRefreshed, Provider, ProviderTest, RetrySettings,
-    SecretSettings, Settings, TimeoutSettings, Tls,
+    RoutingSettings, SecretSettings, Settings, TimeoutSettings, Tls,
 };
 use super::views::{ObjectList, Sorted};
 use super::{AppState, JsonBody};
@@ -793,6 +793,10 @@ fn settings_view(state: &AppState, c: &Config) -> Settings {
             max_body_bytes: c.log.settings.max_body_bytes,
             retention_days: c.log.settings.retention.as_secs() / 86_400,
             max_db_mb: c.log.settings.max_db_bytes / (1024 * 1024),
+        },
+        routing: RoutingSettings {
+            default_strategy: c.routing.default_strategy,
+            offline_fallback: c.routing.offline_fallback,
         },
         timeouts: TimeoutSettings {
             connect_ms: ms(c.timeouts.connect),

@@ -520,3 +520,42 @@ async fn routing_figures_reach_metrics() {
     );
     assert!(text.contains("switchyard_target_in_flight{target=\"alpha/gpt-4o-mini\"} 0"));
 }
+
+#[tokio::test]
+async fn the_default_strategy_of_bare_id_pools_is_a_setting() {
+    let (_fakes, text) = providers(2, &[]).await;
+    let h = start(&text).await;
+    assert_eq!(tally(&h, "m", 4, false).await.get("p0/m"), Some(&4));
+    let (status, body) = h
+        .admin_send(
+            reqwest::Method::PATCH,
+            "/admin/settings",
+            Some(json!({"routing": {"default_strategy": "round_robin"}})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["routing"]["default_strategy"], "round_robin", "{body}");
+    let counts = tally(&h, "m", 4, false).await;
+    assert_eq!(
+        (counts.get("p0/m"), counts.get("p1/m")),
+        (Some(&2), Some(&2))
+    );
+    // A strategy that does not exist is refused with the validator's words; nothing is written.
+    let (status, body) = h
+        .admin_send(
+            reqwest::Method::PATCH,
+            "/admin/settings",
+            Some(json!({"routing": {"default_strategy": "fastest"}})),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown strategy \"fastest\""),
+        "{body}"
+    );
+    let config = std::fs::read_to_string(h.config_path()).unwrap();
+    assert!(!config.contains("fastest"), "{config}");
+}

@@ -162,6 +162,7 @@ async fn settings() {
         "log": {"capture_bodies": true, "enabled": true, "max_body_bytes": 1_048_576, "max_db_mb": 2048, "retention_days": 30},
         "reload_error": null,
         "retry": {"backoff_ms": 200, "max_backoff_ms": 5000, "rounds": 2},
+        "routing": {"default_strategy": "ordered", "offline_fallback": false},
         "secrets": {"store": "*"},
         "timeouts": {"connect_ms": 10_000, "first_token_ms": 120_000, "idle_ms": 120_000, "total_ms": 600_000},
     });

@@ -179,9 +179,20 @@ pub struct Settings {
     pub timeouts: TimeoutSettings,
     pub retry: RetrySettings,
     pub limits: LimitSettings,
+    pub routing: RoutingSettings,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ts", ts(optional))]
     pub restart_required: Option<bool>,
+}
+
+/// `[routing]`: written back through `PATCH /admin/settings` with `{"routing": {...}}`.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct RoutingSettings {
+    /// The strategy of a bare model id that several providers serve.
+    pub default_strategy: Strategy,
+    /// Every alias and pool falls back to a local model when offline.
+    pub offline_fallback: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
