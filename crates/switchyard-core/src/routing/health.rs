@@ -18,7 +18,10 @@ const ERROR_WEIGHT: f64 = 0.1;
 /// Circuit breakers and figures by target label; outlives config generations, so a reload does
 /// not forget a dead upstream or a slow one.
 #[derive(Debug, Default)]
-pub struct Health(Mutex<HashMap<String, (Arc<Breaker>, Arc<Stats>)>>);
+pub struct Health(Mutex<HashMap<String, Known>>);
+
+/// A target's breaker and figures, shared by every route that has it.
+type Known = (Arc<Breaker>, Arc<Stats>);
 
 impl Health {
     pub fn get(&self, label: &str, config: &Config) -> (Arc<Breaker>, Arc<Stats>) {
