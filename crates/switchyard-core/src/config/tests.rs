@@ -462,3 +462,76 @@ fn connection_limits_load_and_bad_ones_name_their_path() {
         );
     }
 }
+
+#[test]
+fn routing_strategies_weights_pools_and_fallback_parse() {
+    let text = format!(
+        "{ISSUE_EXAMPLE}\n[routing]\ndefault_strategy = \"least_busy\"\noffline_fallback = true\n\n[[aliases]]\nname = \"split\"\nstrategy = \"weighted\"\nfallback = \"local\"\ntargets = [{{ model = \"alpha/gpt-4o-mini\", weight = 3 }}, \"beta/claude-sonnet-4-5\"]\n\n[[pools]]\nname = \"vision\"\nrequire = {{ input = [\"image\"], tools = true, min_context = 100000 }}\nstrategy = \"least_latency\"\nproviders = [\"alpha\"]\nmodels = [\"gpt-*\"]\n"
+    );
+    let c = Config::from_toml(&text).unwrap();
+    assert_eq!(c.routing.default_strategy, Strategy::LeastBusy);
+    assert!(c.routing.offline_fallback);
+    let split = &c.aliases[1];
+    assert_eq!(split.strategy, Strategy::Weighted);
+    assert_eq!(split.fallback, Fallback::Local);
+    assert_eq!(
+        split.targets.iter().map(|t| t.weight).collect::<Vec<_>>(),
+        [3, 1]
+    );
+    let pool = &c.pools[0];
+    assert_eq!(pool.require.input, ["image"]);
+    assert_eq!(pool.require.tools, Some(true));
+    assert_eq!(
+        pool.require.to_string(),
+        "input image, tools, context >= 100000"
+    );
+    assert!(pool.admits("alpha", "gpt-4o-mini"));
+    assert!(!pool.admits("alpha", "o3"));
+    assert!(!pool.admits("beta", "gpt-4o"));
+    // Existing configs behave as before.
+    let plain = Config::from_toml(ISSUE_EXAMPLE).unwrap();
+    assert_eq!(plain.aliases[0].strategy, Strategy::Ordered);
+    assert_eq!(plain.routing.default_strategy, Strategy::Ordered);
+    assert!(!plain.routing.offline_fallback);
+}
+
+#[test]
+fn routing_mistakes_name_their_path() {
+    let bad = format!(
+        "{ISSUE_EXAMPLE}\n[routing]\ndefault_strategy = \"fastest\"\n\n[[aliases]]\nname = \"zero\"\nstrategy = \"weighted\"\nfallback = \"cloud\"\ntargets = [{{ model = \"alpha/gpt-4o-mini\", weight = 0 }}]\n\n[[pools]]\nname = \"smart\"\nproviders = [\"gamma\"]\nrequire = {{ input = [\"video\"] }}\n"
+    );
+    let found = issues(&bad);
+    for expected in [
+        "routing.default_strategy: unknown strategy \"fastest\"",
+        "aliases[1].targets: a weighted alias needs at least one target with a weight above 0",
+        "aliases[1].fallback: \"cloud\" is not a fallback",
+        "pools[0].name: duplicate alias or pool name \"smart\"",
+        "pools[0].providers[0]: unknown provider \"gamma\"",
+        "pools[0].require.input[0]: unknown modality \"video\"",
+    ] {
+        assert!(
+            found.iter().any(|f| f.starts_with(expected)),
+            "{expected:?} not in {found:#?}"
+        );
+    }
+    assert!(
+        issues(&format!(
+            "{ISSUE_EXAMPLE}\n[[pools]]\nname = \"p\"\nrequire = {{ gpu = true }}\n"
+        ))
+        .iter()
+        .any(|f| f.contains("unknown field `gpu`")),
+    );
+}
+
+#[test]
+fn globs_match_whole_ids() {
+    use super::routing::glob;
+    assert!(glob("gpt-*", "gpt-4o-mini"));
+    assert!(glob("*", ""));
+    assert!(glob("claude-*-4-5", "claude-sonnet-4-5"));
+    assert!(glob("llama3.?:8b", "llama3.1:8b"));
+    assert!(!glob("gpt-*", "o3-gpt-4"));
+    assert!(!glob("gpt-4o", "gpt-4o-mini"));
+    assert!(glob("*mini", "gpt-4o-mini"));
+    assert!(!glob("a*b*c", "abcb"));
+}

@@ -137,6 +137,28 @@ impl Stats {
             .find(|&v| v > 0)
     }
 
+    /// The moving failure rate, 0 to 1.
+    pub fn error_rate(&self) -> f64 {
+        f64::from_bits(self.error_rate.load(Ordering::Relaxed))
+    }
+
+    /// What `least_latency` compares: the estimate for this kind of request, counted up to five
+    /// times slower as recent failures approach all of them (a member that answers fast but
+    /// often fails is not the fastest). 0 before any sample, so a new member is tried soon.
+    pub fn effective_latency(&self, stream: bool) -> u64 {
+        let Some(latency) = self.latency(stream) else {
+            return 0;
+        };
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            clippy::cast_precision_loss,
+            reason = "µs estimates are far below 2^52 and never negative"
+        )]
+        let effective = (latency as f64 * (1.0 + 4.0 * self.error_rate())) as u64;
+        effective.max(1)
+    }
+
     /// µs since the last latency sample (`u64::MAX` when never sampled).
     pub fn staleness_us(&self) -> u64 {
         match self.sampled_at_us.load(Ordering::Relaxed) {
@@ -255,5 +277,18 @@ mod tests {
         assert!((f.error_rate - 0.1).abs() < 1e-9, "{}", f.error_rate);
         assert_eq!((f.requests, f.failures, f.in_flight), (1, 1, 0));
         assert_eq!(s.last_error().as_deref(), Some("503"));
+    }
+
+    #[test]
+    fn failures_make_a_member_look_slower() {
+        let s = Stats::default();
+        assert_eq!(s.effective_latency(false), 0, "never measured: tried soon");
+        s.success(false, Duration::from_millis(10));
+        assert_eq!(s.effective_latency(false), 10_000);
+        for _ in 0..5 {
+            s.failure("connect".into());
+        }
+        // Five failures in a row: the rate is 1 - 0.9^5 = 0.41, so 10 ms counts as 26.38 ms.
+        assert_eq!(s.effective_latency(false), 26_380);
     }
 }
