@@ -98,13 +98,13 @@ async fn serve_stream(
     draft: &Draft,
 ) -> Result<Response, ApiError> {
     let (runtime, route, deadline) = route(state, model)?;
-    let ok = failover::execute(
-        &route,
-        &Needs::default(),
-        &runtime.config.retry,
-        deadline,
-        |t| t.provider.completions_stream(body, &t.model),
-    )
+    let needs = Needs {
+        stream: true,
+        ..Needs::default()
+    };
+    let ok = failover::execute(&route, &needs, &runtime.config.retry, deadline, |t| {
+        t.provider.completions_stream(body, &t.model)
+    })
     .await?;
     note_target(draft, &runtime, &ok);
     let served = Served::new(&ok);

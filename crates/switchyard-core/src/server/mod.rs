@@ -265,14 +265,22 @@ fn fail(draft: &Draft, e: ApiError) -> Response {
     if draft.is_attached() {
         draft.update(|d| {
             d.error = Some(e.message().to_owned());
-            if let Some(last) = e.inner().attempts.last() {
-                // The target that answered last, so failures count against their provider.
+            let tried = e
+                .inner()
+                .attempts
+                .iter()
+                .rfind(|a| !a.outcome.starts_with("skipped("));
+            if let Some(last) = tried {
+                // The target that answered last, so failures count against their provider
+                // (a member skipped for this request was not asked, so it is not blamed).
                 if d.provider.is_none()
                     && let Some((provider, model)) = last.target.split_once('/')
                 {
                     d.provider = Some(provider.to_owned());
                     d.model = Some(model.to_owned());
                 }
+            }
+            if !e.inner().attempts.is_empty() {
                 d.attempts.clone_from(&e.inner().attempts);
             }
             d.strategy = e.inner().strategy;

@@ -354,6 +354,16 @@ async fn members_that_cannot_serve_a_request_are_skipped_and_named() {
     let (status, _, body) = h.chat(json!({"model": "p0/m", "messages": image})).await;
     assert_eq!(status, 200, "{body}");
 
+    // A request every member was skipped for is nobody's failure in the log.
+    let page = h.wait_for_rows(6).await;
+    let refused = page["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["status"] == 400 && r["endpoint"] == "/v1/chat/completions")
+        .unwrap();
+    assert_eq!(refused["provider"], Value::Null, "{refused}");
+
     // The request log keeps the strategy and the skips.
     let page = h.wait_for_rows(7).await;
     let first = page["requests"].as_array().unwrap().last().unwrap();
