@@ -153,10 +153,11 @@ fn check_config(path: Option<PathBuf>) -> ExitCode {
     match Config::load(&path) {
         Ok(c) => {
             say(&format!(
-                "{}: ok ({} provider(s), {} alias(es), listen {})",
+                "{}: ok ({} provider(s), {} alias(es), {} pool(s), listen {})",
                 path.display(),
                 c.providers.len(),
                 c.aliases.len(),
+                c.pools.len(),
                 c.listen
             ));
             ExitCode::SUCCESS

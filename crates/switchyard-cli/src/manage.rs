@@ -602,7 +602,14 @@ pub fn models(cmd: &ModelsCmd, target: &Target) -> Result<ExitCode, Failure> {
                 let flag = |k: &str| if c[k] == true { "yes" } else { "-" }.to_owned();
                 t.row(vec![
                     m.id.clone(),
-                    m.provider.clone().unwrap_or_else(|| "alias".into()),
+                    // A route shows its kind (alias, pool, model_pool); an assistant says so.
+                    m.provider
+                        .clone()
+                        .unwrap_or_else(|| match (&m.routing, &m.assistant) {
+                            (Some(r), _) => r.kind.to_owned(),
+                            (None, Some(_)) => "assistant".to_owned(),
+                            (None, None) => "alias".to_owned(),
+                        }),
                     c["input"]
                         .as_array()
                         .map(|a| {
