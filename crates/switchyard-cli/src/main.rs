@@ -1,12 +1,15 @@
 //! The `switchyard` command: `serve` runs the gateway headless, `check-config` validates a
-//! config file, `stats` and `requests` read the request log. All behaviour lives in
+//! config file, `stats` and `requests` read the request log, `routing` shows a running
+//! gateway's routing table, and the rest edit the config. All behaviour lives in
 //! `switchyard-core`; this crate only parses arguments and prints.
 
+mod gateway;
 mod logdb;
 mod manage;
 mod mcp;
 mod output;
 mod requests;
+mod routing;
 mod stats;
 
 use std::io::Write as _;
@@ -82,7 +85,26 @@ enum Command {
         #[command(flatten)]
         target: manage::Target,
     },
-    /// First run: find local runtimes and provider keys in the environment, and add them.
+    /// Every alias and pool of the running gateway: members in the order the next request
+    /// would try them, with latency, time to first token, error rate, in flight and circuit.
+    /// Reads `GET /admin/routing` with the admin or read-only key in $SWITCHYARD_API_KEY.
+    Routing(routing::RoutingArgs),
+    /// Aliases (virtual models over `provider/model` targets): list, add, rm.
+    Aliases {
+        #[command(subcommand)]
+        cmd: routing::AliasesCmd,
+        #[command(flatten)]
+        target: manage::Target,
+    },
+    /// Capability pools (every model that meets a requirement): list, add, rm, rebuild.
+    Pools {
+        #[command(subcommand)]
+        cmd: routing::PoolsCmd,
+        #[command(flatten)]
+        target: manage::Target,
+    },
+    /// First run: find local runtimes and provider keys in the environment, add them, and add a
+    /// ready `smart` pool over the tool-capable models.
     Init(manage::InitArgs),
 }
 
@@ -108,6 +130,9 @@ fn main() -> ExitCode {
         Command::Models { cmd, target } => report(manage::models(&cmd, &target)),
         Command::Keys { cmd, target } => report(manage::keys(&cmd, &target)),
         Command::Mcp { cmd, target } => report(mcp::run(&cmd, &target)),
+        Command::Routing(args) => report(routing::routing(&args)),
+        Command::Aliases { cmd, target } => report(routing::aliases(&cmd, &target)),
+        Command::Pools { cmd, target } => report(routing::pools(&cmd, &target)),
         Command::Init(args) => report(manage::init(&args)),
     }
 }
@@ -128,10 +153,11 @@ fn check_config(path: Option<PathBuf>) -> ExitCode {
     match Config::load(&path) {
         Ok(c) => {
             say(&format!(
-                "{}: ok ({} provider(s), {} alias(es), listen {})",
+                "{}: ok ({} provider(s), {} alias(es), {} pool(s), listen {})",
                 path.display(),
                 c.providers.len(),
                 c.aliases.len(),
+                c.pools.len(),
                 c.listen
             ));
             ExitCode::SUCCESS

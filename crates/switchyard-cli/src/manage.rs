@@ -167,6 +167,9 @@ pub struct InitArgs {
     /// Keep environment keys as `env:VAR` references instead of copying them to the keychain
     #[arg(long)]
     env_refs: bool,
+    /// Do not add the ready `smart` pool (tool-capable text models, the fastest first)
+    #[arg(long)]
+    no_smart: bool,
     #[command(flatten)]
     target: Target,
 }
@@ -523,43 +526,50 @@ fn import(target: &Target, file: &PathBuf, dry_run: bool) -> Result<ExitCode, Fa
     Ok(ExitCode::SUCCESS)
 }
 
+/// The model lists of the enabled providers that configure none, read from each provider as
+/// the gateway reads them; a provider that does not answer is noted and left out.
+pub(crate) fn discover(config: &Config) -> Result<switchyard_core::routing::Discovered, Failure> {
+    let mut discovered = switchyard_core::routing::Discovered::default();
+    let rt = runtime(config.clone())?;
+    block_on(async {
+        for p in &rt.providers {
+            let Some(pc) = rt.config.provider(&p.name) else {
+                continue;
+            };
+            if !pc.enabled || !pc.models.is_empty() || pc.list_style == config::ModelListStyle::None
+            {
+                continue;
+            }
+            match discovery::list_models(
+                p.client(),
+                p.base_url(),
+                pc.auth,
+                p.raw_key(),
+                pc.list_style,
+            )
+            .await
+            {
+                Ok(models) => {
+                    discovered.insert(p.name.clone(), std::sync::Arc::new(models));
+                }
+                Err(e) => crate::note(&format!("{}: {e}", p.name)),
+            }
+        }
+        Ok(())
+    })?;
+    Ok(discovered)
+}
+
 pub fn models(cmd: &ModelsCmd, target: &Target) -> Result<ExitCode, Failure> {
     let discover = match cmd {
         ModelsCmd::List { discover } | ModelsCmd::Show { discover, .. } => *discover,
     };
     let config = target.load()?;
-    let mut discovered = switchyard_core::routing::Discovered::default();
-    if discover {
-        let rt = runtime(config.clone())?;
-        block_on(async {
-            for p in &rt.providers {
-                let Some(pc) = rt.config.provider(&p.name) else {
-                    continue;
-                };
-                if !pc.enabled
-                    || !pc.models.is_empty()
-                    || pc.list_style == config::ModelListStyle::None
-                {
-                    continue;
-                }
-                match discovery::list_models(
-                    p.client(),
-                    p.base_url(),
-                    pc.auth,
-                    p.raw_key(),
-                    pc.list_style,
-                )
-                .await
-                {
-                    Ok(models) => {
-                        discovered.insert(p.name.clone(), std::sync::Arc::new(models));
-                    }
-                    Err(e) => crate::note(&format!("{}: {e}", p.name)),
-                }
-            }
-            Ok(())
-        })?;
-    }
+    let discovered = if discover {
+        self::discover(&config)?
+    } else {
+        Default::default()
+    };
     let store = config.secret_store();
     let rt = Runtime::build(
         config,
@@ -592,7 +602,14 @@ pub fn models(cmd: &ModelsCmd, target: &Target) -> Result<ExitCode, Failure> {
                 let flag = |k: &str| if c[k] == true { "yes" } else { "-" }.to_owned();
                 t.row(vec![
                     m.id.clone(),
-                    m.provider.clone().unwrap_or_else(|| "alias".into()),
+                    // A route shows its kind (alias, pool, model_pool); an assistant says so.
+                    m.provider
+                        .clone()
+                        .unwrap_or_else(|| match (&m.routing, &m.assistant) {
+                            (Some(r), _) => r.kind.to_owned(),
+                            (None, Some(_)) => "assistant".to_owned(),
+                            (None, None) => "alias".to_owned(),
+                        }),
                     c["input"]
                         .as_array()
                         .map(|a| {
@@ -715,6 +732,17 @@ pub fn init(args: &InitArgs) -> Result<ExitCode, Failure> {
         for a in &plan {
             crate::note(&format!("would add provider {}", a.name));
         }
+        let taken = config
+            .aliases
+            .iter()
+            .any(|a| a.name == onboarding::SMART_POOL)
+            || config
+                .pools
+                .iter()
+                .any(|p| p.name == onboarding::SMART_POOL);
+        if !args.no_smart && !taken {
+            crate::note(&format!("would add the pool {SMART}"));
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let plan = onboarding::plan(&survey, use_store.then_some(&store), |v| {
@@ -722,19 +750,44 @@ pub fn init(args: &InitArgs) -> Result<ExitCode, Failure> {
     })
     .map_err(|e| Failure::Message(e.to_string()))?;
     if plan.is_empty() {
-        crate::note("everything found is configured already");
-        return Ok(ExitCode::SUCCESS);
+        crate::note("every provider found is configured already");
+    } else {
+        let (names, _) = edit(target, |doc| onboarding::add_all(doc, &plan))?;
+        crate::note(&format!(
+            "added {} to {}{}",
+            names.join(", "),
+            target.path().display(),
+            if use_store {
+                format!(" (keys in {})", store.describe())
+            } else {
+                String::new()
+            }
+        ));
     }
-    let (names, _) = edit(target, |doc| onboarding::add_all(doc, &plan))?;
-    crate::note(&format!(
-        "added {} to {}{}",
-        names.join(", "),
-        target.path().display(),
-        if use_store {
-            format!(" (keys in {})", store.describe())
-        } else {
-            String::new()
-        }
-    ));
+    if !args.no_smart {
+        smart_pool(target);
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// How `init` describes the pool it offers.
+const SMART: &str =
+    "smart: every model that calls tools and answers in text, the fastest first (least_latency)";
+
+/// Adds the ready `smart` pool when no alias or pool has the name. The providers are in the
+/// file already, so a refusal here is told, not fatal.
+fn smart_pool(target: &Target) {
+    match edit(target, onboarding::add_smart_pool) {
+        Ok((true, _)) => crate::note(&format!(
+            "added the pool {SMART}; ask for the model \"smart\", and see its members with `switchyard pools list --discover`"
+        )),
+        Ok((false, _)) => crate::note(&format!(
+            "an alias or pool called \"{}\" is there already; left as it is",
+            onboarding::SMART_POOL
+        )),
+        Err(e) => crate::note(&format!(
+            "did not add the pool \"{}\": {e}",
+            onboarding::SMART_POOL
+        )),
+    }
 }

@@ -175,6 +175,10 @@ fn render_detail(d: &RequestDetail, media_dir: &std::path::Path) -> String {
         ("client", opt(&s.client)),
         ("key", opt(&s.key_name)),
         ("model", route(s)),
+        (
+            "strategy",
+            d.strategy.clone().unwrap_or_else(|| "-".to_owned()),
+        ),
         ("stream", if s.stream { "yes" } else { "no" }.to_owned()),
         ("status", format!("{} ({})", s.status, s.outcome)),
         ("error", opt(&s.error)),
@@ -214,10 +218,15 @@ fn render_detail(d: &RequestDetail, media_dir: &std::path::Path) -> String {
                     Some(Value::Null) | None => String::new(),
                     Some(other) => other.to_string(),
                 };
+                let outcome = if a.get("fallback") == Some(&Value::Bool(true)) {
+                    format!("{} (offline fallback)", field("outcome"))
+                } else {
+                    field("outcome")
+                };
                 table.row(vec![
                     (i + 1).to_string(),
                     field("target"),
-                    field("outcome"),
+                    outcome,
                     format!("{} ms", field("elapsed_ms")),
                     field("message"),
                 ]);
@@ -266,5 +275,52 @@ fn body(title: &str, value: Option<&Value>, truncated: bool, out: &mut String) {
             out.push_str(&serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string()));
             out.push('\n');
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use switchyard_core::store::RequestDetail;
+
+    use super::render_detail;
+
+    #[test]
+    fn a_detail_names_the_strategy_and_marks_offline_fallbacks() {
+        let detail: RequestDetail = serde_json::from_value(json!({
+            "id": "req_1", "started_at": 0, "method": "POST", "endpoint": "/v1/chat/completions",
+            "client": null, "key_name": null, "requested_model": "smart", "provider": "ollama",
+            "model": "qwen3", "stream": false, "status": 200, "outcome": "ok", "error": null,
+            "latency_ms": 12.0, "ttft_ms": null, "prompt_tokens": null, "completion_tokens": null,
+            "cached_tokens": null, "reasoning_tokens": null, "cost_usd": null,
+            "attempts": [
+                {"target": "cloud/gpt-4o", "outcome": "connect_error", "elapsed_ms": 1, "message": "refused"},
+                {"target": "ollama/qwen3", "outcome": "ok", "elapsed_ms": 11, "fallback": true},
+                {"target": "cloud/gpt-4o-mini", "outcome": "skipped(context)", "elapsed_ms": 0}
+            ],
+            "strategy": "least_latency", "request_body": null, "response_body": null,
+            "request_truncated": false, "response_truncated": false, "media": [], "steps": []
+        }))
+        .unwrap();
+        let text = render_detail(&detail, std::path::Path::new("/nowhere"));
+        assert!(text.contains("\nstrategy  least_latency\n"), "{text}");
+        let attempts = text.split("\nattempts\n").nth(1).unwrap();
+        let line = |target: &str| {
+            attempts
+                .lines()
+                .find(|l| l.contains(target))
+                .unwrap_or_default()
+                .to_owned()
+        };
+        assert!(
+            line("ollama/qwen3").contains("ok (offline fallback)"),
+            "{text}"
+        );
+        assert!(line("cloud/gpt-4o ").contains("connect_error"), "{text}");
+        assert!(!line("cloud/gpt-4o ").contains("fallback"), "{text}");
+        assert!(
+            line("cloud/gpt-4o-mini").contains("skipped(context)"),
+            "{text}"
+        );
     }
 }

@@ -1,6 +1,7 @@
-//! Adding providers the way people expect: from a catalog preset and a key. Shared by
-//! `switchyard init`, `switchyard providers add|import` and the admin API, so the CLI and the
-//! UI make exactly the same config entries. Keys go to the secret store, never to the file.
+//! Adding providers the way people expect: from a catalog preset and a key, and the ready
+//! `smart` pool over what was found. Shared by `switchyard init`, `switchyard providers
+//! add|import` and the admin API, so the CLI and the UI make exactly the same config entries.
+//! Keys go to the secret store, never to the file.
 
 use serde_json::{Map, Value, json};
 
@@ -123,6 +124,31 @@ pub fn add_all(doc: &mut ConfigDoc, additions: &[Addition]) -> Result<Vec<String
     Ok(names)
 }
 
+/// The name of the ready pool a first run offers.
+pub const SMART_POOL: &str = "smart";
+
+/// The fields of the ready `smart` pool: every enabled model that answers in text and can call
+/// tools, the fastest first.
+pub fn smart_pool_entry() -> Map<String, Value> {
+    let mut require = Map::new();
+    require.insert("tools".into(), json!(true));
+    require.insert("output".into(), json!(["text"]));
+    let mut fields = Map::new();
+    fields.insert("require".into(), Value::Object(require));
+    fields.insert("strategy".into(), json!("least_latency"));
+    fields
+}
+
+/// Adds the `smart` pool unless an alias or a pool is already called `smart`; `true` when it
+/// was added.
+pub fn add_smart_pool(doc: &mut ConfigDoc) -> Result<bool, EditError> {
+    if doc.entry("aliases", SMART_POOL).is_some() || doc.entry("pools", SMART_POOL).is_some() {
+        return Ok(false);
+    }
+    doc.insert_entry("pools", SMART_POOL, &smart_pool_entry())?;
+    Ok(true)
+}
+
 /// What a survey offers, as additions: every runtime found, and every key in the environment
 /// whose preset is not configured yet. Env keys become `env:` references unless `store` is
 /// given, in which case the key is copied into it (blocking).
@@ -178,4 +204,49 @@ pub fn plan(
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::{SMART_POOL, add_smart_pool};
+    use crate::config::edit::ConfigDoc;
+    use crate::config::{Config, Strategy};
+
+    const PROVIDER: &str = "[[providers]]\nname = \"ollama\"\nkind = \"openai\"\nbase_url = \"http://127.0.0.1:11434/v1\"\n";
+
+    fn load(doc: &ConfigDoc) -> Config {
+        Config::from_file_text(&doc.text(), Path::new("/tmp/config.toml")).unwrap()
+    }
+
+    #[test]
+    fn the_smart_pool_asks_for_tools_and_text_and_picks_the_fastest() {
+        let mut doc = ConfigDoc::parse(&format!("# mine\n{PROVIDER}")).unwrap();
+        assert!(add_smart_pool(&mut doc).unwrap());
+        let text = doc.text();
+        assert!(text.starts_with("# mine\n"), "{text}");
+        let config = load(&doc);
+        let pool = config.pools.iter().find(|p| p.name == SMART_POOL).unwrap();
+        assert_eq!(pool.require.tools, Some(true));
+        assert_eq!(pool.require.output, ["text"]);
+        assert!(pool.require.input.is_empty());
+        assert_eq!(pool.strategy, Strategy::LeastLatency);
+        assert!(pool.providers.is_empty() && pool.models.is_empty());
+        // A second run leaves the first one's pool alone.
+        assert!(!add_smart_pool(&mut doc).unwrap());
+        assert_eq!(doc.text(), text);
+    }
+
+    #[test]
+    fn an_alias_called_smart_is_never_shadowed() {
+        let mut doc = ConfigDoc::parse(&format!(
+            "{PROVIDER}models = [\"qwen3\"]\n\n[[aliases]]\nname = \"smart\"\ntargets = [\"ollama/qwen3\"]\n"
+        ))
+        .unwrap();
+        let before = doc.text();
+        assert!(!add_smart_pool(&mut doc).unwrap());
+        assert_eq!(doc.text(), before);
+        assert!(load(&doc).pools.is_empty());
+    }
 }

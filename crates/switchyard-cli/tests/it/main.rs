@@ -1,9 +1,11 @@
 //! The real `switchyard` binary, spawned as a process: `serve` and `check-config` (`serve`), and
-//! the request log read back with `stats` and `requests`, also after a `kill -9` (`log`).
+//! the request log read back with `stats` and `requests`, also after a `kill -9` (`log`), and
+//! the routing commands (`routing`).
 //! One test binary for the crate; the helpers below are shared.
 
 mod log;
 mod manage;
+mod routing;
 mod serve;
 
 use std::fs::File;
