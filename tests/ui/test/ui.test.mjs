@@ -418,8 +418,10 @@ test('settings adds a provider from a preset, and its models reach the picker', 
   await page.goto(`${ctx.stack.gateway.ui}settings/models`);
   await page.getByTestId('models-table').getByText('lab/fake-model').waitFor();
 
-  // Aliases: move the second target to the top from the keyboard, then save.
+  // Aliases (in Settings → Routing; the old address leads there): move the second target to
+  // the top from the keyboard, then save.
   await page.goto(`${ctx.stack.gateway.ui}settings/aliases`);
+  await page.waitForURL(/\/settings\/routing$/);
   const alias = page.getByTestId('alias-resilient');
   await alias.getByTestId('alias-target').first().waitFor();
   const handle = alias.getByRole('button', { name: /^Move alpha\/gpt-4o-mini/ });
@@ -429,7 +431,7 @@ test('settings adds a provider from a preset, and its models reach the picker', 
   await page.keyboard.press('ArrowUp');
   await page.waitForTimeout(150);
   await page.keyboard.press('Space');
-  await alias.getByRole('button', { name: 'Save order' }).click();
+  await alias.getByRole('button', { name: 'Save', exact: true }).click();
   await page.waitForFunction(async () => {
     const r = await fetch('/admin/aliases/resilient').then((x) => x.json());
     return r.targets[0] === 'alpha/gpt-4o-mini';
@@ -458,7 +460,7 @@ test('settings adds a provider from a preset, and its models reach the picker', 
   assertNoPageErrors(page);
   await page.context().close();
 
-  for (const tab of ['providers', 'models', 'aliases', 'keys', 'general']) {
+  for (const tab of ['providers', 'models', 'routing', 'keys', 'general']) {
     await shootVariants(ctx.browser, `${ctx.stack.gateway.ui}settings/${tab}`, `settings-${tab}`, {
       prepare: (p) => p.getByRole('tab', { selected: true }).waitFor(),
     });
