@@ -182,6 +182,7 @@ test('Settings → Routing makes a capability pool and lists its members, live',
     prepare: (p) => p.getByTestId('pool-tooling').waitFor(),
   });
 
+  await screenshot(page, 'settings-routing-full-light-1280', { fullPage: true });
   await card.getByRole('button', { name: 'Delete' }).click();
   await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
   await card.waitFor({ state: 'detached' });

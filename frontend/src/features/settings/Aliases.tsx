@@ -135,63 +135,61 @@ export function AliasCard({ alias, route, targetsAvailable }: { alias: Alias; ro
         </button>
       </div>
       <div className="route-edit">
-        <div>
-          <div className="row" style={{ marginBottom: 8 }}>
-            <label htmlFor={`${ids}-strategy`} className="small muted">
-              Strategy
-            </label>
-            <select id={`${ids}-strategy`} aria-label={`Strategy of ${alias.name}`} value={strategy} onChange={(e) => setStrategy(e.target.value as Strategy)}>
-              {STRATEGIES.map((s) => (
-                <option key={s.id} value={s.id}>
-                  {s.label}
-                </option>
-              ))}
-            </select>
-            {hint && <span className="small faint">{hint}</span>}
-          </div>
-          <DndContext sensors={sensors} collisionDetection={closestCenter} onDragEnd={onDragEnd}>
-            <SortableContext items={rows.map((r) => r.id)} strategy={verticalListSortingStrategy}>
-              <ol className="sortable-list">
-                {rows.map((r, i) => (
-                  <SortableTarget
-                    key={r.id}
-                    row={r}
-                    index={i}
-                    weighted={strategy === "weighted"}
-                    canRemove={rows.length > 1}
-                    onWeight={(w) => setRows(rows.map((x) => (x.id === r.id ? { ...x, weight: w } : x)))}
-                    onRemove={() => setRows(rows.filter((x) => x.id !== r.id))}
-                  />
-                ))}
-              </ol>
-            </SortableContext>
-          </DndContext>
-          <div className="row">
-            <select aria-label={`Add a target to ${alias.name}`} value={adding} onChange={(e) => setAdding(e.target.value)} style={{ flex: 1, minWidth: 160 }}>
-              <option value="">add a target…</option>
-              {addable.map((t) => (
-                <option key={t} value={t}>
-                  {t}
-                </option>
-              ))}
-            </select>
-            <button
-              type="button"
-              className="btn sm"
-              disabled={!adding}
-              onClick={() => {
-                setRows([...rows, { id: adding, weight: 1 }]);
-                setAdding("");
-              }}
-            >
-              Add
-            </button>
-          </div>
-          <label className="check small" style={{ marginTop: 10 }}>
-            <input type="checkbox" checked={fallback === "local"} onChange={(e) => setFallback(e.target.checked ? "local" : "none")} />
-            Offline, fall back to a local model
+        <div className="row strategy-row">
+          <label htmlFor={`${ids}-strategy`} className="small muted">
+            Strategy
           </label>
+          <select id={`${ids}-strategy`} aria-label={`Strategy of ${alias.name}`} value={strategy} onChange={(e) => setStrategy(e.target.value as Strategy)}>
+            {STRATEGIES.map((s) => (
+              <option key={s.id} value={s.id}>
+                {s.label}
+              </option>
+            ))}
+          </select>
+          {hint && <span className="small faint">{hint}</span>}
         </div>
+        <DndContext sensors={sensors} collisionDetection={closestCenter} onDragEnd={onDragEnd}>
+          <SortableContext items={rows.map((r) => r.id)} strategy={verticalListSortingStrategy}>
+            <ol className="sortable-list">
+              {rows.map((r, i) => (
+                <SortableTarget
+                  key={r.id}
+                  row={r}
+                  index={i}
+                  weighted={strategy === "weighted"}
+                  canRemove={rows.length > 1}
+                  onWeight={(w) => setRows(rows.map((x) => (x.id === r.id ? { ...x, weight: w } : x)))}
+                  onRemove={() => setRows(rows.filter((x) => x.id !== r.id))}
+                />
+              ))}
+            </ol>
+          </SortableContext>
+        </DndContext>
+        <div className="row">
+          <select aria-label={`Add a target to ${alias.name}`} value={adding} onChange={(e) => setAdding(e.target.value)} style={{ flex: 1, minWidth: 160 }}>
+            <option value="">add a target…</option>
+            {addable.map((t) => (
+              <option key={t} value={t}>
+                {t}
+              </option>
+            ))}
+          </select>
+          <button
+            type="button"
+            className="btn sm"
+            disabled={!adding}
+            onClick={() => {
+              setRows([...rows, { id: adding, weight: 1 }]);
+              setAdding("");
+            }}
+          >
+            Add
+          </button>
+        </div>
+        <label className="check small" style={{ marginTop: 10 }}>
+          <input type="checkbox" checked={fallback === "local"} onChange={(e) => setFallback(e.target.checked ? "local" : "none")} />
+          Offline, fall back to a local model
+        </label>
       </div>
       {(dirty || save.error) && (
         <div className="row" style={{ marginTop: 10 }}>
@@ -218,7 +216,7 @@ export function AliasCard({ alias, route, targetsAvailable }: { alias: Alias; ro
         </div>
       )}
       <h4 className="route-live-head">Now</h4>
-      <RouteMembers route={route} weighted={strategy === "weighted"} />
+      <RouteMembers route={route} weighted={route?.strategy === "weighted"} />
       {confirm && (
         <ConfirmDelete
           title={`Delete the alias ${alias.name}?`}

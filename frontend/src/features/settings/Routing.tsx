@@ -11,10 +11,11 @@ import { invalidateRouting, rebuildPools, saveRoutingSettings, usePools, useRout
 import type { RouteView, RoutingTable, Strategy } from "../../api/types";
 import { ErrorBanner, errorMessage } from "../../components/ErrorBanner";
 import { useToast } from "../../components/Toast";
+import { describeStrategy } from "../../lib/trail";
 import { AliasCard, NewAlias } from "./Aliases";
 import { PoolCard, PoolEditor } from "./Pools";
 import { RouteMembers } from "./RouteMembers";
-import { STRATEGIES, strategyLabel } from "./routing";
+import { STRATEGIES } from "./routing";
 
 function Defaults({ table }: { table: RoutingTable }) {
   const qc = useQueryClient();
@@ -78,7 +79,9 @@ function SharedModel({ route }: { route: RouteView }) {
         <h3 id={`shared-${route.name}`} className="mono">
           {route.name}
         </h3>
-        <span className="badge alias">{strategyLabel(route.strategy)}</span>
+        <span className="badge alias" title="Its strategy: [routing] default_strategy">
+          pool · {describeStrategy(route.strategy)}
+        </span>
       </div>
       <RouteMembers route={route} />
     </section>
