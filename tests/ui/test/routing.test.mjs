@@ -1,7 +1,8 @@
 // Routing in the browser, against its own gateway and two fake OpenAI upstreams: a capability
 // pool made in Settings → Routing lists its members; an alias's strategy and weights changed
 // there reach the config; a chat answer through an alias shows the strategy and the member
-// skipped because its context window is too small, in the playground and in peek; the model
+// skipped because its context window is too small, in the playground and in peek, and an
+// answer from a local model when every member is unreachable; the model
 // picker shows aliases and pools apart; and the first-run offer makes the `smart` pool. Pages
 // are saved as screenshots (light and dark, 1280×860 and 900×700) under tests/ui/screenshots/.
 
@@ -19,7 +20,9 @@ const SIZES = [
   [900, 700],
 ];
 
-// `beta/small-model` says it has a 64-token context window, so a long prompt skips it.
+// `beta/small-model` says it has a 64-token context window, so a long prompt skips it. `dead`
+// refuses connections; the fakes listen on loopback, so they count as local models, and `away`
+// falls back to one of them.
 const config = (ep) => `listen = "127.0.0.1:0"
 
 [[providers]]
@@ -37,6 +40,17 @@ models = ["small-model", "gpt-4o-mini"]
 [providers.capabilities.small-model]
 context_window = 64
 tools = true
+
+[[providers]]
+name = "dead"
+kind = "openai"
+base_url = "${ep.refused}"
+models = ["gone-model"]
+
+[[aliases]]
+name = "away"
+targets = ["dead/gone-model"]
+fallback = "local"
 
 [[aliases]]
 name = "roomy"
@@ -123,6 +137,22 @@ test('a chat answer through an alias shows its strategy and the member it skippe
   assert.equal(heads.length, 2, JSON.stringify(heads));
   assert.ok(heads.includes('Skipped · beta/small-model · skipped: context too small'), JSON.stringify(heads));
   assert.ok(heads.some((h) => h.startsWith('Attempt · alpha/gpt-4o-mini · answered')), JSON.stringify(heads));
+
+  // Every member unreachable: a local model answers, and the answer says so.
+  await page.goto(`${ctx.gateway.ui}playground`);
+  await pickModel(page, 'away');
+  await send(page, 'is anyone there?');
+  const offline = page.getByTestId('msg-assistant').last();
+  await offline.getByText('You said: is anyone there?').waitFor();
+  await settled(page);
+  const by = (await offline.getByTestId('message-meta').innerText()).match(/⇢ (\S+)/)?.[1];
+  assert.ok(by && !by.startsWith('dead/'), `answered by a local model: ${by}`);
+  assert.equal(await offline.getByTestId('trail-offline').innerText(), `answered offline by ${by}`);
+  // Each pass over the members failed to connect (retry.rounds passes, 2 by default).
+  const failed = await offline.locator('[data-outcome=failed]').allInnerTexts();
+  assert.ok(failed.length >= 1, 'the unreachable member is in the trail');
+  for (const f of failed) assert.equal(f, 'dead/gone-model (could not connect)');
+  await screenshot(page, 'routing-chat-offline-light-1280x860');
   assertNoPageErrors(page);
   await page.context().close();
 });
