@@ -6,7 +6,7 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useId, useState } from "react";
 import { useProviders } from "../../api/config";
-import { createPool, deletePool, invalidateRouting, savePool } from "../../api/routing";
+import { createPool, deletePool, invalidateRouting, savePool, type PoolBody } from "../../api/routing";
 import type { Pool, RouteView, Strategy } from "../../api/types";
 import { ConfirmDelete } from "../../components/ConfirmDelete";
 import { errorMessage, fieldOf } from "../../components/ErrorBanner";
@@ -24,17 +24,8 @@ export function PoolEditor({ pool, onDone }: { pool?: Pool; onDone?: () => void 
   const [local, setLocal] = useState<{ error: string; field: string } | null>(null);
   const set = <K extends keyof PoolForm>(k: K, v: PoolForm[K]) => setForm((f) => ({ ...f, [k]: v }));
   const submit = useMutation({
-    mutationFn: async () => {
-      const built = poolBody(form, pool);
-      if ("error" in built) {
-        setLocal(built);
-        return null;
-      }
-      setLocal(null);
-      return pool ? savePool(pool.name, built.body) : createPool(form.name.trim(), built.body);
-    },
+    mutationFn: (body: PoolBody) => (pool ? savePool(pool.name, body) : createPool(form.name.trim(), body)),
     onSuccess: (saved) => {
-      if (!saved) return;
       toast(`${pool ? "Saved" : "Created"} the pool ${saved.name}: ${saved.members.length} member${saved.members.length === 1 ? "" : "s"}`);
       invalidateRouting(qc);
       if (!pool) setForm(emptyPoolForm());
@@ -49,7 +40,14 @@ export function PoolEditor({ pool, onDone }: { pool?: Pool; onDone?: () => void 
       aria-label={pool ? `Edit the pool ${pool.name}` : "New pool"}
       onSubmit={(e) => {
         e.preventDefault();
-        submit.mutate();
+        // The form's own checks first; what only the gateway knows comes back from it.
+        const built = poolBody(form, pool);
+        if ("error" in built) {
+          setLocal(built);
+          return;
+        }
+        setLocal(null);
+        submit.mutate(built.body);
       }}
     >
       <div className="form-grid">
@@ -179,7 +177,7 @@ export function PoolCard({ pool, route }: { pool: Pool; route: RouteView | undef
       <dl className="facts">
         <div>
           <dt>Requires</dt>
-          <dd className="small">{route?.require ?? "any model"}</dd>
+          <dd className="small">{route ? (route.require ?? "any model") : "…"}</dd>
         </div>
         <div>
           <dt>Strategy</dt>
