@@ -123,7 +123,8 @@ test('a chat answer through an alias shows its strategy and the member it skippe
   assert.equal(await skipped.innerText(), 'beta/small-model (skipped: context too small)');
   assert.match(await trail.locator('[data-outcome=ok]').innerText(), /^alpha\/gpt-4o-mini$/);
   assert.match(await answer.getByTestId('message-meta').innerText(), /⇢ alpha\/gpt-4o-mini/);
-  await screenshot(page, 'routing-chat-trail-light-1280x860');
+  await page.waitForURL(/\/ui\/playground\/ses_/);
+  const session = page.url();
 
   // The same request in peek: the route's strategy, then the skipped member, then the answer.
   await answer.getByTestId('message-meta').getByRole('link', { name: /^req_/ }).click();
@@ -137,6 +138,12 @@ test('a chat answer through an alias shows its strategy and the member it skippe
   assert.equal(heads.length, 2, JSON.stringify(heads));
   assert.ok(heads.includes('Skipped · beta/small-model · skipped: context too small'), JSON.stringify(heads));
   assert.ok(heads.some((h) => h.startsWith('Attempt · alpha/gpt-4o-mini · answered')), JSON.stringify(heads));
+  for (const [url, name, ready] of [
+    [session, 'routing-chat-trail', 'failover-trail'],
+    [page.url(), 'routing-peek-detail', 'detail-trail'],
+  ]) {
+    await shootVariants(ctx.browser, url, name, { sizes: SIZES, prepare: (p) => p.getByTestId(ready).first().waitFor() });
+  }
 
   // Every member unreachable: a local model answers, and the answer says so.
   await page.goto(`${ctx.gateway.ui}playground`);
