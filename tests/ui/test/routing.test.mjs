@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Proc, requireBin } from '../../lib/processes.mjs';
-import { api, assertNoPageErrors, pickModel, send, settled } from '../lib/page.mjs';
+import { api, assertNoPageErrors, pickModel, send, settled, until } from '../lib/page.mjs';
 import { FAKE_BIN, GATEWAY_BIN, launchBrowser, openPage, screenshot, shootVariants, startGateway } from '../lib/stack.mjs';
 
 const SIZES = [
@@ -64,15 +64,6 @@ targets = ["alpha/gpt-4o-mini", "beta/gpt-4o-mini"]
 
 const ctx = {};
 
-/** The gateway's answer at `path` once `ok` holds for it (read again every 100 ms, for 10 s). */
-async function until(page, path, ok) {
-  let last;
-  for (const end = Date.now() + 10_000; Date.now() < end; await page.waitForTimeout(100)) {
-    last = (await api(page, path)).body;
-    if (ok(last)) return last;
-  }
-  assert.fail(`${path} never got there: ${JSON.stringify(last)}`);
-}
 
 before(async () => {
   requireBin(GATEWAY_BIN, 'switchyard');

@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { api, assertNoPageErrors, pickModel, send, settled } from '../lib/page.mjs';
+import { api, assertNoPageErrors, pickModel, send, settled, until } from '../lib/page.mjs';
 import { GATEWAY_BIN, openPage, screenshot, shootVariants, stackForFile } from '../lib/stack.mjs';
 
 /** What the tests sent to /v1, to hold the dashboard to. */
@@ -432,10 +432,7 @@ test('settings adds a provider from a preset, and its models reach the picker', 
   await page.waitForTimeout(150);
   await page.keyboard.press('Space');
   await alias.getByRole('button', { name: 'Save', exact: true }).click();
-  await page.waitForFunction(async () => {
-    const r = await fetch('/admin/aliases/resilient').then((x) => x.json());
-    return r.targets[0] === 'alpha/gpt-4o-mini';
-  });
+  await until(page, '/admin/aliases/resilient', (r) => r.targets[0] === 'alpha/gpt-4o-mini');
   const targets = await alias.getByTestId('alias-target').allInnerTexts();
   assert.match(targets[0], /alpha\/gpt-4o-mini/);
 
@@ -476,10 +473,7 @@ test('the dashboard figures match the requests just made', async () => {
   const page = await openPage(ctx.browser);
   await page.goto(`${ctx.stack.gateway.ui}dashboard`);
   // Rows are written a few milliseconds after each response: wait for all of them.
-  await page.waitForFunction(async (n) => {
-    const r = await fetch('/admin/requests?limit=500').then((x) => x.json());
-    return r.requests.length >= n;
-  }, made.requests);
+  await until(page, '/admin/requests?limit=500', (r) => r.requests.length >= made.requests);
   const log = (await api(page, '/admin/requests?limit=500')).body.requests;
   assert.equal(log.length, made.requests, `the log holds exactly the /v1 requests the tests made: ${log.map((r) => `${r.method} ${r.endpoint} ${r.requested_model}`).join(', ')}`);
   const errors = log.filter((r) => r.outcome === 'error').length;
