@@ -106,8 +106,7 @@ export interface CapabilityOverride {
 /** `id` is `provider/model`. */
 export const updateModel = (id: string, change: CapabilityOverride) => patch<ModelCard>(`/admin/models/${segs(id)}`, change);
 
-export const createAlias = (a: Alias) => post<Alias>("/admin/aliases", a);
-export const putAlias = (name: string, targets: string[]) => put<Alias>(`/admin/aliases/${seg(name)}`, { targets });
+export const createAlias = (a: Pick<Alias, "name" | "targets">) => post<Alias>("/admin/aliases", a);
 export const deleteAlias = (name: string) => del(`/admin/aliases/${seg(name)}`);
 
 export const createKey = (k: { name: string; role: string; models?: string[] | null }) => post<CreatedKey>("/admin/keys", k);

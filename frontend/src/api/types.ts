@@ -13,21 +13,30 @@ export type {
   CreatedKey,
   DiscoveredModel,
   Discovery,
+  Fallback,
   GatewayInfo,
   KeyList,
   LatencyHistogram,
   McpServer,
   McpToolList,
+  MemberView,
+  Pool,
+  PoolsRebuilt,
   Preset,
   ProviderHealth,
   ProviderTest,
   ProviderView,
   RequestPage,
   RequestSummary,
+  Requirement,
+  RouteCard,
+  RouteView,
+  RoutingTable,
   SessionSummary,
   Settings,
   Stats,
   Statsz,
+  Strategy,
   TokenSeries,
   TrafficDay,
 } from "./generated";
@@ -64,6 +73,8 @@ export interface AttemptRecord {
   status?: number;
   elapsed_ms?: number;
   message?: string;
+  /** Tried as the offline fallback, after every member failed to connect. */
+  fallback?: boolean;
 }
 
 /** One request in full; `attempts` and `steps` are the JSON the log keeps. */

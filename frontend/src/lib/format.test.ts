@@ -29,6 +29,7 @@ describe("format", () => {
     expect(formatContext(128_000)).toBe("128k ctx");
     expect(formatContext(1_000_000)).toBe("1M ctx");
     expect(formatContext(null)).toBeNull();
+    expect(formatContext(64)).toBe("64 ctx");
   });
   it("relative times", () => {
     const now = 1_000_000_000_000;

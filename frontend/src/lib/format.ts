@@ -66,6 +66,8 @@ export function formatTime(at: number): string {
 export function formatContext(tokens: number | null | undefined): string | null {
   if (!tokens) return null;
   if (tokens >= 1_000_000) return `${trim(tokens / 1_000_000)}M ctx`;
+  // A small window (a local model, an override) is shown as it is, not rounded to "0k".
+  if (tokens < 1000) return `${tokens} ctx`;
   return `${Math.round(tokens / 1000)}k ctx`;
 }
 

@@ -15,6 +15,18 @@ export async function api(page, path, init) {
   );
 }
 
+/** The gateway's answer at `path` once `ok` holds for it, read again every 100 ms for up to
+ * `timeout` ms. (Not `page.waitForFunction(async …)`: it takes the predicate's promise for a
+ * truthy answer and returns at once.) */
+export async function until(page, path, ok, { timeout = 10_000 } = {}) {
+  let last;
+  for (const end = Date.now() + timeout; Date.now() < end; await page.waitForTimeout(100)) {
+    last = (await api(page, path)).body;
+    if (ok(last)) return last;
+  }
+  assert.fail(`${path} never got there: ${JSON.stringify(last)}`);
+}
+
 export async function pickModel(page, id) {
   await page.getByTestId('model-picker').click();
   await page.getByRole('searchbox', { name: 'Search models' }).fill(id);

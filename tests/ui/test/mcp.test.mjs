@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { api, assertNoPageErrors, pickModel, send, settled } from '../lib/page.mjs';
+import { api, assertNoPageErrors, pickModel, send, settled, until } from '../lib/page.mjs';
 import { openPage, REPO, screenshot, shootVariants, stackForFile } from '../lib/stack.mjs';
 
 const EVERYTHING = path.join(REPO, 'tests/ui/node_modules/@modelcontextprotocol/server-everything/dist/index.js');
@@ -80,10 +80,7 @@ test('an MCP server added in settings starts and lists its tools; a refusal mark
   const sum = card.getByTestId('tool-get-sum');
   await sum.getByRole('switch').uncheck();
   // Saved, and the list read back from the server shows it off.
-  await page.waitForFunction(async () => {
-    const s = await fetch('/admin/mcp/servers/everything').then((r) => r.json());
-    return s.disabled_tools.includes('get-sum');
-  });
+  await until(page, '/admin/mcp/servers/everything', (s) => s.disabled_tools.includes('get-sum'));
   await page.waitForFunction(() => {
     const input = document.querySelector('[data-testid=tool-get-sum] input');
     return input && !input.disabled && !input.checked;

@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { api, assertNoPageErrors, pickModel, send, settled } from '../lib/page.mjs';
+import { api, assertNoPageErrors, pickModel, send, settled, until } from '../lib/page.mjs';
 import { GATEWAY_BIN, openPage, screenshot, shootVariants, stackForFile } from '../lib/stack.mjs';
 
 /** What the tests sent to /v1, to hold the dashboard to. */
@@ -418,8 +418,10 @@ test('settings adds a provider from a preset, and its models reach the picker', 
   await page.goto(`${ctx.stack.gateway.ui}settings/models`);
   await page.getByTestId('models-table').getByText('lab/fake-model').waitFor();
 
-  // Aliases: move the second target to the top from the keyboard, then save.
+  // Aliases (in Settings → Routing; the old address leads there): move the second target to
+  // the top from the keyboard, then save.
   await page.goto(`${ctx.stack.gateway.ui}settings/aliases`);
+  await page.waitForURL(/\/settings\/routing$/);
   const alias = page.getByTestId('alias-resilient');
   await alias.getByTestId('alias-target').first().waitFor();
   const handle = alias.getByRole('button', { name: /^Move alpha\/gpt-4o-mini/ });
@@ -429,11 +431,8 @@ test('settings adds a provider from a preset, and its models reach the picker', 
   await page.keyboard.press('ArrowUp');
   await page.waitForTimeout(150);
   await page.keyboard.press('Space');
-  await alias.getByRole('button', { name: 'Save order' }).click();
-  await page.waitForFunction(async () => {
-    const r = await fetch('/admin/aliases/resilient').then((x) => x.json());
-    return r.targets[0] === 'alpha/gpt-4o-mini';
-  });
+  await alias.getByRole('button', { name: 'Save', exact: true }).click();
+  await until(page, '/admin/aliases/resilient', (r) => r.targets[0] === 'alpha/gpt-4o-mini');
   const targets = await alias.getByTestId('alias-target').allInnerTexts();
   assert.match(targets[0], /alpha\/gpt-4o-mini/);
 
@@ -458,7 +457,7 @@ test('settings adds a provider from a preset, and its models reach the picker', 
   assertNoPageErrors(page);
   await page.context().close();
 
-  for (const tab of ['providers', 'models', 'aliases', 'keys', 'general']) {
+  for (const tab of ['providers', 'models', 'routing', 'keys', 'general']) {
     await shootVariants(ctx.browser, `${ctx.stack.gateway.ui}settings/${tab}`, `settings-${tab}`, {
       prepare: (p) => p.getByRole('tab', { selected: true }).waitFor(),
     });
@@ -474,10 +473,7 @@ test('the dashboard figures match the requests just made', async () => {
   const page = await openPage(ctx.browser);
   await page.goto(`${ctx.stack.gateway.ui}dashboard`);
   // Rows are written a few milliseconds after each response: wait for all of them.
-  await page.waitForFunction(async (n) => {
-    const r = await fetch('/admin/requests?limit=500').then((x) => x.json());
-    return r.requests.length >= n;
-  }, made.requests);
+  await until(page, '/admin/requests?limit=500', (r) => r.requests.length >= made.requests);
   const log = (await api(page, '/admin/requests?limit=500')).body.requests;
   assert.equal(log.length, made.requests, `the log holds exactly the /v1 requests the tests made: ${log.map((r) => `${r.method} ${r.endpoint} ${r.requested_model}`).join(', ')}`);
   const errors = log.filter((r) => r.outcome === 'error').length;

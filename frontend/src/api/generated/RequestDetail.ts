@@ -3,7 +3,11 @@
 /**
  * One request in full: its summary, every attempt, and the captured bodies.
  */
-export type RequestDetail = { attempts: unknown, request_body: unknown, response_body: unknown, request_truncated: boolean, response_truncated: boolean, 
+export type RequestDetail = { attempts: unknown, 
+/**
+ * The strategy of the alias or pool it went through; `null` for a pinned model.
+ */
+strategy: string | null, request_body: unknown, response_body: unknown, request_truncated: boolean, response_truncated: boolean, 
 /**
  * Files under the data folder's `media/` holding images cut out of the bodies.
  */

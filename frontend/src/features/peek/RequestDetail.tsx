@@ -6,8 +6,10 @@ import { useSettings } from "../../api/config";
 import type { RequestDetail as Detail } from "../../api/types";
 import { JsonBlock } from "../../components/CodeBlock";
 import { Segmented, Tabs } from "../../components/Tabs";
+import { TrailLine } from "../../components/TrailLine";
 import { formatCost, formatCount, formatMs, formatTime } from "../../lib/format";
 import { looksLikeSse, parseSse, reassembleSse } from "../../lib/sse";
+import { describeStrategy, fromAttempts, worthShowing } from "../../lib/trail";
 import { MediaImage } from "./MediaImage";
 import { stepCounts, stepItems } from "./steps";
 import { StepsView } from "./StepsView";
@@ -54,11 +56,19 @@ function Item({ item, dataDir }: { item: TimelineItem; dataDir?: string }) {
           ))}
         </li>
       );
+    case "route":
+      return (
+        <li className="tool" data-testid="timeline-route">
+          <div className="t-head">
+            Route · strategy <span className="badge alias">{describeStrategy(item.strategy)}</span>
+          </div>
+        </li>
+      );
     case "attempt":
       return (
-        <li className={item.ok ? "assistant" : "attempt-fail"}>
+        <li className={item.ok ? "assistant" : item.skipped !== undefined ? "attempt-skipped" : "attempt-fail"} data-testid="timeline-attempt">
           <div className="t-head">
-            Attempt · <span className="mono">{item.target}</span> · {item.outcome}
+            {item.skipped !== undefined ? "Skipped" : item.fallback ? "Offline fallback" : "Attempt"} · <span className="mono">{item.target}</span> · {item.outcome}
             {item.elapsedMs !== undefined ? ` · ${formatMs(item.elapsedMs)}` : ""}
           </div>
           {item.message && <div className="small muted">{item.message}</div>}
@@ -168,6 +178,7 @@ export function RequestDetail({ r }: { r: Detail }) {
   const items = buildTimeline(r);
   const images = [...new Set([...imagesIn(items), ...r.media.map((m) => `media:${m}`)])];
   const answered = r.provider ? `${r.provider}/${r.model}` : null;
+  const trail = fromAttempts(r.attempts, r.strategy);
 
   return (
     <div className="card" data-testid="request-detail">
@@ -217,6 +228,14 @@ export function RequestDetail({ r }: { r: Detail }) {
           <dt>Cost</dt>
           <dd>{formatCost(r.cost_usd)}</dd>
         </div>
+        {worthShowing(trail) && (
+          <div style={{ gridColumn: "1 / -1" }}>
+            <dt>Routing</dt>
+            <dd className="small">
+              <TrailLine trail={trail} testId="detail-trail" />
+            </dd>
+          </div>
+        )}
         <div style={{ gridColumn: "span 2" }}>
           <dt>Client</dt>
           <dd className="small" style={{ overflowWrap: "anywhere" }}>

@@ -53,6 +53,27 @@ describe("peek timeline", () => {
     expect(items.find((i) => i.kind === "attempt")).toMatchObject({ outcome: "HTTP 400" });
   });
 
+  it("leads the attempts with the route's strategy, and keeps skipped and offline members apart", () => {
+    const items = buildTimeline({
+      outcome: "ok",
+      error: null,
+      strategy: "least_latency",
+      request_body: { messages: [{ role: "user", content: "hi" }] },
+      attempts: [
+        { target: "small/m", outcome: "skipped(context)", elapsed_ms: 0 },
+        { target: "cloud/m", outcome: "connect_error", elapsed_ms: 2 },
+        { target: "ollama/llama3.2", outcome: "ok", status: 200, elapsed_ms: 40, fallback: true },
+      ],
+      response_body: null,
+    });
+    expect(items.slice(1)).toEqual([
+      { kind: "route", strategy: "least_latency" },
+      { kind: "attempt", target: "small/m", ok: false, skipped: "context", outcome: "skipped: context too small" },
+      { kind: "attempt", target: "cloud/m", ok: false, outcome: "could not connect", elapsedMs: 2 },
+      { kind: "attempt", target: "ollama/llama3.2", ok: true, fallback: true, outcome: "answered", status: 200, elapsedMs: 40 },
+    ]);
+  });
+
   it("reads an embeddings request and a stream stored as SSE text", () => {
     expect(buildTimeline({ outcome: "ok", error: null, request_body: { input: ["a", "b"] }, attempts: [], response_body: null })[0]).toMatchObject({
       role: "input",

@@ -1,10 +1,11 @@
 // One request as a timeline: the conversation it carried (system, user, assistant turns with
-// their tool calls, tool results), the targets the gateway tried, then the answer — reasoning,
-// text, tool calls — or the error. Pure: built from the request log's detail.
+// their tool calls, tool results), how it was routed and the targets the gateway tried or
+// skipped, then the answer — reasoning, text, tool calls — or the error. Pure: built from the
+// request log's detail.
 
 import type { RequestDetail } from "../../api/types";
 import { looksLikeSse, reassembleSse } from "../../lib/sse";
-import { describeOutcome } from "../../lib/trail";
+import { describeOutcome, fromAttempts } from "../../lib/trail";
 
 export interface ToolCallView {
   id: string;
@@ -15,7 +16,20 @@ export interface ToolCallView {
 export type TimelineItem =
   | { kind: "message"; role: string; text: string; images: string[]; toolCalls: ToolCallView[]; toolCallId?: string; name?: string }
   | { kind: "tools"; names: string[] }
-  | { kind: "attempt"; target: string; ok: boolean; outcome: string; status?: number; elapsedMs?: number; message?: string }
+  | { kind: "route"; strategy: string }
+  | {
+      kind: "attempt";
+      target: string;
+      ok: boolean;
+      /** Left out without being tried (`image`, `tools`, `context`). */
+      skipped?: string;
+      /** A local model tried offline. */
+      fallback?: boolean;
+      outcome: string;
+      status?: number;
+      elapsedMs?: number;
+      message?: string;
+    }
   | { kind: "reasoning"; text: string }
   | { kind: "answer"; text: string; toolCalls: ToolCallView[]; finishReason: string | null }
   | { kind: "error"; message: string };
@@ -61,7 +75,7 @@ export function responseCompletion(body: unknown): Obj | null {
   return isObj(body) ? body : null;
 }
 
-export function buildTimeline(r: Pick<RequestDetail, "request_body" | "response_body" | "attempts" | "error" | "outcome">): TimelineItem[] {
+export function buildTimeline(r: Pick<RequestDetail, "request_body" | "response_body" | "attempts" | "error" | "outcome"> & { strategy?: string | null }): TimelineItem[] {
   const items: TimelineItem[] = [];
   const req = r.request_body;
   if (isObj(req)) {
@@ -90,15 +104,18 @@ export function buildTimeline(r: Pick<RequestDetail, "request_body" | "response_
       items.push({ kind: "message", role: "input", text: Array.isArray(input) ? input.map(s).join("\n") : s(input), images: [], toolCalls: [] });
     }
   }
-  for (const a of r.attempts ?? []) {
+  if (r.strategy) items.push({ kind: "route", strategy: r.strategy });
+  for (const s of fromAttempts(r.attempts).steps) {
     items.push({
       kind: "attempt",
-      target: a.target,
-      ok: a.outcome === "ok",
-      outcome: describeOutcome(a.outcome),
-      ...(a.status !== undefined ? { status: a.status } : {}),
-      ...(a.elapsed_ms !== undefined ? { elapsedMs: a.elapsed_ms } : {}),
-      ...(a.message ? { message: a.message } : {}),
+      target: s.target,
+      ok: s.ok,
+      ...(s.skipped !== undefined ? { skipped: s.skipped } : {}),
+      ...(s.fallback ? { fallback: true } : {}),
+      outcome: describeOutcome(s.outcome),
+      ...(s.status !== undefined ? { status: s.status } : {}),
+      ...(s.elapsedMs !== undefined && s.skipped === undefined ? { elapsedMs: s.elapsedMs } : {}),
+      ...(s.message ? { message: s.message } : {}),
     });
   }
   const completion = responseCompletion(r.response_body);

@@ -1,13 +1,14 @@
 // One message of the conversation: markdown for answers, reasoning collapsed above, the tool
-// calls, and a line of facts (tokens, latency, time to first token, who answered and the
-// failover trail, with a link to the request in peek).
+// calls, and a line of facts (tokens, latency, time to first token, who answered, how it was
+// routed: strategy, failover, skipped members, offline fallback; and a link to it in peek).
 
 import { lazy, Suspense, useState } from "react";
 import { Link } from "react-router";
 import type { ChatMessage } from "../../api/types";
 import { CopyButton } from "../../components/CopyButton";
 import { formatCount, formatMs } from "../../lib/format";
-import { describeTrail, hadFailover, parseAttemptsHeader } from "../../lib/trail";
+import { TrailLine } from "../../components/TrailLine";
+import { parseAttemptsHeader, worthShowing } from "../../lib/trail";
 import { segments } from "./agent";
 import { imagesOf, textOf } from "./conversation";
 import { ToolCardList } from "./ToolCards";
@@ -40,11 +41,7 @@ export function MessageMeta({ message }: { message: ChatMessage }) {
       )}
       {m.ttft_ms !== undefined && m.ttft_ms !== null && <span title="Time to first token">TTFT {formatMs(m.ttft_ms)}</span>}
       {m.latency_ms !== undefined && <span title="From sending to the last token">{formatMs(m.latency_ms)} total</span>}
-      {hadFailover(trail) && (
-        <span className="trail" title="Failover: the targets tried, in order" data-testid="failover-trail">
-          failover: {describeTrail(trail)}
-        </span>
-      )}
+      {worthShowing(trail) && <TrailLine trail={trail} />}
       {m.stopped && <span className="badge warn">stopped</span>}
       {m.finish_reason && m.finish_reason !== "stop" && m.finish_reason !== "tool_calls" && (
         <span className="badge warn" title="Why the model stopped">

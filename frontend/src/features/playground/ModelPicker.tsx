@@ -1,9 +1,10 @@
 // The model picker: a button showing the current model and its capability badges, opening a
-// searchable listbox grouped by alias/provider. Arrow keys move, Enter picks, Esc closes.
+// searchable listbox grouped into assistants, aliases, pools (each with its kind, strategy and
+// members) and each provider's models. Arrow keys move, Enter picks, Esc closes.
 
 import { useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from "react";
 import type { ModelCard } from "../../api/types";
-import { ModelBadges } from "../../components/ModelBadges";
+import { ModelBadges, routeTitle } from "../../components/ModelBadges";
 import { groupModels, matchesQuery } from "./conversation";
 
 export function ModelPicker({
@@ -127,7 +128,11 @@ export function ModelPicker({
                         <span className="mono">{m.id}</span>
                         <span className="row">
                           <ModelBadges model={m} />
-                          {m.targets && <span className="small faint">{m.targets.join(" → ")}</span>}
+                          {m.targets && !m.assistant && (
+                            <span className="small faint route-members" title={routeTitle(m, m.targets)}>
+                              {m.targets.length} member{m.targets.length === 1 ? "" : "s"}: {m.targets.join(m.routing?.strategy === "ordered" || !m.routing ? " → " : ", ")}
+                            </span>
+                          )}
                           {m.assistant && <span className="small faint">{m.assistant.description || `on ${m.assistant.model}`}</span>}
                         </span>
                       </li>

@@ -4,6 +4,7 @@
 import type { ReactNode } from "react";
 import type { ChatParams, ModelCard } from "../../api/types";
 import { formatCount } from "../../lib/format";
+import { describeStrategy } from "../../lib/trail";
 
 function NumberParam({
   id,
@@ -107,7 +108,13 @@ export function ParamsPanel({
           <div className="mono" style={{ color: "var(--fg)" }}>
             {model.id}
           </div>
-          {model.targets && <div>Alias: {model.targets.join(" → ")}</div>}
+          {model.targets && !model.assistant && (
+            <div>
+              {model.routing?.kind === "alias" || !model.routing ? "Alias" : "Pool"}
+              {model.routing ? ` (${describeStrategy(model.routing.strategy)})` : ""}: {model.targets.join(model.routing && model.routing.strategy !== "ordered" ? ", " : " → ")}
+              {model.routing?.require ? ` · every member: ${model.routing.require}` : ""}
+            </div>
+          )}
           {model.assistant && <div>Assistant on {model.assistant.model}{model.assistant.description ? ` — ${model.assistant.description}` : ""}</div>}
           {c && (
             <div>

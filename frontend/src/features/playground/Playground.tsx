@@ -13,6 +13,7 @@ import { createSession, sessionKeys, updateSession, useSession, type SessionFiel
 import type { AgentSettings, ChatMessage, ChatParams, Session } from "../../api/types";
 import { ErrorBanner, errorMessage } from "../../components/ErrorBanner";
 import { OnboardingPanel } from "../onboarding/Onboarding";
+import { SmartPoolOffer } from "../onboarding/SmartPool";
 import { agentFrom, agentRequest, cardsFrom, decide, decisionFailed, isAssistant, settleCards, withDecisions } from "./agent";
 import { AgentPanel } from "./AgentPanel";
 import { Composer } from "./Composer";
@@ -367,6 +368,7 @@ export default function Playground() {
                   <br />
                   Chats are saved here and every request is in <Link to="/peek">Peek</Link>.
                 </p>
+                <SmartPoolOffer onUse={(id) => setDraft((d) => ({ ...d, model: id }))} />
               </div>
             )}
             {draft.messages.map((m, i) => (

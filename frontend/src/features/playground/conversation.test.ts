@@ -8,6 +8,7 @@ import {
   editAt,
   groupModels,
   imagesOf,
+  routeKind,
   matchesQuery,
   textOf,
   titleFrom,
@@ -112,6 +113,19 @@ describe("conversation", () => {
     const groups = groupModels([card("alpha/gpt-4o-mini"), card("smart", { targets: ["alpha/gpt-4o-mini"], provider: null }), assistant]);
     expect(groups.map((g) => g.group)).toEqual(["Assistants", "Aliases", "alpha"]);
     expect(matchesQuery(assistant, "looks up")).toBe(true);
+  });
+
+  it("lists pools apart from aliases and from single models", () => {
+    const alias = card("fast", { provider: null, targets: ["alpha/gpt-4o-mini", "beta/m"], routing: { kind: "alias", strategy: "least_latency" } });
+    const pool = card("vision", { provider: null, targets: ["alpha/gpt-4o"], routing: { kind: "pool", strategy: "ordered", require: "input image" } });
+    const shared = card("gpt-4o-mini", { provider: null, targets: ["alpha/gpt-4o-mini", "beta/gpt-4o-mini"], routing: { kind: "model_pool", strategy: "ordered" } });
+    const groups = groupModels([card("alpha/gpt-4o-mini"), pool, shared, alias]);
+    expect(groups.map((g) => [g.group, g.models.map((m) => m.id)])).toEqual([
+      ["Aliases", ["fast"]],
+      ["Pools", ["vision", "gpt-4o-mini"]],
+      ["alpha", ["alpha/gpt-4o-mini"]],
+    ]);
+    expect(routeKind(card("alpha/gpt-4o-mini"))).toBeNull();
   });
 
   it("sends agent mode's options with the request, and only then", () => {

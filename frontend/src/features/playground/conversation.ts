@@ -96,13 +96,25 @@ export function acceptsImages(model: ModelCard | undefined): boolean {
 }
 
 /** Assistants first, then aliases, then by provider; each group in the order the gateway lists them. */
+/** `alias`, `pool` (a capability pool, or a bare id several providers serve) or `null` for a
+ * single model or an assistant. */
+export function routeKind(m: ModelCard): "alias" | "pool" | null {
+  if (m.assistant) return null;
+  if (m.routing) return m.routing.kind === "alias" ? "alias" : "pool";
+  return m.targets ? "alias" : null;
+}
+
+/** Assistants first, then aliases, then pools (each a route over several members), then each
+ * provider's own models. */
 export function groupModels(models: ModelCard[]): { group: string; models: ModelCard[] }[] {
   const groups = new Map<string, ModelCard[]>();
   for (const m of models) {
-    const g = m.assistant ? "Assistants" : m.targets ? "Aliases" : (m.provider ?? m.owned_by ?? "Other");
+    const kind = routeKind(m);
+    const g = m.assistant ? "Assistants" : kind === "alias" ? "Aliases" : kind === "pool" ? "Pools" : (m.provider ?? m.owned_by ?? "Other");
     groups.set(g, [...(groups.get(g) ?? []), m]);
   }
-  const rank = (g: string) => (g === "Assistants" ? 0 : g === "Aliases" ? 1 : 2);
+  const order = ["Assistants", "Aliases", "Pools"];
+  const rank = (g: string) => (order.includes(g) ? order.indexOf(g) : order.length);
   const out = [...groups.entries()].map(([group, ms]) => ({ group, models: ms }));
   return out.sort((a, b) => rank(a.group) - rank(b.group));
 }

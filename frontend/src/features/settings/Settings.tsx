@@ -1,22 +1,22 @@
-// Settings: providers, models and their capabilities, aliases, MCP servers, assistants, client
-// keys, and the gateway's own settings. Every change goes through the admin API, which writes the config file and
-// applies it live.
+// Settings: providers, models and their capabilities, routing (aliases and pools), MCP servers,
+// assistants, client keys, and the gateway's own settings. Every change goes through the admin
+// API, which writes the config file and applies it live.
 
 import { Navigate, useNavigate, useParams } from "react-router";
 import { useSettings } from "../../api/config";
 import { Tabs } from "../../components/Tabs";
-import { Aliases } from "./Aliases";
 import { Assistants } from "./Assistants";
 import { General } from "./General";
 import { Keys } from "./Keys";
 import { McpServers } from "./McpServers";
 import { Models } from "./Models";
 import { Providers } from "./Providers";
+import { Routing } from "./Routing";
 
 const TABS = [
   { id: "providers", label: "Providers" },
   { id: "models", label: "Models" },
-  { id: "aliases", label: "Aliases" },
+  { id: "routing", label: "Routing" },
   { id: "mcp", label: "MCP servers" },
   { id: "assistants", label: "Assistants" },
   { id: "keys", label: "Client keys" },
@@ -29,6 +29,8 @@ export default function Settings() {
   const navigate = useNavigate();
   const settings = useSettings();
   if (!tab) return <Navigate to="/settings/providers" replace />;
+  // Aliases moved into Routing, beside pools.
+  if (tab === "aliases") return <Navigate to="/settings/routing" replace />;
   const current = (TABS.find((t) => t.id === tab)?.id ?? "providers") as TabId;
   return (
     <div className="page">
@@ -50,7 +52,7 @@ export default function Settings() {
       <Tabs label="Settings sections" value={current} onChange={(id) => navigate(`/settings/${id}`)} tabs={TABS.map((t) => ({ id: t.id, label: t.label }))} />
       {current === "providers" && <Providers />}
       {current === "models" && <Models />}
-      {current === "aliases" && <Aliases />}
+      {current === "routing" && <Routing />}
       {current === "mcp" && <McpServers />}
       {current === "assistants" && <Assistants />}
       {current === "keys" && <Keys />}
