@@ -3,6 +3,7 @@ import type { AccessSettings } from "./AccessSettings";
 import type { LimitSettings } from "./LimitSettings";
 import type { LogSettings } from "./LogSettings";
 import type { RetrySettings } from "./RetrySettings";
+import type { RoutingSettings } from "./RoutingSettings";
 import type { SecretSettings } from "./SecretSettings";
 import type { TimeoutSettings } from "./TimeoutSettings";
 
@@ -21,4 +22,4 @@ listening_on: string | null, data_dir: string, config_file: string | null,
 /**
  * Why the config file on disk was not applied, while it is not.
  */
-reload_error: string | null, access: AccessSettings, secrets: SecretSettings, log: LogSettings, timeouts: TimeoutSettings, retry: RetrySettings, limits: LimitSettings, restart_required?: boolean, };
+reload_error: string | null, access: AccessSettings, secrets: SecretSettings, log: LogSettings, timeouts: TimeoutSettings, retry: RetrySettings, limits: LimitSettings, routing: RoutingSettings, restart_required?: boolean, };

@@ -58,6 +58,7 @@ export type * from "./RetrySettings";
 export type * from "./Role";
 export type * from "./RouteCard";
 export type * from "./RouteView";
+export type * from "./RoutingSettings";
 export type * from "./RoutingTable";
 export type * from "./SecretSettings";
 export type * from "./ServerStatus";
