@@ -41,14 +41,60 @@ enum Step<T> {
     Paused,
 }
 
+/// What the caller does after an attempt.
+enum After<'r, T> {
+    /// Answer the client with this.
+    Answer(Result<Success<'r, T>, ApiError>),
+    /// Go on to the next target (`tried`: this one was asked).
+    Next {
+        tried: bool,
+    },
+    OutOfTime,
+}
+
 /// The attempts of one request so far.
 struct Run<'r> {
     attempts: Vec<Attempt>,
     last: Option<(UpstreamError, &'r Target)>,
     circuit_wait: Option<Duration>,
+    /// The members left out, appended to the trail whatever the outcome.
+    skipped: Vec<Attempt>,
+    strategy: Option<&'static str>,
+    stream: bool,
 }
 
 impl<'r> Run<'r> {
+    /// The whole trail: the attempts, then the members skipped.
+    fn trail(&self, mut attempts: Vec<Attempt>) -> Vec<Attempt> {
+        attempts.extend(self.skipped.iter().cloned());
+        attempts
+    }
+
+    /// Turns an attempt's outcome into what happens next.
+    fn after<T>(&mut self, step: Step<T>, target: &'r Target) -> After<'r, T> {
+        match step {
+            Step::Done(value, elapsed, busy) => {
+                target.stats.success(self.stream, elapsed);
+                let attempts = std::mem::take(&mut self.attempts);
+                let attempts = self.trail(attempts);
+                After::Answer(Ok(Success {
+                    value,
+                    target,
+                    attempts,
+                    strategy: self.strategy,
+                    busy,
+                }))
+            }
+            Step::Next => After::Next { tried: true },
+            Step::Paused => After::Next { tried: false },
+            Step::Stop(e) => {
+                let attempts = self.trail(e.inner().attempts.clone());
+                After::Answer(Err(e.with_attempts(attempts).with_strategy(self.strategy)))
+            }
+            Step::OutOfTime => After::OutOfTime,
+        }
+    }
+
     async fn attempt<T, F, Fut>(
         &mut self,
         target: &'r Target,
@@ -176,14 +222,13 @@ where
             .with_attempts(skipped)
             .with_strategy(strategy));
     }
-    let finish = |mut attempts: Vec<Attempt>| {
-        attempts.extend(skipped.iter().cloned());
-        attempts
-    };
     let mut run = Run {
         attempts: Vec::new(),
         last: None,
         circuit_wait: None,
+        skipped,
+        strategy,
+        stream: needs.stream,
     };
     'rounds: for round in 0..retry.rounds {
         if round > 0 {
@@ -201,24 +246,11 @@ where
         }
         let mut tried = false;
         for &target in &plan.order {
-            match run.attempt(target, deadline, false, &mut call).await {
-                Step::Done(value, elapsed, busy) => {
-                    target.stats.success(needs.stream, elapsed);
-                    return Ok(Success {
-                        value,
-                        target,
-                        attempts: finish(run.attempts),
-                        strategy,
-                        busy,
-                    });
-                }
-                Step::Next => tried = true,
-                Step::Paused => {}
-                Step::Stop(e) => {
-                    let attempts = finish(e.inner().attempts.clone());
-                    return Err(e.with_attempts(attempts).with_strategy(strategy));
-                }
-                Step::OutOfTime => break 'rounds,
+            let step = run.attempt(target, deadline, false, &mut call).await;
+            match run.after(step, target) {
+                After::Answer(answer) => return answer,
+                After::Next { tried: asked } => tried |= asked,
+                After::OutOfTime => break 'rounds,
             }
         }
         if !tried {
@@ -233,28 +265,21 @@ where
             .filter(|t| t.caps.refuses(needs).is_none())
             .collect();
         for target in local {
-            match run.attempt(target, deadline, true, &mut call).await {
-                Step::Done(value, elapsed, busy) => {
-                    target.stats.success(needs.stream, elapsed);
-                    tracing::info!(route = %route.requested, target = %target.label, "offline: answered by a local model");
-                    return Ok(Success {
-                        value,
-                        target,
-                        attempts: finish(run.attempts),
-                        strategy,
-                        busy,
-                    });
+            let step = run.attempt(target, deadline, true, &mut call).await;
+            match run.after(step, target) {
+                After::Answer(answer) => {
+                    if answer.is_ok() {
+                        tracing::info!(route = %route.requested, target = %target.label, "offline: answered by a local model");
+                    }
+                    return answer;
                 }
-                Step::Next | Step::Paused => {}
-                Step::Stop(e) => {
-                    let attempts = finish(e.inner().attempts.clone());
-                    return Err(e.with_attempts(attempts).with_strategy(strategy));
-                }
-                Step::OutOfTime => break,
+                After::Next { .. } => {}
+                After::OutOfTime => break,
             }
         }
     }
-    let attempts = finish(run.attempts);
+    let attempts = std::mem::take(&mut run.attempts);
+    let attempts = run.trail(attempts);
     Err(final_error(route, run.last, attempts, run.circuit_wait).with_strategy(strategy))
 }
 
