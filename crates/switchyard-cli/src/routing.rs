@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use switchyard_core::config::PoolConfig;
 use switchyard_core::routing::{Health, Runtime};
 use switchyard_core::server::views::config::Alias;
 use switchyard_core::server::views::routing::Pool;
@@ -379,27 +378,6 @@ fn fallback_text(f: switchyard_core::config::Fallback) -> String {
 
 // ---- pools ----
 
-/// The pools as configured, each with the models that meet its requirement in `runtime`.
-fn pool_views(runtime: &Runtime) -> Vec<Pool> {
-    runtime
-        .config
-        .pools
-        .iter()
-        .map(|p: &PoolConfig| Pool {
-            name: p.name.clone(),
-            require: p.require.clone(),
-            strategy: p.strategy,
-            providers: p.providers.clone(),
-            models: p.models.clone(),
-            fallback: p.fallback,
-            members: runtime
-                .resolve(&p.name)
-                .map(|r| r.targets.iter().map(|t| t.label.clone()).collect())
-                .unwrap_or_default(),
-        })
-        .collect()
-}
-
 fn any_or(list: &[String]) -> String {
     if list.is_empty() {
         "any".into()
@@ -420,7 +398,7 @@ pub fn pools(cmd: &PoolsCmd, target: &Target) -> Result<ExitCode, Failure> {
             let store = config.secret_store();
             let runtime = Runtime::build(config, Arc::new(Health::default()), &store, &discovered)
                 .map_err(|e| Failure::Message(e.to_string()))?;
-            let views = pool_views(&runtime);
+            let views = Pool::all(&runtime);
             if target.json {
                 return Ok(output::emit(&output::json(&views)?));
             }

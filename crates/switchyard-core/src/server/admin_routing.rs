@@ -14,7 +14,6 @@ use super::admin_config::{bad, change, not_found, object};
 use super::views::routing::{MemberView, Pool, PoolsRebuilt, RouteView, RoutingTable};
 use super::views::{ObjectList, Sorted};
 use super::{AppState, JsonBody};
-use crate::config::PoolConfig;
 use crate::error::ApiError;
 use crate::routing::{Route, Runtime, Target};
 
@@ -68,46 +67,14 @@ pub async fn routing(State(state): State<Arc<AppState>>) -> Response {
     Json(Sorted(routing_table(&runtime))).into_response()
 }
 
-fn pool_view(runtime: &Runtime, p: &PoolConfig) -> Pool {
-    let members = runtime
-        .resolve(&p.name)
-        .map(|r| r.targets.iter().map(|t| t.label.clone()).collect())
-        .unwrap_or_default();
-    Pool {
-        name: p.name.clone(),
-        require: p.require.clone(),
-        strategy: p.strategy,
-        providers: p.providers.clone(),
-        models: p.models.clone(),
-        fallback: p.fallback,
-        members,
-    }
-}
-
 fn live_pool(state: &AppState, name: &str) -> Sorted<Option<Pool>> {
     let runtime = state.runtime.load_full();
-    Sorted(
-        runtime
-            .config
-            .pools
-            .iter()
-            .find(|p| p.name == name)
-            .map(|p| pool_view(&runtime, p)),
-    )
-}
-
-fn pools(runtime: &Runtime) -> Vec<Pool> {
-    runtime
-        .config
-        .pools
-        .iter()
-        .map(|p| pool_view(runtime, p))
-        .collect()
+    Sorted(Pool::all(&runtime).into_iter().find(|p| p.name == name))
 }
 
 pub async fn list_pools(State(state): State<Arc<AppState>>) -> Response {
     let runtime = state.runtime.load_full();
-    Json(Sorted(ObjectList::new(pools(&runtime)))).into_response()
+    Json(Sorted(ObjectList::new(Pool::all(&runtime)))).into_response()
 }
 
 pub async fn get_pool(
@@ -195,7 +162,7 @@ pub async fn rebuild_pools(State(state): State<Arc<AppState>>) -> Result<Respons
     }
     let runtime = state.runtime.load_full();
     Ok(Json(Sorted(PoolsRebuilt {
-        pools: pools(&runtime),
+        pools: Pool::all(&runtime),
         errors,
     }))
     .into_response())

@@ -74,6 +74,29 @@ pub struct Pool {
     pub members: Vec<String>,
 }
 
+impl Pool {
+    /// Every configured pool, with its members in `runtime`.
+    pub fn all(runtime: &crate::routing::Runtime) -> Vec<Self> {
+        runtime
+            .config
+            .pools
+            .iter()
+            .map(|p| Self {
+                name: p.name.clone(),
+                require: p.require.clone(),
+                strategy: p.strategy,
+                providers: p.providers.clone(),
+                models: p.models.clone(),
+                fallback: p.fallback,
+                members: runtime
+                    .resolve(&p.name)
+                    .map(|r| r.targets.iter().map(|t| t.label.clone()).collect())
+                    .unwrap_or_default(),
+            })
+            .collect()
+    }
+}
+
 /// `POST /admin/pools/rebuild`: the pools after the model lists were read again.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
