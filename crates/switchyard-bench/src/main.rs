@@ -2,8 +2,9 @@
 //! peak memory of the gateway against a fake upstream, direct and gateway rounds interleaved
 //! (method: shared/reference/performance.md). Two gateways from the same binary, one with the
 //! request log on (the default, measured everywhere) and one with it off (measured at c=1 and
-//! c=64, interleaved with the others), give what capturing requests costs. Orchestration only;
-//! measuring is in `load`.
+//! c=64, interleaved with the others), give what capturing requests costs. The log-on gateway is
+//! also asked for a bare id that four providers serve (a `least_latency` pool), beside its
+//! single pinned target, for what choosing costs. Orchestration only; measuring is in `load`.
 
 mod gateway;
 mod load;
@@ -19,7 +20,7 @@ use switchyard_testkit::{Dialect, FakeUpstream, Reply, Script};
 
 use crate::gateway::{Gateway, LogCounters};
 use crate::load::{RoundStats, Target, round};
-use crate::report::{Capture, Comparison, Report, RequestLog};
+use crate::report::{Capture, Comparison, Report, RequestLog, Routing};
 
 /// Measures what the gateway adds to a request, against the same fake upstream called directly,
 /// and what its request log adds, against the same gateway with the log off.
@@ -151,13 +152,19 @@ async fn run(args: &Args) -> Result<ExitCode, String> {
     let log_on = Target::from_base_url(
         "gateway (log on)",
         &under_test.log_on_url,
-        "fake/bench-model",
+        gateway::SINGLE_TARGET,
+    )
+    .await?;
+    let pool = Target::from_base_url(
+        "gateway (log on, pool)",
+        &under_test.log_on_url,
+        gateway::MODEL,
     )
     .await?;
     let log_off = Target::from_base_url(
         "gateway (log off)",
         &under_test.log_off_url,
-        "fake/bench-model",
+        gateway::SINGLE_TARGET,
     )
     .await?;
     let mut watch = LogWatch {
@@ -165,13 +172,19 @@ async fn run(args: &Args) -> Result<ExitCode, String> {
         sent: 0,
         catch_up: Vec::new(),
     };
-    for target in [&direct, &log_off, &log_on] {
+    if let Some(gateway) = &under_test.log_on {
+        // The pool case must measure a pool, not a pinned model. The model list is a request
+        // the log records like the rest.
+        gateway::check_pool_card(&gateway.get("/v1/models").await?)?;
+        watch.sent += 1;
+    }
+    for target in [&direct, &log_off, &log_on, &pool] {
         for stream in [false, true] {
             let probe = round(target, 1, 1, stream).await?;
             if let Some(e) = &probe.first_error {
-                return Err(format!("first request failed: {e}"));
+                return Err(format!("{}: first request failed: {e}", target.name));
             }
-            if std::ptr::eq(target, &log_on) {
+            if std::ptr::eq(target, &log_on) || std::ptr::eq(target, &pool) {
                 watch.after(&probe).await?;
             }
         }
@@ -184,7 +197,7 @@ async fn run(args: &Args) -> Result<ExitCode, String> {
     for (concurrency, size) in [(1, sizes.small), (64, sizes.big)] {
         let r = Interleaved::run(
             &[&direct, &log_off, &log_on],
-            (&mut watch, 2),
+            (&mut watch, &[2]),
             concurrency,
             size,
             rounds,
@@ -217,10 +230,31 @@ async fn run(args: &Args) -> Result<ExitCode, String> {
         gateway.stop().await?;
     }
 
+    // Routing: the log-on gateway asked for its pinned target and for the pool, at c=1.
+    let r = Interleaved::run(
+        &[&direct, &log_on, &pool],
+        (&mut watch, &[1, 2]),
+        1,
+        sizes.small,
+        rounds,
+        false,
+    )
+    .await?;
+    let routing = Routing::from_rounds(
+        1,
+        sizes.small,
+        (gateway::POOL_MEMBERS, gateway::POOL_STRATEGY),
+        [&r.warmup[0], &r.warmup[1], &r.warmup[2]],
+        &r.rounds
+            .iter()
+            .map(|x| [&x[0], &x[1], &x[2]])
+            .collect::<Vec<_>>(),
+    );
+
     // c=256 and streaming: direct and the default (log on) only.
     let r = Interleaved::run(
         &[&direct, &log_on],
-        (&mut watch, 1),
+        (&mut watch, &[1]),
         256,
         sizes.big,
         rounds,
@@ -235,7 +269,7 @@ async fn run(args: &Args) -> Result<ExitCode, String> {
     ));
     let r = Interleaved::run(
         &[&direct, &log_on],
-        (&mut watch, 1),
+        (&mut watch, &[1]),
         1,
         sizes.ttft,
         rounds,
@@ -279,17 +313,21 @@ async fn run(args: &Args) -> Result<ExitCode, String> {
     };
     let all = || non_streaming.iter().chain(std::iter::once(&streaming_ttft));
     let errors = all().map(Comparison::errors).sum::<usize>()
+        + routing.errors()
         + request_log
             .capture
             .iter()
             .map(Capture::log_off_errors)
             .sum::<usize>();
-    let first_error = all().find_map(|c| c.first_error.clone()).or_else(|| {
-        request_log
-            .capture
-            .iter()
-            .find_map(|c| c.first_error.clone())
-    });
+    let first_error = all()
+        .chain([&routing.single, &routing.pool])
+        .find_map(|c| c.first_error.clone())
+        .or_else(|| {
+            request_log
+                .capture
+                .iter()
+                .find_map(|c| c.first_error.clone())
+        });
     let lost_rows = log_on_counters.is_some_and(|c| c.rows_dropped > 0);
     let report = Report {
         generated_at_unix: SystemTime::now()
@@ -303,11 +341,12 @@ async fn run(args: &Args) -> Result<ExitCode, String> {
         quick: args.quick,
         rounds,
         cpus: std::thread::available_parallelism().map_or(1, usize::from),
-        targets: report::checks(&non_streaming, gateway_memory, &request_log),
+        targets: report::checks(&non_streaming, gateway_memory, &request_log, &routing),
         non_streaming,
         streaming_ttft,
         gateway_memory,
         request_log,
+        routing,
         errors,
         first_error,
     };
@@ -400,7 +439,7 @@ fn write_json(path: &std::path::Path, report: &Report) -> Result<(), String> {
 
 /// Rounds of several targets at one concurrency: a warm-up of each, then `rounds` rounds of
 /// each, back to back, the starting target rotating from one round to the next so no side
-/// always goes first. After each round of the watched (log-on) target, its writer catches up.
+/// always goes first. After each round of a watched (log-on) target, its writer catches up.
 struct Interleaved {
     /// One warm-up round per target.
     warmup: Vec<RoundStats>,
@@ -411,7 +450,7 @@ struct Interleaved {
 impl Interleaved {
     async fn run(
         targets: &[&Target],
-        (watch, watched): (&mut LogWatch<'_>, usize),
+        (watch, watched): (&mut LogWatch<'_>, &[usize]),
         concurrency: usize,
         requests: usize,
         rounds: usize,
@@ -431,7 +470,7 @@ impl Interleaved {
         let mut warmup = Vec::with_capacity(targets.len());
         for (t, target) in targets.iter().enumerate() {
             let stats = round(target, concurrency, warm, stream).await?;
-            if t == watched {
+            if watched.contains(&t) {
                 watch.after(&stats).await?;
             }
             warmup.push(stats);
@@ -442,7 +481,7 @@ impl Interleaved {
             for k in 0..targets.len() {
                 let t = (i + k) % targets.len();
                 let stats = round(targets[t], concurrency, requests, stream).await?;
-                if t == watched {
+                if watched.contains(&t) {
                     watch.after(&stats).await?;
                 }
                 if let Some(e) = &stats.first_error {
