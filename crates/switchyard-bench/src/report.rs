@@ -81,11 +81,12 @@ pub struct Capture {
     pub first_error: Option<String>,
 }
 
-/// What choosing costs: the same (log-on) gateway asked for one pinned target and for the bare
+/// What choosing costs: the same (log-off) gateway asked for one pinned target and for the bare
 /// id that a pool of providers serves, rounds of direct, single and pool interleaved.
 #[derive(Debug, Serialize)]
 pub struct Routing {
     pub concurrency: usize,
+    pub rounds: usize,
     pub requests_per_round: usize,
     /// Members of the pool, all at the same fake upstream.
     pub pool_members: usize,
@@ -116,6 +117,7 @@ impl Routing {
         let over = paired([warmup[1], warmup[2]], &with(1, 2));
         Self {
             concurrency,
+            rounds: rounds.len(),
             requests_per_round,
             pool_members,
             pool_strategy,
@@ -521,9 +523,11 @@ pub fn table(report: &Report) -> String {
     let [low, high] = routing.pool_over_single_p50_range_us;
     let _ = writeln!(
         out,
-        "  {}-member {} pool over single target: {} p50 / {} p99 (per-round p50 {} .. {})",
+        "  {}-member {} pool over single target (log-off gateway, {} rounds x {} requests): {} p50 / {} p99 (per-round p50 {} .. {})",
         routing.pool_members,
         routing.pool_strategy,
+        routing.rounds,
+        routing.requests_per_round,
         signed_us(routing.pool_over_single_p50_us),
         signed_us(routing.pool_over_single_p99_us),
         signed_us(low),
