@@ -16,8 +16,10 @@ from collections import Counter
 from typing import Any
 
 import anthropic
+import httpx
 import openai
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import Gateway, start_gateway
 from helpers import CLIENT_KEY, openai_error, reply, user
@@ -470,6 +472,21 @@ def test_a_capability_pool_from_declared_capabilities(gw, oai, gamma):
         if m["requests"]:
             assert m["latency_ms"] is not None or m["ttft_ms"] is not None, m
             assert m["error_rate"] == 0 and m["circuit"] == "closed", m
+
+    # /metrics carries the same per-member figures.
+    text = httpx.get(gw.root + "/metrics", timeout=10).text
+    samples = [s for family in text_string_to_metric_families(text) for s in family.samples]
+    latency = {
+        (s.labels["target"], s.labels["kind"]): s.value
+        for s in samples
+        if s.name == "switchyard_target_latency_seconds"
+    }
+    for target, m in members.items():
+        for kind, ms in (("total", m["latency_ms"]), ("ttft", m["ttft_ms"])):
+            if ms is not None:
+                assert latency.get((target, kind), 0) > 0, (target, kind, latency)
+    in_flight = {s.labels["target"]: s.value for s in samples if s.name == "switchyard_target_in_flight"}
+    assert all(in_flight[t] == 0 for t in members if members[t]["requests"]), in_flight
 
 
 def test_a_pool_created_over_the_admin_api_serves_at_once(fresh, gamma):
