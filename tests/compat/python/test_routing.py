@@ -81,6 +81,21 @@ base_url = "{gamma}"
 models = ["seer-1", "seer-2"]
 capabilities = {{ seer-1 = {{ input = ["text", "image"] }}, seer-2 = {{ input = ["text", "image"] }} }}
 
+# Prices as the config gives them (dollars per million tokens), for `cheapest`.
+[[providers]]
+name = "dear"
+kind = "openai"
+base_url = "{gamma}"
+models = ["m-dear"]
+prices = {{ m-dear = {{ input = 10.0, output = 30.0 }} }}
+
+[[providers]]
+name = "cheap"
+kind = "openai"
+base_url = "{gamma}"
+models = ["m-cheap"]
+prices = {{ m-cheap = {{ input = 0.1, output = 0.4 }} }}
+
 [[providers]]
 name = "cloud"
 kind = "openai"
@@ -107,6 +122,11 @@ targets = [{{ model = "alpha/gpt-4o-mini", weight = 3 }}, "twin/gpt-4o-mini"]
 name = "quick"
 strategy = "least_latency"
 targets = ["alpha/gpt-4o-mini", "twin/gpt-4o-mini"]
+
+[[aliases]]
+name = "thrifty"
+strategy = "cheapest"
+targets = ["dear/m-dear", "cheap/m-cheap"]
 
 [[aliases]]
 name = "eyes"
@@ -310,6 +330,17 @@ def test_least_latency_prefers_the_faster_member_and_moves_back(fresh, alpha, ga
     assert figures[ALPHA][key] is not None and figures[TWIN][key] is not None, figures
     assert figures[ALPHA][key] < figures[TWIN][key], figures
     assert list(figures) == [ALPHA, TWIN], "the next request goes to the faster member first"
+
+
+def test_cheapest_goes_to_the_lowest_price_and_fails_over_to_the_next(gw, oai, gamma):
+    assert [ask(oai, "thrifty")[0] for _ in range(3)] == ["cheap/m-cheap"] * 3
+    assert [r["body"]["model"] for r in gamma.model_requests()] == ["m-cheap"] * 3
+    gamma.script({"error": {"status": 503, "message": "cheap is busy"}})
+    target, attempts, _ = ask(oai, "thrifty")
+    assert target == "dear/m-dear"
+    assert attempts[:2] == ["strategy=cheapest", "cheap/m-cheap=503"], attempts
+    prices = {m["target"]: m["price"] for m in routes(gw)["thrifty"]["members"]}
+    assert prices == {"cheap/m-cheap": 0.5, "dear/m-dear": 40.0}, prices
 
 
 # --------------------------------------------------------------------------- request-aware skips
