@@ -11,6 +11,7 @@ loopback address to the router, so they are the cloud members the offline fallba
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
 from typing import Any
@@ -121,6 +122,11 @@ targets = [{{ model = "alpha/gpt-4o-mini", weight = 3 }}, "twin/gpt-4o-mini"]
 [[aliases]]
 name = "quick"
 strategy = "least_latency"
+targets = ["alpha/gpt-4o-mini", "twin/gpt-4o-mini"]
+
+[[aliases]]
+name = "calm"
+strategy = "least_busy"
 targets = ["alpha/gpt-4o-mini", "twin/gpt-4o-mini"]
 
 [[aliases]]
@@ -244,6 +250,10 @@ def routes(gw: Gateway) -> dict[str, Any]:
     return {route["name"]: route for route in r.json()["routes"]}
 
 
+def in_flight(gw: Gateway, route: str, target: str) -> int:
+    return next(m["in_flight"] for m in routes(gw)[route]["members"] if m["target"] == target)
+
+
 # --------------------------------------------------------------------------- bare-id pools
 
 
@@ -330,6 +340,32 @@ def test_least_latency_prefers_the_faster_member_and_moves_back(fresh, alpha, ga
     assert figures[ALPHA][key] is not None and figures[TWIN][key] is not None, figures
     assert figures[ALPHA][key] < figures[TWIN][key], figures
     assert list(figures) == [ALPHA, TWIN], "the next request goes to the faster member first"
+
+
+def test_least_busy_steers_around_a_member_with_a_request_in_flight(fresh, alpha):
+    gw = fresh()
+    client = gw.client()
+    # Idle members take turns.
+    idle = [ask(client, "calm")[0] for _ in range(4)]
+    assert set(idle) == {ALPHA, TWIN}, idle
+
+    # A request held 1.5 s on alpha (pinned: in flight on the same upstream all the same)...
+    alpha.default(reply(latency_ms=1500))
+    held: list[str] = []
+    background = threading.Thread(target=lambda: held.append(ask(client, ALPHA)[0]))
+    background.start()
+    deadline = time.monotonic() + 5
+    while in_flight(gw, "calm", ALPHA) != 1:
+        assert time.monotonic() < deadline, routes(gw)["calm"]
+        time.sleep(0.02)
+    # ...and every request meanwhile goes to twin (round_robin would alternate).
+    started = time.monotonic()
+    meanwhile = [ask(client, "calm")[0] for _ in range(6)]
+    still_held = time.monotonic() - started < 1.0
+    background.join(10)
+    assert meanwhile == [TWIN] * 6, meanwhile
+    assert held == [ALPHA]
+    assert still_held, "alpha's request must still have been in flight"
 
 
 def test_cheapest_goes_to_the_lowest_price_and_fails_over_to_the_next(gw, oai, gamma):
