@@ -1,6 +1,7 @@
-//! The gateway under test as a child process: a throwaway SWITCHYARD_HOME with a config that
-//! points at the fake and switches the request log on or off, start-up until it prints its
-//! URL, memory readings, `/metrics` reads, and shutdown.
+//! The gateway under test as a child process: a throwaway SWITCHYARD_HOME with a config whose
+//! four providers point at the fake (one pinned target, and the bare id as a pool over all four)
+//! and that switches the request log on or off, start-up until it prints its URL, memory
+//! readings, `/metrics` reads, and shutdown.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -60,12 +61,7 @@ impl Gateway {
         let data_dir_line = data_dir.as_ref().map_or_else(String::new, |d| {
             format!("data_dir = {}\n", toml_string(&d.to_string_lossy()))
         });
-        let config_text = format!(
-            "listen = \"127.0.0.1:0\"\n{data_dir_line}\n[[providers]]\nname = \"fake\"\n\
-             kind = \"openai\"\nbase_url = {}\nmodels = [\"bench-model\"]\n\n\
-             [log]\nenabled = {request_log}\n",
-            toml_string(upstream_base_url)
-        );
+        let config_text = config_text(upstream_base_url, &data_dir_line, request_log);
         std::fs::write(&config, config_text).map_err(|e| format!("write config: {e}"))?;
         let log_path = home.path().join("gateway.log");
         let log = std::fs::File::create(&log_path).map_err(|e| format!("log file: {e}"))?;
@@ -214,6 +210,60 @@ impl Gateway {
     }
 }
 
+/// The model every provider serves: `fake/bench-model` pins one provider, the bare id is a pool
+/// over all of them.
+pub const MODEL: &str = "bench-model";
+/// The pinned single target.
+pub const SINGLE_TARGET: &str = "fake/bench-model";
+/// How many providers serve [`MODEL`], all pointing at the same fake upstream.
+pub const POOL_MEMBERS: usize = 4;
+/// The strategy of the bare-id pool (`[routing] default_strategy`).
+pub const POOL_STRATEGY: &str = "least_latency";
+
+/// The gateway's config: provider `fake` and three more at the same upstream, each serving
+/// [`MODEL`], so the bare id is a [`POOL_MEMBERS`]-member pool chosen by [`POOL_STRATEGY`];
+/// the request log on or off.
+fn config_text(upstream_base_url: &str, data_dir_line: &str, request_log: bool) -> String {
+    let mut text = format!(
+        "listen = \"127.0.0.1:0\"\n{data_dir_line}\n[routing]\ndefault_strategy = \"{POOL_STRATEGY}\"\n"
+    );
+    for i in 1..=POOL_MEMBERS {
+        let name = if i == 1 {
+            "fake".to_owned()
+        } else {
+            format!("fake-{i}")
+        };
+        let _ = write!(
+            text,
+            "\n[[providers]]\nname = \"{name}\"\nkind = \"openai\"\nbase_url = {}\nmodels = [\"{MODEL}\"]\n",
+            toml_string(upstream_base_url)
+        );
+    }
+    let _ = write!(text, "\n[log]\nenabled = {request_log}\n");
+    text
+}
+
+/// Checks that `/v1/models` lists [`MODEL`] as a bare-id pool of [`POOL_MEMBERS`] members
+/// chosen by [`POOL_STRATEGY`], so the pool case measures a pool and not a pinned model.
+pub fn check_pool_card(models: &str) -> Result<(), String> {
+    let list: serde_json::Value =
+        serde_json::from_str(models).map_err(|e| format!("/v1/models: {e}"))?;
+    let card = list["data"]
+        .as_array()
+        .and_then(|cards| cards.iter().find(|c| c["id"] == MODEL))
+        .ok_or_else(|| format!("/v1/models does not list `{MODEL}`"))?;
+    let members = card["targets"].as_array().map_or(0, Vec::len);
+    let kind = &card["routing"]["kind"];
+    let strategy = &card["routing"]["strategy"];
+    if kind == "model_pool" && strategy == POOL_STRATEGY && members == POOL_MEMBERS {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{MODEL}` is not a {POOL_MEMBERS}-member {POOL_STRATEGY} pool: kind {kind}, strategy {strategy}, {members} members"
+        ))
+    }
+}
+
 /// A TOML basic string.
 fn toml_string(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);
@@ -303,6 +353,32 @@ mod tests {
             Some(0)
         );
         assert_eq!(metric_value(text, "switchyard_uptime_seconds"), None);
+    }
+
+    #[test]
+    fn the_config_serves_the_model_from_a_pool_of_four() {
+        let text = config_text("http://127.0.0.1:9/v1", "", false);
+        assert_eq!(text.matches("[[providers]]").count(), POOL_MEMBERS);
+        assert_eq!(
+            text.matches("models = [\"bench-model\"]").count(),
+            POOL_MEMBERS
+        );
+        assert!(text.contains("name = \"fake\"\n"), "{text}");
+        assert!(
+            text.contains("default_strategy = \"least_latency\""),
+            "{text}"
+        );
+        assert!(text.ends_with("[log]\nenabled = false\n"), "{text}");
+    }
+
+    #[test]
+    fn a_pinned_model_card_is_not_taken_for_the_pool() {
+        let pool = r#"{"data":[{"id":"bench-model","targets":["fake/bench-model","fake-2/bench-model","fake-3/bench-model","fake-4/bench-model"],"routing":{"kind":"model_pool","strategy":"least_latency"}}]}"#;
+        assert_eq!(check_pool_card(pool), Ok(()));
+        let pinned = r#"{"data":[{"id":"fake/bench-model","provider":"fake"}]}"#;
+        assert!(check_pool_card(pinned).is_err());
+        let ordered = pool.replace("least_latency", "ordered");
+        assert!(check_pool_card(&ordered).is_err());
     }
 
     #[test]

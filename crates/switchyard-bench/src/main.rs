@@ -2,8 +2,9 @@
 //! peak memory of the gateway against a fake upstream, direct and gateway rounds interleaved
 //! (method: shared/reference/performance.md). Two gateways from the same binary, one with the
 //! request log on (the default, measured everywhere) and one with it off (measured at c=1 and
-//! c=64, interleaved with the others), give what capturing requests costs. Orchestration only;
-//! measuring is in `load`.
+//! c=64, interleaved with the others), give what capturing requests costs. The log-off gateway is
+//! also asked at c=1 for a bare id that four providers serve (a `least_latency` pool), beside its
+//! single pinned target, for what choosing costs. Orchestration only; measuring is in `load`.
 
 mod gateway;
 mod load;
@@ -19,7 +20,7 @@ use switchyard_testkit::{Dialect, FakeUpstream, Reply, Script};
 
 use crate::gateway::{Gateway, LogCounters};
 use crate::load::{RoundStats, Target, round};
-use crate::report::{Capture, Comparison, Report, RequestLog};
+use crate::report::{Capture, Comparison, Report, RequestLog, Routing};
 
 /// Measures what the gateway adds to a request, against the same fake upstream called directly,
 /// and what its request log adds, against the same gateway with the log off.
@@ -71,6 +72,9 @@ impl Sizes {
         }
     }
 }
+
+/// The routing case splits a c=1 side's requests into this many times more rounds.
+const ROUTING_ROUND_SPLIT: usize = 5;
 
 /// How long to wait, after the load, for the log writer to commit every row.
 const LOG_SETTLE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -151,25 +155,35 @@ async fn run(args: &Args) -> Result<ExitCode, String> {
     let log_on = Target::from_base_url(
         "gateway (log on)",
         &under_test.log_on_url,
-        "fake/bench-model",
+        gateway::SINGLE_TARGET,
     )
     .await?;
     let log_off = Target::from_base_url(
         "gateway (log off)",
         &under_test.log_off_url,
-        "fake/bench-model",
+        gateway::SINGLE_TARGET,
     )
     .await?;
+    let pool = Target::from_base_url(
+        "gateway (log off, pool)",
+        &under_test.log_off_url,
+        gateway::MODEL,
+    )
+    .await?;
+    if let Some(gateway) = &under_test.log_off {
+        // The pool case must measure a pool, not a pinned model.
+        gateway::check_pool_card(&gateway.get("/v1/models").await?)?;
+    }
     let mut watch = LogWatch {
         gateway: under_test.log_on.as_ref(),
         sent: 0,
         catch_up: Vec::new(),
     };
-    for target in [&direct, &log_off, &log_on] {
+    for target in [&direct, &log_off, &log_on, &pool] {
         for stream in [false, true] {
             let probe = round(target, 1, 1, stream).await?;
             if let Some(e) = &probe.first_error {
-                return Err(format!("first request failed: {e}"));
+                return Err(format!("{}: first request failed: {e}", target.name));
             }
             if std::ptr::eq(target, &log_on) {
                 watch.after(&probe).await?;
@@ -184,7 +198,7 @@ async fn run(args: &Args) -> Result<ExitCode, String> {
     for (concurrency, size) in [(1, sizes.small), (64, sizes.big)] {
         let r = Interleaved::run(
             &[&direct, &log_off, &log_on],
-            (&mut watch, 2),
+            (&mut watch, &[2]),
             concurrency,
             size,
             rounds,
@@ -212,6 +226,34 @@ async fn run(args: &Args) -> Result<ExitCode, String> {
     }
     let log_off_memory = under_test.log_off.as_ref().and_then(Gateway::memory);
     let log_on_memory_after_capture_rounds = under_test.log_on.as_ref().and_then(Gateway::memory);
+    // Routing: the log-off gateway asked for its pinned target and for the pool, at c=1. Log
+    // off: the writer's work between rounds varies the gateway's p50 by more than the 10 µs
+    // the pool may add; the log costs both sides the same. The same requests as a c=1 side
+    // above, in five times as many rounds, so the single and pool rounds compared run closer
+    // together in time, and a burst of other work on the machine sways fewer of the differences
+    // whose median is reported.
+    let routing_rounds = rounds * ROUTING_ROUND_SPLIT;
+    let routing_size = (sizes.small / ROUTING_ROUND_SPLIT).max(10);
+    let r = Interleaved::run(
+        &[&direct, &log_off, &pool],
+        (&mut watch, &[]),
+        1,
+        routing_size,
+        routing_rounds,
+        false,
+    )
+    .await?;
+    let routing = Routing::from_rounds(
+        1,
+        routing_size,
+        (gateway::POOL_MEMBERS, gateway::POOL_STRATEGY),
+        [&r.warmup[0], &r.warmup[1], &r.warmup[2]],
+        &r.rounds
+            .iter()
+            .map(|x| [&x[0], &x[1], &x[2]])
+            .collect::<Vec<_>>(),
+    );
+
     if let Some(gateway) = under_test.log_off.take() {
         // Done with it: its memory and threads leave the machine to the rest.
         gateway.stop().await?;
@@ -220,7 +262,7 @@ async fn run(args: &Args) -> Result<ExitCode, String> {
     // c=256 and streaming: direct and the default (log on) only.
     let r = Interleaved::run(
         &[&direct, &log_on],
-        (&mut watch, 1),
+        (&mut watch, &[1]),
         256,
         sizes.big,
         rounds,
@@ -235,7 +277,7 @@ async fn run(args: &Args) -> Result<ExitCode, String> {
     ));
     let r = Interleaved::run(
         &[&direct, &log_on],
-        (&mut watch, 1),
+        (&mut watch, &[1]),
         1,
         sizes.ttft,
         rounds,
@@ -279,17 +321,21 @@ async fn run(args: &Args) -> Result<ExitCode, String> {
     };
     let all = || non_streaming.iter().chain(std::iter::once(&streaming_ttft));
     let errors = all().map(Comparison::errors).sum::<usize>()
+        + routing.errors()
         + request_log
             .capture
             .iter()
             .map(Capture::log_off_errors)
             .sum::<usize>();
-    let first_error = all().find_map(|c| c.first_error.clone()).or_else(|| {
-        request_log
-            .capture
-            .iter()
-            .find_map(|c| c.first_error.clone())
-    });
+    let first_error = all()
+        .chain([&routing.single, &routing.pool])
+        .find_map(|c| c.first_error.clone())
+        .or_else(|| {
+            request_log
+                .capture
+                .iter()
+                .find_map(|c| c.first_error.clone())
+        });
     let lost_rows = log_on_counters.is_some_and(|c| c.rows_dropped > 0);
     let report = Report {
         generated_at_unix: SystemTime::now()
@@ -303,11 +349,12 @@ async fn run(args: &Args) -> Result<ExitCode, String> {
         quick: args.quick,
         rounds,
         cpus: std::thread::available_parallelism().map_or(1, usize::from),
-        targets: report::checks(&non_streaming, gateway_memory, &request_log),
+        targets: report::checks(&non_streaming, gateway_memory, &request_log, &routing),
         non_streaming,
         streaming_ttft,
         gateway_memory,
         request_log,
+        routing,
         errors,
         first_error,
     };
@@ -400,7 +447,7 @@ fn write_json(path: &std::path::Path, report: &Report) -> Result<(), String> {
 
 /// Rounds of several targets at one concurrency: a warm-up of each, then `rounds` rounds of
 /// each, back to back, the starting target rotating from one round to the next so no side
-/// always goes first. After each round of the watched (log-on) target, its writer catches up.
+/// always goes first. After each round of a watched (log-on) target, its writer catches up.
 struct Interleaved {
     /// One warm-up round per target.
     warmup: Vec<RoundStats>,
@@ -411,7 +458,7 @@ struct Interleaved {
 impl Interleaved {
     async fn run(
         targets: &[&Target],
-        (watch, watched): (&mut LogWatch<'_>, usize),
+        (watch, watched): (&mut LogWatch<'_>, &[usize]),
         concurrency: usize,
         requests: usize,
         rounds: usize,
@@ -431,7 +478,7 @@ impl Interleaved {
         let mut warmup = Vec::with_capacity(targets.len());
         for (t, target) in targets.iter().enumerate() {
             let stats = round(target, concurrency, warm, stream).await?;
-            if t == watched {
+            if watched.contains(&t) {
                 watch.after(&stats).await?;
             }
             warmup.push(stats);
@@ -442,7 +489,7 @@ impl Interleaved {
             for k in 0..targets.len() {
                 let t = (i + k) % targets.len();
                 let stats = round(targets[t], concurrency, requests, stream).await?;
-                if t == watched {
+                if watched.contains(&t) {
                     watch.after(&stats).await?;
                 }
                 if let Some(e) = &stats.first_error {

@@ -129,6 +129,9 @@ pub struct Reply {
     pub tool_calls: Vec<ToolCallSpec>,
     /// Pause between SSE events.
     pub chunk_delay_ms: u64,
+    /// Pause before the response head: how long a slow upstream keeps its client waiting
+    /// before the first byte, streamed or not. Only a `reply` script reads it.
+    pub latency_ms: u64,
     /// How many pieces the text is split into when streamed (0 => one piece per word).
     pub chunks: usize,
     /// Default: a rough count of the request (bytes / 4, at least 1).

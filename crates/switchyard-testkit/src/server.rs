@@ -440,6 +440,13 @@ async fn handle(shared: &Shared, conn: &mut Conn, mut req: Request) -> Next {
                 })
                 .unwrap_or_default();
             let (index, script) = shared.admit(&mut req, State::next_script);
+            if let Script::Reply(reply) = &*script
+                && reply.latency_ms > 0
+                && !conn.pause(Duration::from_millis(reply.latency_ms)).await
+            {
+                shared.disconnect(index);
+                return Next::Close;
+            }
             let ctx = Ctx {
                 credentials: &credentials,
                 dialect,

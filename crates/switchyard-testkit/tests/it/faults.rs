@@ -187,6 +187,44 @@ async fn paced_stream_notices_the_client_leaving() -> TestResult {
 }
 
 #[tokio::test]
+async fn latency_holds_back_the_head_of_whole_and_streamed_answers() -> TestResult {
+    let fake = FakeUpstream::start(Dialect::OpenAi).await?;
+    fake.set_default(Script::Reply(Reply {
+        latency_ms: 150,
+        ..Reply::default()
+    }));
+    for stream in [false, true] {
+        let sent = Instant::now();
+        let resp = post(&chat_url(&fake), &chat(stream, "x")).await?;
+        let waited = sent.elapsed();
+        assert_eq!(resp.status(), 200);
+        assert!(
+            waited >= Duration::from_millis(150),
+            "head after {waited:?} (stream: {stream})"
+        );
+        let text = resp.text().await?;
+        let end = if stream {
+            "data: [DONE]"
+        } else {
+            "You said: x"
+        };
+        assert!(text.contains(end), "{text}");
+    }
+    // Other scripts are not held back.
+    fake.push(Script::Error {
+        status: 503,
+        message: "busy".into(),
+        retry_after: None,
+        error_type: None,
+    });
+    let sent = Instant::now();
+    let resp = post(&chat_url(&fake), &chat(false, "x")).await?;
+    assert_eq!(resp.status(), 503);
+    assert!(sent.elapsed() < Duration::from_millis(150));
+    Ok(())
+}
+
+#[tokio::test]
 async fn completed_streams_record_no_disconnect() -> TestResult {
     let fake = FakeUpstream::start(Dialect::OpenAi).await?;
     fake.set_default(Script::Reply(Reply {
