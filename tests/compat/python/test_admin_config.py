@@ -190,7 +190,13 @@ def test_aliases_create_reorder_and_delete(fresh_gateway, alpha, beta):
     with gw.admin() as h:
         r = h.post("/admin/aliases", json={"name": "duo", "targets": [ALPHA, BETA]})
         assert r.status_code == 201, r.text
-        assert r.json() == {"name": "duo", "targets": [ALPHA, BETA]}
+        assert r.json() == {
+            "name": "duo",
+            "targets": [ALPHA, BETA],
+            "weights": [1, 1],
+            "strategy": "ordered",
+            "fallback": "none",
+        }
         assert "duo" in model_ids(gw)
         assert target_of(gw, "duo") == (200, ALPHA)
 
