@@ -187,12 +187,28 @@ impl FakeUpstream {
     }
 }
 
-/// A URL on which connections are refused: a port that was bound and then released.
+/// A URL on which connections are refused, for as long as the process lives: a port held by a
+/// socket that is bound but never listens. The kernel answers a connect with a reset, and no
+/// other listener (a fake, a gateway started later) can be given the port, which a port bound
+/// and released could be.
 #[must_use]
 pub fn refused_base_url() -> String {
-    let port = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|l| l.local_addr())
-        .map_or(9, |a| a.port());
+    static HELD: Mutex<Vec<tokio::net::TcpSocket>> = Mutex::new(Vec::new());
+    let held = tokio::net::TcpSocket::new_v4().and_then(|socket| {
+        socket.bind((Ipv4Addr::LOCALHOST, 0).into())?;
+        let port = socket.local_addr()?.port();
+        Ok((socket, port))
+    });
+    let port = match held {
+        Ok((socket, port)) => {
+            HELD.lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(socket);
+            port
+        }
+        // Port 9 (discard) has no listener on a normal machine.
+        Err(_) => 9,
+    };
     format!("http://127.0.0.1:{port}/v1")
 }
 
