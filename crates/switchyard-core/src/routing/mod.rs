@@ -192,7 +192,6 @@ impl Runtime {
                 cards.push(model_card(
                     &member.target.label,
                     pc,
-                    model,
                     &member.matrix,
                     created,
                 ));
@@ -356,15 +355,19 @@ impl Runtime {
         let config = self.config.provider(name)?;
         let open = provider.models.is_empty() && config.enabled && !upstream_model.is_empty();
         open.then(|| {
-            let m = member(
-                &self.config,
-                &self.health,
-                provider,
-                config,
-                upstream_model,
-                None,
-            );
-            Arc::new(Route::pinned(m.target))
+            // Built per request: a pinned route is never second-guessed, so it needs no
+            // capabilities (and none are worked out here, on the request path).
+            let (breaker, stats) = self.health.get(model, &self.config);
+            Arc::new(Route::pinned(Target {
+                provider: provider.clone(),
+                model: upstream_model.to_owned(),
+                label: model.to_owned(),
+                breaker,
+                stats,
+                weight: 1,
+                caps: Caps::default(),
+                local: false,
+            }))
         })
     }
 
@@ -390,7 +393,7 @@ impl Runtime {
                 let provider = self.config.provider(&target.provider.name)?;
                 let created = switchyard_dialects::chunks::unix_now();
                 let matrix = matrix_of(provider, &target.model, None);
-                model_card(&target.label, provider, &target.model, &matrix, created)
+                model_card(&target.label, provider, &matrix, created)
             }
         };
         id.clone_into(&mut card.id);
@@ -498,13 +501,7 @@ fn capability_pool(pool: &PoolConfig, members: &[Member], fallback: Arc<[Target]
     route
 }
 
-fn model_card(
-    id: &str,
-    provider: &ProviderConfig,
-    _upstream_model: &str,
-    matrix: &Matrix,
-    created: u64,
-) -> ModelCard {
+fn model_card(id: &str, provider: &ProviderConfig, matrix: &Matrix, created: u64) -> ModelCard {
     ModelCard {
         id: id.to_owned(),
         object: "model",

@@ -84,7 +84,7 @@ async fn speak(
     }
     let (runtime, route, deadline) = doors::route(state, model)?;
     let body = &body;
-    let ok = failover::execute(
+    let mut ok = failover::execute(
         &route,
         &Needs::default(),
         &runtime.config.retry,
@@ -98,7 +98,7 @@ async fn speak(
     )
     .await?;
     note_target(draft, &runtime, &ok);
-    let served = Served::new(&ok);
+    let served = Served::new(&mut ok);
     let ttft = draft.elapsed_ms();
     draft.update(|d| d.ttft_ms = ttft);
     let (mut upstream, first) = ok.value;

@@ -166,7 +166,7 @@ pub async fn chat(
     let needs = needs(req, &route);
 
     if !req.is_stream() {
-        let ok = failover::execute(&route, &needs, &retry, deadline, |t| {
+        let mut ok = failover::execute(&route, &needs, &retry, deadline, |t| {
             t.provider.chat(req, &t.model)
         })
         .await?;
@@ -174,16 +174,16 @@ pub async fn chat(
         let tokens = ok.value.usage.as_ref().map(TokenCounts::from);
         draft.update(|d| d.tokens = tokens);
         return Ok(ChatAnswer::Whole {
-            served: Some(Served::new(&ok)),
+            served: Some(Served::new(&mut ok)),
             response: ok.value,
         });
     }
 
-    let ok = open_stream(&route, &needs, &retry, deadline, req).await?;
+    let mut ok = open_stream(&route, &needs, &retry, deadline, req).await?;
     note_target(draft, &runtime, &ok);
     let ttft = draft.elapsed_ms();
     draft.update(|d| d.ttft_ms = ttft);
-    let served = Served::new(&ok);
+    let served = Served::new(&mut ok);
     let (head, rest) = ok.value;
     let stream = ChatStream {
         head,

@@ -102,12 +102,12 @@ async fn serve_stream(
         stream: true,
         ..Needs::default()
     };
-    let ok = failover::execute(&route, &needs, &runtime.config.retry, deadline, |t| {
+    let mut ok = failover::execute(&route, &needs, &runtime.config.retry, deadline, |t| {
         t.provider.completions_stream(body, &t.model)
     })
     .await?;
     note_target(draft, &runtime, &ok);
-    let served = Served::new(&ok);
+    let served = Served::new(&mut ok);
     let ttft = draft.elapsed_ms();
     draft.update(|d| d.ttft_ms = ttft);
     let log = CompletionLog::new(draft.clone(), &ok.target.model, body);

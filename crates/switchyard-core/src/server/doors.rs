@@ -188,7 +188,7 @@ pub(super) async fn relay(
     edit: impl FnOnce(&mut Value),
 ) -> Result<(Response, Value), ApiError> {
     let (runtime, route, deadline) = route(state, model)?;
-    let ok = failover::execute(
+    let mut ok = failover::execute(
         &route,
         &Needs::default(),
         &runtime.config.retry,
@@ -197,7 +197,7 @@ pub(super) async fn relay(
     )
     .await?;
     note_target(draft, &runtime, &ok);
-    let served = Served::new(&ok);
+    let served = Served::new(&mut ok);
     let mut answer = ok.value;
     edit(&mut answer);
     let mut response = json_response(draft, &answer)?;

@@ -69,7 +69,7 @@ pub async fn embed(
         .ok_or_else(|| ApiError::model_not_found(&req.model))?;
     let deadline = Instant::now() + runtime.config.timeouts.total;
     let req = &req;
-    let ok = failover::execute(
+    let mut ok = failover::execute(
         &route,
         &Needs::default(),
         &runtime.config.retry,
@@ -93,7 +93,7 @@ pub async fn embed(
         });
     }
     Ok(Embedded {
-        served: Served::new(&ok),
+        served: Served::new(&mut ok),
         response: ok.value,
     })
 }

@@ -43,7 +43,7 @@ async fn generate(
     }
     doors::check_n(body.get("n"), doors::MAX_IMAGES)?;
     let (runtime, route, deadline) = doors::route(state, model)?;
-    let ok = failover::execute(
+    let mut ok = failover::execute(
         &route,
         &Needs::default(),
         &runtime.config.retry,
@@ -52,7 +52,7 @@ async fn generate(
     )
     .await?;
     note_target(draft, &runtime, &ok);
-    let served = Served::new(&ok);
+    let served = Served::new(&mut ok);
     let mut response = json_response(draft, &ok.value)?;
     served.headers(response.headers_mut());
     Ok(response)

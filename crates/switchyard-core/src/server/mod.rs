@@ -333,10 +333,11 @@ pub struct Served {
 }
 
 impl Served {
-    fn new<T>(ok: &Success<'_, T>) -> Self {
+    /// Takes the trail from `ok` (after [`note_target`] has copied it into the log draft).
+    fn new<T>(ok: &mut Success<'_, T>) -> Self {
         Self {
             label: ok.target.label.clone(),
-            attempts: ok.attempts.clone(),
+            attempts: std::mem::take(&mut ok.attempts),
             strategy: ok.strategy,
         }
     }

@@ -95,7 +95,7 @@ async fn forward(
         .ok_or_else(|| ApiError::model_not_found(&model))?;
     let deadline = Instant::now() + runtime.config.timeouts.total;
     let parts = &form.parts;
-    let ok = failover::execute(
+    let mut ok = failover::execute(
         &route,
         &Needs::default(),
         &runtime.config.retry,
@@ -112,7 +112,7 @@ async fn forward(
     )
     .await?;
     note_target(draft, &runtime, &ok);
-    let served = Served::new(&ok);
+    let served = Served::new(&mut ok);
     let (content_type, body) = ok.value;
     draft.update(|d| d.response_body = Some(body.clone()));
     let content_type = content_type.unwrap_or_else(|| HeaderValue::from_static("application/json"));

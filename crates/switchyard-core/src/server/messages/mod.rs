@@ -179,9 +179,9 @@ async fn create(state: &AppState, call: &Call) -> Result<Response, ApiError> {
             ..Needs::default()
         }
     };
-    let ok = failover::execute(&route, &needs, &retry, deadline, |t| prepared.call(t)).await?;
+    let mut ok = failover::execute(&route, &needs, &retry, deadline, |t| prepared.call(t)).await?;
     note_target(draft, &runtime, &ok);
-    let served = Served::new(&ok);
+    let served = Served::new(&mut ok);
     let estimate = translate::estimate_input_tokens(&req);
     let idle = ok.target.provider.timeouts.idle;
     let mut response = match ok.value {

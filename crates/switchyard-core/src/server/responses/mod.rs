@@ -295,9 +295,9 @@ async fn serve(
             ..Needs::default()
         },
     };
-    let ok = failover::execute(&route, &needs, &retry, deadline, |t| prepared.call(t)).await?;
+    let mut ok = failover::execute(&route, &needs, &retry, deadline, |t| prepared.call(t)).await?;
     note_target(draft, &runtime, &ok);
-    let served = Served::new(&ok);
+    let served = Served::new(&mut ok);
     let input_chars = translate::chars(&conversation.history) + translate::chars(&items);
     let mut echo = Echo::new(&req, &ok.target.model);
     let idle = ok.target.provider.timeouts.idle;
